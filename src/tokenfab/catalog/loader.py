@@ -1,0 +1,251 @@
+"""Load the bundled catalog, apply a user overlay, validate rows and references."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import CatalogError, InputError, UnknownIdError
+from .energy import Facility, Grid
+from .files import RawRow, read_rows
+from .hardware import Accelerator, System
+from .market import Offer, Provider
+from .model_spec import ModelSpec
+from .records import Record, unit_hint
+from .software import Stack
+
+OVERLAY_ENV = "TOKENFAB_CATALOG"
+
+# kind -> (file name, record class); the order is the order of loading and listing
+KIND_FILES: dict[str, tuple[str, type[Record]]] = {
+    "accelerators": ("accelerators.yaml", Accelerator),
+    "systems": ("systems.yaml", System),
+    "models": ("models.yaml", ModelSpec),
+    "providers": ("providers.yaml", Provider),
+    "offers": ("offers.csv", Offer),
+    "grids": ("grids.csv", Grid),
+    "facilities": ("facilities.yaml", Facility),
+    "stacks": ("stacks.yaml", Stack),
+}
+KINDS: tuple[str, ...] = tuple(KIND_FILES)
+
+
+def bundled_dir() -> Path:
+    return Path(str(resources.files("tokenfab") / "data"))
+
+
+@dataclass(frozen=True)
+class Override:
+    kind: str
+    id: str
+    file: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.id} overridden by {self.file}"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every catalog row by kind and id. Build it with :func:`load_catalog`."""
+
+    rows: dict[str, dict[str, Record]]
+    overrides: tuple[Override, ...] = ()
+    origins: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def list(self, kind: str) -> list[Record]:
+        return list(self._kind(kind).values())
+
+    def get(self, kind: str, row_id: str) -> Any:
+        rows = self._kind(kind)
+        try:
+            return rows[row_id]
+        except KeyError:
+            raise UnknownIdError(kind, row_id, rows) from None
+
+    def find(self, row_id: str) -> list[tuple[str, Record]]:
+        """Every row with this id, whatever its kind."""
+        return [(k, rows[row_id]) for k, rows in self.rows.items() if row_id in rows]
+
+    def all_ids(self) -> list[str]:
+        return sorted({i for rows in self.rows.values() for i in rows})
+
+    def origin(self, kind: str, row_id: str) -> str:
+        return self.origins.get((kind, row_id), "bundled")
+
+    def _kind(self, kind: str) -> dict[str, Record]:
+        if kind not in self.rows:
+            close = difflib.get_close_matches(kind, KINDS, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(KINDS)}"
+            raise InputError(f"unknown catalog kind {kind!r}: {hint}")
+        return self.rows[kind]
+
+    # typed shortcuts
+    def accelerator(self, row_id: str) -> Accelerator:
+        return self.get("accelerators", row_id)
+
+    def model(self, row_id: str) -> ModelSpec:
+        return self.get("models", row_id)
+
+    def provider(self, row_id: str) -> Provider:
+        return self.get("providers", row_id)
+
+    def offer(self, row_id: str) -> Offer:
+        return self.get("offers", row_id)
+
+
+def format_validation_error(raw: RawRow, kind: str, exc: ValidationError) -> list[str]:
+    """One line per problem: file:line, row id, field, value, rule and fix."""
+    cls = KIND_FILES[kind][1]
+    row_id = raw.data.get("id", "?")
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        field_name = ".".join(loc) if loc else "(row)"
+        head = f"{raw.where}: {kind.rstrip('s')} {row_id!s}"
+        etype = err["type"]
+        if etype == "missing":
+            lines.append(f"{head}: missing required field {field_name!r}. Fix: add it (with its source)")
+        elif etype == "extra_forbidden":
+            known = list(cls.model_fields)
+            close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed fields: {', '.join(known)}"
+            lines.append(f"{head}: unknown field {field_name!r} = {err.get('input')!r}: {hint}")
+        else:
+            value = err.get("input")
+            msg = err["msg"]
+            hint = unit_hint(loc[-1]) if loc else ""
+            fix = f". Fix: {hint}" if hint else ""
+            if loc:
+                lines.append(f"{head}: field {field_name!r} = {value!r}: {msg}{fix}")
+            else:
+                lines.append(f"{head}: {msg.removeprefix('Value error, ')}")
+    return lines
+
+
+def _load_kind(path: Path, kind: str, errors: list[str]) -> list[tuple[Record, RawRow]]:
+    cls = KIND_FILES[kind][1]
+    out = []
+    try:
+        raws = read_rows(path)
+    except CatalogError as exc:
+        errors.append(str(exc))
+        return out
+    seen: dict[str, int] = {}
+    for raw in raws:
+        try:
+            rec = cls.model_validate(raw.data)
+        except ValidationError as exc:
+            errors.extend(format_validation_error(raw, kind, exc))
+            continue
+        if rec.id in seen:
+            errors.append(
+                f"{raw.where}: {kind.rstrip('s')} id {rec.id!r} is already defined at line "
+                f"{seen[rec.id]} of the same file. Fix: give each row a unique id"
+            )
+            continue
+        seen[rec.id] = raw.line
+        out.append((rec, raw))
+    return out
+
+
+def check_references(rows: dict[str, dict[str, Record]]) -> list[str]:
+    """Every id a row points to must exist (offers -> provider, region, accelerator...)."""
+    errors: list[str] = []
+
+    def need(kind: str, target: str | None, where: str, fld: str) -> None:
+        if target is not None and target not in rows[kind]:
+            close = difflib.get_close_matches(target, list(rows[kind]), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"add it to {KIND_FILES[kind][0]}"
+            errors.append(f"{where}: field {fld!r} = {target!r}: unknown {kind.rstrip('s')} id; {hint}")
+
+    for off in rows["offers"].values():
+        where = f"offers.csv: offer {off.id}"
+        need("providers", off.provider, where, "provider")
+        need("accelerators", off.accelerator, where, "accelerator")
+        prov = rows["providers"].get(off.provider)
+        if prov is not None and prov.region(off.region) is None:
+            errors.append(
+                f"{where}: field 'region' = {off.region!r}: provider {prov.id!r} has no such region; "
+                f"known: {', '.join(r.id for r in prov.regions) or 'none'}"
+            )
+    for sysm in rows["systems"].values():
+        need("accelerators", sysm.accelerator, f"systems.yaml: system {sysm.id}", "accelerator")
+    for fac in rows["facilities"].values():
+        need("accelerators", fac.accelerator, f"facilities.yaml: facility {fac.id}", "accelerator")
+        need("grids", fac.grid, f"facilities.yaml: facility {fac.id}", "grid")
+    return errors
+
+
+def _resolve_overlay(overlay: str | os.PathLike | None) -> Path | None:
+    if overlay is None:
+        overlay = os.environ.get(OVERLAY_ENV) or None
+    if overlay is None:
+        return None
+    path = Path(overlay).expanduser()
+    if not path.is_dir():
+        raise InputError(
+            f"catalog overlay {str(path)!r} is not a directory. Fix: pass a folder holding "
+            f"files named like the bundled ones ({', '.join(f for f, _ in KIND_FILES.values())})"
+        )
+    return path
+
+
+def _build(overlay: Path | None) -> tuple[Catalog, list[str]]:
+    errors: list[str] = []
+    rows: dict[str, dict[str, Record]] = {k: {} for k in KINDS}
+    origins: dict[tuple[str, str], str] = {}
+    overrides: list[Override] = []
+    base = bundled_dir()
+    for kind, (fname, _) in KIND_FILES.items():
+        for rec, _raw in _load_kind(base / fname, kind, errors):
+            rows[kind][rec.id] = rec
+    if overlay is not None:
+        known_files = {f: k for k, (f, _) in KIND_FILES.items()}
+        for path in sorted(overlay.iterdir()):
+            if path.name.startswith(".") or path.is_dir():
+                continue
+            kind = known_files.get(path.name)
+            if kind is None:
+                close = difflib.get_close_matches(path.name, list(known_files), n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(known_files)}"
+                errors.append(f"{path}: not a catalog file name: {hint}")
+                continue
+            for rec, raw in _load_kind(path, kind, errors):
+                if rec.id in rows[kind]:
+                    overrides.append(Override(kind, rec.id, str(path)))
+                rows[kind][rec.id] = rec
+                origins[(kind, rec.id)] = f"{path}:{raw.line}"
+    if not errors:
+        errors.extend(check_references(rows))
+    return Catalog(rows=rows, overrides=tuple(overrides), origins=origins), errors
+
+
+@lru_cache(maxsize=8)
+def _cached(overlay: Path | None) -> Catalog:
+    catalog, errors = _build(overlay)
+    if errors:
+        more = f" (and {len(errors) - 1} more; run 'tokenfab catalog validate')" if len(errors) > 1 else ""
+        raise CatalogError(errors[0] + more)
+    return catalog
+
+
+def load_catalog(overlay: str | os.PathLike | None = None) -> Catalog:
+    """The bundled catalog plus an optional overlay directory (or $TOKENFAB_CATALOG).
+
+    Rows in the overlay with a bundled id replace that row (see ``Catalog.overrides``);
+    new ids are added. Raises :class:`CatalogError` on the first problem found.
+    Cached per overlay path; the files are read once per process.
+    """
+    return _cached(_resolve_overlay(overlay))
+
+
+def validate_catalog(overlay: str | os.PathLike | None = None) -> tuple[Catalog, list[str]]:
+    """Load everything and return the catalog with every problem found (one line each)."""
+    return _build(_resolve_overlay(overlay))

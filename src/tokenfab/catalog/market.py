@@ -1,0 +1,122 @@
+"""Providers (who rents, under which law, where) and offers (what, at what price)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .records import ID_PATTERN, Currency, PositiveInt, Price, Record
+
+ProviderCategory = Literal["hyperscaler", "neocloud", "european", "sovereign", "marketplace"]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Region(_Part):
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    name: str
+    country: CountryCode
+
+
+class Certification(_Part):
+    """A certification or qualification, for one offer of the provider."""
+
+    name: str
+    scope: str | None = None
+    offer: str | None = None
+    status: Literal["qualified", "in-qualification", "certified", "expired", "withdrawn"]
+    valid_from: _dt.date | None = None
+    valid_to: _dt.date | None = None
+    source: Annotated[str, Field(min_length=3)]
+    as_of: _dt.date
+
+    @model_validator(mode="after")
+    def _dates(self) -> "Certification":
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValueError(f"valid_to ({self.valid_to}) is before valid_from ({self.valid_from})")
+        return self
+
+    def valid_on(self, day: _dt.date) -> bool:
+        """True when qualified/certified and ``day`` is inside the validity dates."""
+        if self.status not in ("qualified", "certified"):
+            return False
+        if self.valid_from and day < self.valid_from:
+            return False
+        return not (self.valid_to and day > self.valid_to)
+
+
+class EgressTier(_Part):
+    up_to_volume: float | None = Field(default=None, gt=0)  # None = no upper bound
+    price_per_unit: float = Field(ge=0, le=10)
+
+
+class Egress(_Part):
+    """Internet egress price schedule; volumes in ``volume_unit`` (GB or GiB) per month."""
+
+    currency: Currency
+    volume_unit: Literal["GB", "GiB"] = "GB"
+    free_volume_per_month: float = Field(default=0, ge=0)
+    tiers: tuple[EgressTier, ...]
+    note: str | None = None
+    source: Annotated[str, Field(min_length=3)]
+    as_of: _dt.date
+    kind: Literal["datasheet", "measured", "derived", "estimate"] = "datasheet"
+
+
+class Provider(Record):
+    name: str
+    category: ProviderCategory
+    hq_country: CountryCode
+    controlling_country: CountryCode
+    parent: str | None = None
+    regions: tuple[Region, ...] = ()
+    certifications: tuple[Certification, ...] = ()
+    egress: Egress | None = None
+    publishes_gpu_prices: bool = True
+
+    @model_validator(mode="after")
+    def _unique_regions(self) -> "Provider":
+        ids = [r.id for r in self.regions]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"duplicate region id(s) {sorted(dup)}")
+        return self
+
+    def region(self, region_id: str) -> Region | None:
+        return next((r for r in self.regions if r.id == region_id), None)
+
+
+PRICING_MODELS: tuple[str, ...] = ("on_demand", "reserved_1y", "reserved_3y", "spot")
+
+
+class Offer(Record):
+    """An accelerator instance for rent: prices per accelerator-hour in ``currency``."""
+
+    provider: str
+    region: str
+    instance_type: str
+    accelerator: str
+    accelerator_count: PositiveInt
+    currency: Currency
+    on_demand_price_per_accel_hour: Price | None = None
+    reserved_1y_price_per_accel_hour: Price | None = None
+    reserved_3y_price_per_accel_hour: Price | None = None
+    spot_price_per_accel_hour: Price | None = None
+
+    @model_validator(mode="after")
+    def _some_price(self) -> "Offer":
+        if not any(self.price_per_accel_hour(m) for m in PRICING_MODELS):
+            raise ValueError(
+                "an offer needs at least one price: on_demand_price_per_accel_hour, "
+                "reserved_1y_price_per_accel_hour, reserved_3y_price_per_accel_hour or "
+                "spot_price_per_accel_hour"
+            )
+        return self
+
+    def price_per_accel_hour(self, pricing_model: str) -> float | None:
+        return getattr(self, f"{pricing_model}_price_per_accel_hour")

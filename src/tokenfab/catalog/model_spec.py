@@ -1,0 +1,114 @@
+"""Open-weights model architectures: every field an inference model needs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .records import PositiveInt, Record
+
+AttentionKind = Literal["mha", "gqa", "mla"]
+WeightDtype = Literal["bf16", "fp16", "fp8", "fp4", "mxfp4", "nvfp4"]
+
+
+class ModelSpec(Record):
+    """A decoder-only transformer, dense or mixture-of-experts.
+
+    Layer bookkeeping: ``num_layers`` = ``num_dense_layers`` + ``num_moe_layers``;
+    dense layers use ``intermediate_size``, MoE layers ``num_experts`` experts of
+    ``moe_intermediate_size`` (``experts_per_token`` routed per token) plus
+    ``num_shared_experts`` always-on experts of ``shared_expert_intermediate_size``.
+    Attention: ``num_sliding_layers`` layers keep at most ``sliding_window_tokens``
+    tokens of KV (sliding or chunked local attention); the rest are global.
+    MLA (DeepSeek-V3 family) caches ``kv_lora_rank + qk_rope_head_dim`` elements
+    per token per layer.
+    """
+
+    name: str
+    hf_repo: str | None = None
+    architecture: str
+    num_layers: PositiveInt
+    hidden_size: PositiveInt
+    intermediate_size: PositiveInt | None = None
+    num_attention_heads: PositiveInt
+    num_kv_heads: PositiveInt
+    head_dim: PositiveInt
+    vocab_size: PositiveInt
+    tie_embeddings: bool = False
+    attention: AttentionKind
+    attention_bias: bool = False
+    # MLA
+    kv_lora_rank: PositiveInt | None = None
+    q_lora_rank: PositiveInt | None = None
+    qk_rope_head_dim: PositiveInt | None = None
+    qk_nope_head_dim: PositiveInt | None = None
+    v_head_dim: PositiveInt | None = None
+    # local attention
+    sliding_window_tokens: PositiveInt | None = None
+    num_sliding_layers: int = Field(default=0, ge=0)
+    # MoE
+    num_experts: PositiveInt | None = None
+    experts_per_token: PositiveInt | None = None
+    num_shared_experts: int = Field(default=0, ge=0)
+    moe_intermediate_size: PositiveInt | None = None
+    shared_expert_intermediate_size: PositiveInt | None = None
+    num_moe_layers: int = Field(default=0, ge=0)
+    # published facts
+    params_total: float | None = Field(default=None, gt=1e6, le=1e14)
+    params_active: float | None = Field(default=None, gt=1e6, le=1e14)
+    max_position_embeddings: PositiveInt | None = None
+    context_tokens: PositiveInt | None = None
+    release_dtype: WeightDtype = "bf16"
+    license: str | None = None
+
+    @property
+    def num_dense_layers(self) -> int:
+        return self.num_layers - self.num_moe_layers
+
+    @property
+    def is_moe(self) -> bool:
+        return self.num_moe_layers > 0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ModelSpec":
+        if self.num_attention_heads % self.num_kv_heads:
+            raise ValueError(
+                f"num_attention_heads ({self.num_attention_heads}) must be a multiple of "
+                f"num_kv_heads ({self.num_kv_heads})"
+            )
+        if self.attention == "mha" and self.num_kv_heads != self.num_attention_heads:
+            raise ValueError("attention 'mha' needs num_kv_heads == num_attention_heads; use 'gqa'")
+        if self.attention == "mla":
+            missing = [
+                f for f in ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim")
+                if getattr(self, f) is None
+            ]
+            if missing:
+                raise ValueError(f"attention 'mla' needs {', '.join(missing)}")
+        if self.num_moe_layers > self.num_layers:
+            raise ValueError(f"num_moe_layers ({self.num_moe_layers}) > num_layers ({self.num_layers})")
+        if self.num_moe_layers:
+            missing = [
+                f for f in ("num_experts", "experts_per_token", "moe_intermediate_size")
+                if getattr(self, f) is None
+            ]
+            if missing:
+                raise ValueError(f"a MoE model (num_moe_layers > 0) needs {', '.join(missing)}")
+            if self.experts_per_token > self.num_experts:  # type: ignore[operator]
+                raise ValueError(
+                    f"experts_per_token ({self.experts_per_token}) > num_experts ({self.num_experts})"
+                )
+        if self.num_dense_layers and self.intermediate_size is None:
+            raise ValueError("dense layers need intermediate_size")
+        if self.num_sliding_layers > self.num_layers:
+            raise ValueError(f"num_sliding_layers ({self.num_sliding_layers}) > num_layers")
+        if self.num_sliding_layers and self.sliding_window_tokens is None:
+            raise ValueError("num_sliding_layers > 0 needs sliding_window_tokens")
+        if (
+            self.params_total is not None
+            and self.params_active is not None
+            and self.params_active > self.params_total * 1.0001
+        ):
+            raise ValueError("params_active cannot exceed params_total")
+        return self
