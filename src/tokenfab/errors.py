@@ -44,7 +44,7 @@ class UnknownIdError(InputError, KeyError):
         hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else (
             f"run 'tokenfab catalog list {kind}' to see the {len(known)} known ids"
         )
-        super().__init__(f"unknown {kind.rstrip('s')} id {value!r}: {hint}")
+        super().__init__(f"unknown {singular(kind)}id {value!r}: {hint}")
 
     def __str__(self) -> str:  # KeyError would quote the message otherwise
         return self.args[0]
@@ -66,6 +66,15 @@ class NoFeasiblePlanError(ExpectedOutcome):
     def __init__(self, message: str, rejected: dict[str, int] | None = None):
         super().__init__(message)
         self.rejected = dict(rejected or {})
+
+
+_SINGULAR = {"facilities": "facility", "ids": "", "accelerators": "accelerator"}
+
+
+def singular(kind: str) -> str:
+    """'facilities' -> 'facility ', 'ids' -> '' (with a trailing space when non-empty)."""
+    word = _SINGULAR.get(kind, kind.removesuffix("s"))
+    return f"{word} " if word else ""
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:

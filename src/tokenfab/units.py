@@ -91,3 +91,18 @@ def format_si(value: float | None, unit: str) -> str:
         if abs(value) >= size:
             return f"{value / size:.4g} {prefix}{unit}"
     return f"{value:.4g} {unit}"
+
+
+def humanize(field: str, value: object) -> str:
+    """Human text for a catalog figure, from the unit in its field name."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return str(value)
+    if field.endswith("_bytes_per_s") or field.endswith("_bytes_per_s_per_direction"):
+        return format_si(float(value), "B/s")
+    if field.endswith("_bytes"):
+        return format_bytes(float(value))
+    if field.endswith("_flop_per_s") or field.endswith("_op_per_s"):
+        return format_si(float(value), "FLOP/s" if "flop" in field else "OP/s")
+    if field.endswith("_w"):
+        return format_si(float(value), "W")
+    return f"{value:.6g}" if isinstance(value, float) else str(value)

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import CatalogError, InputError, UnknownIdError
+from ..errors import CatalogError, InputError, UnknownIdError, singular
 from .energy import Facility, Grid
 from .files import RawRow, read_rows
 from .hardware import Accelerator, System
@@ -108,7 +108,7 @@ def format_validation_error(raw: RawRow, kind: str, exc: ValidationError) -> lis
     for err in exc.errors():
         loc = [str(p) for p in err["loc"]]
         field_name = ".".join(loc) if loc else "(row)"
-        head = f"{raw.where}: {kind.rstrip('s')} {row_id!s}"
+        head = f"{raw.where}: {singular(kind)}{row_id!s}"
         etype = err["type"]
         if etype == "missing":
             lines.append(f"{head}: missing required field {field_name!r}. Fix: add it (with its source)")
@@ -146,7 +146,7 @@ def _load_kind(path: Path, kind: str, errors: list[str]) -> list[tuple[Record, R
             continue
         if rec.id in seen:
             errors.append(
-                f"{raw.where}: {kind.rstrip('s')} id {rec.id!r} is already defined at line "
+                f"{raw.where}: {singular(kind)}id {rec.id!r} is already defined at line "
                 f"{seen[rec.id]} of the same file. Fix: give each row a unique id"
             )
             continue
@@ -163,7 +163,7 @@ def check_references(rows: dict[str, dict[str, Record]]) -> list[str]:
         if target is not None and target not in rows[kind]:
             close = difflib.get_close_matches(target, list(rows[kind]), n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"add it to {KIND_FILES[kind][0]}"
-            errors.append(f"{where}: field {fld!r} = {target!r}: unknown {kind.rstrip('s')} id; {hint}")
+            errors.append(f"{where}: field {fld!r} = {target!r}: unknown {singular(kind)}id; {hint}")
 
     for off in rows["offers"].values():
         where = f"offers.csv: offer {off.id}"

@@ -1,0 +1,180 @@
+"""`tokenfab catalog ...`: list, show and validate catalog rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.table import Table
+
+from ..errors import singular
+from ..units import format_bytes, format_si, humanize
+from .output import console, print_json, report_overrides
+
+app = typer.Typer(help="Browse and validate the catalog (bundled data plus your overlay).", no_args_is_help=True)
+
+CatalogOpt = Annotated[
+    Optional[Path],
+    typer.Option("--catalog", help="Overlay directory with your own rows (or set $TOKENFAB_CATALOG)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _fmt_flops(v: Any) -> str:
+    return format_si(v, "FLOP/s") if v else "-"
+
+
+def _fmt_price(rec: Any, attr: str) -> str:
+    v = getattr(rec, attr)
+    return f"{v:.2f} {rec.currency}" if v else "-"
+
+
+# per kind: (header, function of the record) for the table view
+COLUMNS: dict[str, list[tuple[str, Any]]] = {
+    "accelerators": [
+        ("vendor", lambda r: r.vendor),
+        ("bf16 dense", lambda r: _fmt_flops(r.bf16_dense_flop_per_s)),
+        ("fp8 dense", lambda r: _fmt_flops(r.fp8_dense_flop_per_s)),
+        ("fp4 dense", lambda r: _fmt_flops(r.fp4_dense_flop_per_s)),
+        ("memory", lambda r: format_bytes(r.memory_bytes)),
+        ("bandwidth", lambda r: format_si(r.memory_bandwidth_bytes_per_s, "B/s")),
+        ("TDP", lambda r: f"{r.tdp_w:.0f} W" if r.tdp_w else "-"),
+        ("status", lambda r: r.status),
+    ],
+    "systems": [
+        ("accelerator", lambda r: f"{r.accelerator} x{r.accelerators_per_system}"),
+        ("scale-up", lambda r: str(r.scale_up_domain_size)),
+        ("power", lambda r: format_si(r.system_power_w, "W")),
+        ("price", lambda r: f"${r.street_price_usd:,.0f} ({r.kind_of('street_price_usd')})" if r.street_price_usd else "-"),
+    ],
+    "models": [
+        ("arch", lambda r: r.architecture),
+        ("layers", lambda r: str(r.num_layers)),
+        ("attention", lambda r: r.attention),
+        ("experts", lambda r: f"{r.experts_per_token}/{r.num_experts}" if r.num_experts else "dense"),
+        ("params", lambda r: f"{r.params_total / 1e9:.1f}B" if r.params_total else "-"),
+        ("active", lambda r: f"{r.params_active / 1e9:.1f}B" if r.params_active else "-"),
+    ],
+    "providers": [
+        ("category", lambda r: r.category),
+        ("HQ", lambda r: r.hq_country),
+        ("control", lambda r: r.controlling_country),
+        ("regions", lambda r: str(len(r.regions))),
+        ("certifications", lambda r: ", ".join(sorted({f"{c.name} ({c.status})" for c in r.certifications})) or "-"),
+        ("GPU prices", lambda r: "published" if r.publishes_gpu_prices else "not published"),
+    ],
+    "offers": [
+        ("provider", lambda r: r.provider),
+        ("region", lambda r: r.region),
+        ("accelerator", lambda r: f"{r.accelerator} x{r.accelerator_count}"),
+        ("on-demand /accel-h", lambda r: _fmt_price(r, "on_demand_price_per_accel_hour")),
+        ("1y", lambda r: _fmt_price(r, "reserved_1y_price_per_accel_hour")),
+        ("3y", lambda r: _fmt_price(r, "reserved_3y_price_per_accel_hour")),
+        ("spot", lambda r: _fmt_price(r, "spot_price_per_accel_hour")),
+    ],
+    "grids": [
+        ("country", lambda r: r.country + (f"-{r.subdivision}" if r.subdivision else "")),
+        ("gCO2e/kWh", lambda r: f"{r.carbon_gco2e_per_kwh:g} ({r.carbon_year})"),
+        ("price /kWh", lambda r: f"{r.electricity_price_per_kwh:.4f} {r.price_currency} ({r.price_year})" if r.electricity_price_per_kwh else "-"),
+    ],
+    "facilities": [
+        ("owner", lambda r: r.owner[:40]),
+        ("country", lambda r: r.country),
+        ("announced", lambda r: format_si(r.announced_power_w, "W")),
+        ("operating", lambda r: format_si(r.operating_power_w, "W")),
+        ("accelerators", lambda r: f"{r.accelerator or '?'} x{r.accelerator_count:,}" if r.accelerator_count else (r.accelerator or "-")),
+        ("status", lambda r: r.status),
+    ],
+    "stacks": [
+        ("name", lambda r: r.name),
+        ("vendors", lambda r: ", ".join(r.accelerator_vendors)),
+        ("license", lambda r: r.license or "-"),
+    ],
+}
+
+
+def _load(catalog_dir: Path | None):
+    from ..catalog import load_catalog
+
+    cat = load_catalog(catalog_dir)
+    report_overrides(cat)
+    return cat
+
+
+@app.command("list")
+def list_cmd(
+    kind: Annotated[str, typer.Argument(help="accelerators, systems, models, providers, offers, grids, facilities or stacks")],
+    catalog: CatalogOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List every row of one kind with its key figures and provenance."""
+    cat = _load(catalog)
+    rows = cat.list(kind)
+    if json_out:
+        print_json([r.model_dump(mode="json", exclude_none=True) for r in rows])
+        return
+    table = Table(title=f"{kind} ({len(rows)})", show_lines=False)
+    table.add_column("id", style="bold")
+    for header, _ in COLUMNS[kind]:
+        table.add_column(header)
+    table.add_column("kind")
+    table.add_column("as of")
+    for r in rows:
+        table.add_row(r.id, *[fn(r) for _, fn in COLUMNS[kind]], r.kind, str(r.as_of))
+    console.print(table)
+
+
+@app.command("show")
+def show_cmd(
+    row_id: Annotated[str, typer.Argument(metavar="ID", help="Any catalog id (accelerator, model, offer...).")],
+    catalog: CatalogOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Every figure of one row, each with its kind, plus source, date and origin."""
+    from ..errors import UnknownIdError
+
+    cat = _load(catalog)
+    found = cat.find(row_id)
+    if not found:
+        raise UnknownIdError("ids", row_id, cat.all_ids())
+    if json_out:
+        out = []
+        for kind, rec in found:
+            d = rec.model_dump(mode="json", exclude_none=True)
+            d["catalog_kind"] = kind
+            d["origin"] = cat.origin(kind, rec.id)
+            out.append(d)
+        print_json(out[0] if len(out) == 1 else out)
+        return
+    for kind, rec in found:
+        table = Table(title=f"{singular(kind)}{rec.id}", show_header=True)
+        table.add_column("field")
+        table.add_column("value", overflow="fold")
+        table.add_column("kind")
+        for name, value in rec.figures().items():
+            if name in ("id", "source", "as_of", "kind", "notes", "field_kinds"):
+                continue
+            table.add_row(name, humanize(name, value), rec.kind_of(name))
+        console.print(table)
+        console.print(f"[bold]source:[/bold] {rec.source}", highlight=False)
+        console.print(f"[bold]as of:[/bold] {rec.as_of}   [bold]kind:[/bold] {rec.kind}   "
+                      f"[bold]origin:[/bold] {cat.origin(kind, rec.id)}", highlight=False)
+        if rec.notes:
+            console.print(f"[bold]notes:[/bold] {rec.notes}", highlight=False)
+
+
+@app.command("validate")
+def validate_cmd(catalog: CatalogOpt = None) -> None:
+    """Check every file (schema, units, provenance, references); exit 1 on any problem."""
+    from ..catalog import validate_catalog
+
+    cat, errors = validate_catalog(catalog)
+    for err in errors:
+        console.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
+    report_overrides(cat)
+    counts = ", ".join(f"{len(v)} {k}" for k, v in cat.rows.items())
+    if errors:
+        console.print(f"catalog invalid: {len(errors)} problem(s); loaded {counts}", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"catalog OK: {counts}", highlight=False)

@@ -1,0 +1,185 @@
+"""Data integrity of the bundled catalog: schema, provenance, ranges, orderings, references."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tokenfab.adapters import spec_param_counts
+from tokenfab.catalog import KINDS, load_catalog, validate_catalog
+from tokenfab.catalog.records import KINDS as PROVENANCE_KINDS
+
+REQUIRED_ACCELERATORS = (
+    "a100-sxm h100-sxm h100-pcie h200 gh200 b200 b300 gb200 gb300 rubin l40s mi300x mi325x mi355x "
+    "tpu-v5e tpu-v5p tpu-v6e tpu-v7 trainium2 trainium3 gaudi3 ascend-910b ascend-910c wse-3 groq-lpu "
+    "tt-wormhole tt-blackhole maia-100 maia-200 mtia-v2 dmatrix-corsair etched-sohu matx-one "
+    "axelera-metis axelera-europa qualcomm-ai100-ultra qualcomm-ai200"
+).split()
+REQUIRED_MODELS = (
+    "llama-2-7b llama-2-70b llama-3.1-8b llama-3.1-70b llama-3.3-70b llama-3.1-405b llama-4-scout "
+    "llama-4-maverick mixtral-8x7b mixtral-8x22b mistral-large-2 mistral-small-3.1 deepseek-v3 deepseek-r1 "
+    "qwen3-235b-a22b qwen3-30b-a3b qwen2.5-72b gpt-oss-120b gpt-oss-20b kimi-k2 gemma-3-27b"
+).split()
+REQUIRED_PROVIDERS = (
+    "aws azure gcp oracle nvidia-dgx-cloud coreweave lambda nebius crusoe together runpod hyperstack "
+    "digitalocean ovhcloud scaleway outscale cloud-temple numspot s3ns bleu ionos hetzner"
+).split()
+REQUIRED_GRIDS = "fr de se no fi pl ie nl es it gb is us us-va us-tx us-ca ca-qc tw cn jp sg".split()
+REQUIRED_FACILITIES = (
+    "stargate-abilene xai-colossus-1 xai-colossus-2 project-rainier aion-france softbank-france".split()
+)
+REQUIRED_STACKS = "trtllm vllm sglang vllm-rocm jax-xla neuron cann".split()
+REQUIRED_SYSTEMS = (
+    "hgx-h100 hgx-h200 dgx-b200 hgx-b300 gb200-nvl72 gb300-nvl72 vera-rubin-nvl72 mi300x-platform "
+    "mi325x-platform mi355x-platform tpu-v5e-pod tpu-v5p-pod tpu-v6e-pod tpu-v7-pod trn2-ultraserver cs-3 groqrack"
+).split()
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalog()
+
+
+def test_bundled_catalog_validates_without_errors():
+    _, errors = validate_catalog()
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    "kind,required",
+    [
+        ("accelerators", REQUIRED_ACCELERATORS),
+        ("models", REQUIRED_MODELS),
+        ("providers", REQUIRED_PROVIDERS),
+        ("grids", REQUIRED_GRIDS),
+        ("facilities", REQUIRED_FACILITIES),
+        ("stacks", REQUIRED_STACKS),
+        ("systems", REQUIRED_SYSTEMS),
+    ],
+)
+def test_required_ids_present(cat, kind, required):
+    missing = [i for i in required if i not in cat.rows[kind]]
+    assert missing == []
+
+
+def test_counts_meet_the_issue(cat):
+    assert len(cat.rows["offers"]) >= 40
+    assert len(cat.rows["grids"]) >= 20
+
+
+def test_every_row_has_provenance(cat):
+    today = dt.date.today()
+    for kind in KINDS:
+        for rec in cat.list(kind):
+            assert len(rec.source.strip()) >= 10, (kind, rec.id)
+            assert rec.kind in PROVENANCE_KINDS
+            assert dt.date(2015, 1, 1) <= rec.as_of <= today, (kind, rec.id, rec.as_of)
+            if rec.kind == "estimate" or "estimate" in rec.field_kinds.values():
+                assert rec.notes, (kind, rec.id)
+
+
+def test_nested_provenance(cat):
+    for prov in cat.list("providers"):
+        for cert in prov.certifications:
+            assert cert.source and cert.as_of
+        if prov.egress:
+            assert prov.egress.source and prov.egress.as_of
+
+
+def test_announced_hardware_is_labelled_estimate(cat):
+    for acc in cat.list("accelerators"):
+        if acc.status in ("announced", "in-development"):
+            assert acc.kind == "estimate", acc.id
+
+
+def test_orderings_that_must_hold(cat):
+    a = cat.accelerator
+    assert a("h200").memory_bytes > a("h100-sxm").memory_bytes
+    assert a("h200").memory_bandwidth_bytes_per_s > a("h100-sxm").memory_bandwidth_bytes_per_s
+    b200 = a("b200")
+    assert b200.fp4_dense_flop_per_s > b200.fp8_dense_flop_per_s > b200.bf16_dense_flop_per_s
+    for acc in cat.list("accelerators"):
+        fp4, fp8, bf16 = acc.fp4_dense_flop_per_s, acc.fp8_dense_flop_per_s, acc.bf16_dense_flop_per_s
+        if fp8 and bf16:
+            assert fp8 >= bf16, acc.id
+        if fp4 and fp8:
+            assert fp4 >= fp8, acc.id
+    # same die at a higher power point is faster (GB200 vs HGX B200)
+    assert a("gb200").bf16_dense_flop_per_s > a("b200").bf16_dense_flop_per_s
+    assert a("mi325x").memory_bytes > a("mi300x").memory_bytes
+
+
+def test_dense_flops_are_not_sparse_headlines(cat):
+    # H100 SXM datasheet: BF16 1,979 TFLOPS *with sparsity*; dense is half
+    h100 = cat.accelerator("h100-sxm")
+    assert h100.bf16_dense_flop_per_s == pytest.approx(1979e12 / 2, rel=0.01)
+
+
+def test_ranges(cat):
+    for acc in cat.list("accelerators"):
+        if acc.memory_bytes and acc.memory_bandwidth_bytes_per_s:
+            # no HBM part moves more than ~30x its capacity per second... SRAM parts excepted
+            if "SRAM" not in (acc.memory_type or ""):
+                assert 1 < acc.memory_bandwidth_bytes_per_s / acc.memory_bytes < 200, acc.id
+        if acc.tdp_w:
+            assert 50 <= acc.tdp_w <= 2000, acc.id
+    for off in cat.list("offers"):
+        for m in ("on_demand", "reserved_1y", "reserved_3y", "spot"):
+            p = off.price_per_accel_hour(m)
+            if p is not None:
+                assert 0.1 < p < 40, (off.id, m, p)
+        od, r1, r3 = (off.price_per_accel_hour(m) for m in ("on_demand", "reserved_1y", "reserved_3y"))
+        if od and r1:
+            assert r1 < od, off.id
+        if r1 and r3:
+            assert r3 < r1, off.id
+    for g in cat.list("grids"):
+        assert 0 <= g.carbon_gco2e_per_kwh <= 1000
+
+
+def test_offers_reference_known_rows(cat):
+    for off in cat.list("offers"):
+        prov = cat.provider(off.provider)
+        assert prov.region(off.region) is not None, off.id
+        cat.accelerator(off.accelerator)
+        assert prov.publishes_gpu_prices, off.id
+
+
+def test_providers_without_prices_have_no_offers(cat):
+    no_price = {p.id for p in cat.list("providers") if not p.publishes_gpu_prices}
+    assert {"outscale", "cloud-temple", "numspot", "s3ns", "bleu", "ionos"} <= no_price
+    assert not [o.id for o in cat.list("offers") if o.provider in no_price]
+
+
+def test_ids_unique_within_each_file(cat):
+    # the loader refuses duplicates; check that ids are also unique across kinds except by design
+    seen: dict[str, str] = {}
+    for kind in KINDS:
+        for rec in cat.list(kind):
+            assert rec.id not in seen or kind in ("grids", "providers", "systems"), (rec.id, kind, seen.get(rec.id))
+            seen[rec.id] = kind
+
+
+def test_secnumcloud_facts(cat):
+    ovh = cat.provider("ovhcloud")
+    assert any(c.name == "SecNumCloud" and c.valid_on(dt.date(2027, 6, 1)) for c in ovh.certifications)
+    s3ns = cat.provider("s3ns")
+    (cert,) = s3ns.certifications
+    assert cert.valid_on(dt.date(2026, 1, 1)) and not cert.valid_on(dt.date(2025, 12, 1))
+    assert not any(c.valid_on(dt.date(2026, 6, 1)) for c in cat.provider("bleu").certifications)
+    for hyperscaler in ("aws", "azure", "gcp", "oracle"):
+        assert cat.provider(hyperscaler).controlling_country == "US"
+
+
+# Published parameter counts, each from its model card, against our count from the architecture.
+# OpenAI's gpt-oss active counts exclude the input embedding; DeepSeek's 37B includes embeddings.
+@pytest.mark.parametrize("model_id", REQUIRED_MODELS)
+def test_parameter_count_reproduces_the_published_total(cat, model_id):
+    spec = cat.model(model_id)
+    total, active = spec_param_counts(spec)
+    tol = 0.045  # published figures are rounded ("7B", "1T", "24B")
+    assert total == pytest.approx(spec.params_total, rel=tol)
+    if spec.architecture == "gpt_oss":
+        active -= spec.vocab_size * spec.hidden_size  # OpenAI convention
+    assert active == pytest.approx(spec.params_active, rel=tol)
