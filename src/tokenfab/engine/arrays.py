@@ -1,0 +1,99 @@
+"""Columnar inputs of the engine: model, hardware and efficiency as numpy arrays.
+
+Every field is an array (or scalar) and all fields broadcast together, so one
+call evaluates as many configurations as the arrays hold. Build them with
+``stack`` from per-item dicts and index them with ``take``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Sequence, TypeVar
+
+import numpy as np
+
+T = TypeVar("T", bound="_Columns")
+
+
+class _Columns:
+    @classmethod
+    def stack(cls: type[T], rows: Sequence[dict[str, Any]]) -> T:
+        """One array per field from a list of per-item dicts (missing = 0)."""
+        return cls(**{f.name: np.array([r.get(f.name, 0) for r in rows], dtype=float) for f in fields(cls)})
+
+    def take(self: T, index: Any) -> T:
+        """Rows at ``index`` (fancy indexing), keeping the column layout."""
+        return type(self)(**{f.name: np.asarray(getattr(self, f.name))[index] for f in fields(self)})
+
+
+@dataclass(frozen=True)
+class ModelArrays(_Columns):
+    """Transformer architecture numbers (see ``catalog.ModelSpec`` for meanings)."""
+
+    num_layers: np.ndarray
+    num_moe_layers: np.ndarray
+    hidden_size: np.ndarray
+    intermediate_size: np.ndarray
+    num_attention_heads: np.ndarray
+    num_kv_heads: np.ndarray
+    head_dim: np.ndarray
+    vocab_size: np.ndarray
+    tie_embeddings: np.ndarray
+    mla: np.ndarray
+    kv_lora_rank: np.ndarray
+    q_lora_rank: np.ndarray
+    qk_rope_head_dim: np.ndarray
+    qk_nope_head_dim: np.ndarray
+    v_head_dim: np.ndarray
+    sliding_window_tokens: np.ndarray
+    num_sliding_layers: np.ndarray
+    num_experts: np.ndarray
+    experts_per_token: np.ndarray
+    num_shared_experts: np.ndarray
+    moe_intermediate_size: np.ndarray
+    shared_expert_intermediate_size: np.ndarray
+
+
+@dataclass(frozen=True)
+class HardwareArrays(_Columns):
+    """Datasheet peaks of one device; NaN where a dtype has no published peak."""
+
+    bf16_flop_per_s: np.ndarray
+    fp8_flop_per_s: np.ndarray
+    fp4_flop_per_s: np.ndarray
+    memory_bytes: np.ndarray
+    memory_bandwidth_bytes_per_s: np.ndarray
+    scale_up_bytes_per_s: np.ndarray
+    scale_up_domain: np.ndarray
+    scale_out_bytes_per_s: np.ndarray
+
+
+@dataclass(frozen=True)
+class Efficiency(_Columns):
+    """Achieved fractions of peak and fixed costs, kept apart from the peaks.
+
+    ``compute_eff`` [-] fraction of the dtype's dense peak reached by GEMMs;
+    ``memory_eff`` [-] fraction of peak HBM bandwidth; ``network_eff`` [-] of
+    link bandwidth; ``overhead_s`` [s] per forward pass (scheduling, launches);
+    ``collective_latency_s`` [s] per collective call; ``layer_overhead_s`` [s] per layer
+    per forward pass (kernel launches and the minimum duration of the ~15 small kernels of
+    a layer); ``moe_eff`` [-] efficiency of routed-expert GEMMs relative to dense GEMMs
+    (token permutation, routing imbalance) and ``moe_half_tokens`` [tokens] the rows per
+    expert at which a grouped expert GEMM reaches half that efficiency: an expert seeing
+    M tokens in a pass runs at ``moe_eff * M / (M + moe_half_tokens)``.
+    """
+
+    compute_eff: np.ndarray
+    memory_eff: np.ndarray
+    network_eff: np.ndarray
+    overhead_s: np.ndarray
+    collective_latency_s: np.ndarray
+    layer_overhead_s: np.ndarray
+    moe_eff: np.ndarray
+    moe_half_tokens: np.ndarray
+
+
+ROOFLINE = dict(
+    compute_eff=1.0, memory_eff=1.0, network_eff=1.0, overhead_s=0.0, collective_latency_s=0.0,
+    layer_overhead_s=0.0, moe_eff=1.0, moe_half_tokens=0.0,
+)

@@ -1,0 +1,37 @@
+"""Collective communication times (alpha-beta model).
+
+Ring all-reduce of S bytes over n ranks: ``2 (n-1)/n x S / B + 2 (n-1) alpha`` with
+B the per-direction link bandwidth; NVSwitch-class fabrics run a one-shot all-reduce
+whose latency term does not grow with n, so the latency term used is ``alpha x log2(n)``
+(tree), documented in docs/engine.md. All-to-all of S bytes per rank: ``(n-1)/n x S / B + alpha``.
+Point-to-point: ``S / B + alpha``. A group larger than the scale-up domain runs over
+scale-out links (InfiniBand/Ethernet), whose per-device bandwidth is used instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def link_bandwidth(group_size, scale_up_domain, scale_up_bytes_per_s, scale_out_bytes_per_s) -> np.ndarray:
+    """Per-device, per-direction bandwidth of the link a group of ``group_size`` devices uses."""
+    inside = np.asarray(group_size) <= np.asarray(scale_up_domain)
+    return np.where(inside, scale_up_bytes_per_s, scale_out_bytes_per_s)
+
+
+def allreduce_time(size_bytes, n_ranks, bw_bytes_per_s, alpha_s, eff=1.0) -> np.ndarray:
+    n = np.asarray(n_ranks, dtype=float)
+    bw = np.asarray(bw_bytes_per_s, dtype=float) * eff
+    t = 2.0 * (n - 1.0) / n * np.asarray(size_bytes) / bw + np.asarray(alpha_s) * np.log2(np.maximum(n, 1.0))
+    return np.where(n > 1, t, 0.0)
+
+
+def alltoall_time(size_bytes, n_ranks, bw_bytes_per_s, alpha_s, eff=1.0) -> np.ndarray:
+    n = np.asarray(n_ranks, dtype=float)
+    bw = np.asarray(bw_bytes_per_s, dtype=float) * eff
+    t = (n - 1.0) / n * np.asarray(size_bytes) / bw + np.asarray(alpha_s)
+    return np.where(n > 1, t, 0.0)
+
+
+def p2p_time(size_bytes, bw_bytes_per_s, alpha_s, eff=1.0) -> np.ndarray:
+    return np.asarray(size_bytes) / (np.asarray(bw_bytes_per_s, dtype=float) * eff) + np.asarray(alpha_s)

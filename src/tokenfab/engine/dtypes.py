@@ -1,0 +1,29 @@
+"""Storage and compute of number formats.
+
+Bytes per parameter include block scales: NVFP4 = 4-bit values + one FP8 scale per
+16 values = 4.5 bits; MXFP4 (OCP MX) = 4-bit values + one 8-bit scale per 32 = 4.25 bits;
+FP8 per-tensor/128-block scales are negligible.
+``mxfp4`` may run weight-only on chips without an FP4 peak (dequantized to the next
+dtype the chip has, as gpt-oss does on Hopper); ``fp4``/``nvfp4`` need an FP4 peak.
+"""
+
+from __future__ import annotations
+
+WEIGHT_BYTES_PER_PARAM: dict[str, float] = {
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "fp4": 4.5 / 8,
+    "nvfp4": 4.5 / 8,
+    "mxfp4": 4.25 / 8,
+}
+KV_BYTES_PER_ELEMENT: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 4.5 / 8, "nvfp4": 4.5 / 8}
+# which datasheet peak a weight format computes at, best first
+COMPUTE_PEAK_ORDER: dict[str, tuple[str, ...]] = {
+    "bf16": ("bf16",),
+    "fp16": ("bf16",),
+    "fp8": ("fp8",),
+    "fp4": ("fp4",),
+    "nvfp4": ("fp4",),
+    "mxfp4": ("fp4", "fp8", "bf16"),
+}

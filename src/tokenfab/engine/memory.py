@@ -1,0 +1,121 @@
+"""Memory: weight bytes, KV-cache bytes, per-device footprint, largest concurrency.
+
+KV cache per token per layer [elements]:
+  MHA/GQA: ``2 * n_kv * head_dim``;  MLA: ``kv_lora_rank + qk_rope_head_dim``
+  (DeepSeek-V3: 61 x 576 x 2 B = 70,272 B/token in BF16).
+Sliding/chunked layers keep at most ``sliding_window_tokens`` tokens.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .arrays import ModelArrays
+from .params import attention_params
+
+EMBEDDING_BYTES_PER_PARAM = 2.0  # input embedding table stays in 16-bit
+USABLE_MEMORY_FRACTION = 0.90  # vLLM's default gpu_memory_utilization; TRT-LLM reserves similarly
+RUNTIME_RESERVE_BYTES = 3.5e9  # CUDA context, NCCL buffers, allocator ("others" in aiconfigurator)
+
+
+def kv_elements_per_token_layer(m: ModelArrays) -> np.ndarray:
+    """KV elements cached per token per layer [elements]."""
+    gqa = 2.0 * m.num_kv_heads * m.head_dim
+    mla = m.kv_lora_rank + m.qk_rope_head_dim
+    return np.where(m.mla > 0, mla, gqa)
+
+
+def effective_context_layers(m: ModelArrays, context_tokens: np.ndarray) -> np.ndarray:
+    """Sum over layers of the tokens each layer attends to: global layers see the whole
+    context, sliding layers at most the window [token-layers]."""
+    c = np.asarray(context_tokens, dtype=float)
+    window = np.where(m.sliding_window_tokens > 0, m.sliding_window_tokens, np.inf)
+    return (m.num_layers - m.num_sliding_layers) * c + m.num_sliding_layers * np.minimum(c, window)
+
+
+def kv_bytes_per_token(m: ModelArrays, kv_bytes_per_element: np.ndarray | float) -> np.ndarray:
+    """KV bytes per token for a long context (global layers only grow) [bytes/token]."""
+    return kv_elements_per_token_layer(m) * (m.num_layers - m.num_sliding_layers) * kv_bytes_per_element
+
+
+def kv_bytes_sequence(m: ModelArrays, kv_bytes_per_element, context_tokens) -> np.ndarray:
+    """KV bytes held by one sequence at a given context length [bytes]."""
+    return kv_elements_per_token_layer(m) * effective_context_layers(m, context_tokens) * kv_bytes_per_element
+
+
+def attention_weights(m: ModelArrays) -> np.ndarray:
+    """Attention parameters of all layers [parameters]."""
+    return m.num_layers * attention_params(
+        m.hidden_size, m.num_attention_heads, m.num_kv_heads, m.head_dim, mla=m.mla,
+        q_lora_rank=m.q_lora_rank, kv_lora_rank=m.kv_lora_rank, qk_rope_head_dim=m.qk_rope_head_dim,
+        qk_nope_head_dim=m.qk_nope_head_dim, v_head_dim=m.v_head_dim,
+    )
+
+
+def weight_groups(m: ModelArrays) -> dict[str, np.ndarray]:
+    """Parameters by placement group: attention, dense MLP, routed experts, shared experts
+    and routers, LM head, input embedding [parameters]."""
+    dense_layers = m.num_layers - m.num_moe_layers
+    return {
+        "attention": attention_weights(m),
+        "dense_mlp": dense_layers * 3.0 * m.hidden_size * m.intermediate_size,
+        "experts": m.num_moe_layers * m.num_experts * 3.0 * m.hidden_size * m.moe_intermediate_size,
+        "shared": m.num_moe_layers
+        * (m.num_shared_experts * 3.0 * m.hidden_size * m.shared_expert_intermediate_size
+           + m.hidden_size * m.num_experts),
+        "lm_head": m.vocab_size * m.hidden_size * (1 - np.asarray(m.tie_embeddings)),
+        "embedding": m.vocab_size * m.hidden_size,
+    }
+
+
+def weight_bytes_total(m: ModelArrays, weight_bytes_per_param) -> np.ndarray:
+    """All weights of one model copy [bytes]; the input embedding stays 16-bit."""
+    g = weight_groups(m)
+    body = g["attention"] + g["dense_mlp"] + g["experts"] + g["shared"] + g["lm_head"]
+    return body * weight_bytes_per_param + g["embedding"] * EMBEDDING_BYTES_PER_PARAM
+
+
+def weight_bytes_per_device(m: ModelArrays, weight_bytes_per_param, tp, pp, dp_attention) -> np.ndarray:
+    """Weights held by one device of a tp x pp replica [bytes]. Everything is sharded
+    tp ways (experts: ep x tp/ep), except attention under data-parallel attention, which is
+    replicated on each device of the stage."""
+    g = weight_groups(m)
+    tp = np.asarray(tp, dtype=float)
+    attn_shard = np.where(np.asarray(dp_attention) > 0, 1.0, tp)
+    sharded = (g["dense_mlp"] + g["experts"] + g["shared"] + g["lm_head"]) / tp + g["attention"] / attn_shard
+    return (sharded * weight_bytes_per_param + g["embedding"] / tp * EMBEDDING_BYTES_PER_PARAM) / pp
+
+
+def kv_shards(m: ModelArrays, tp, dp_attention) -> np.ndarray:
+    """Ways one sequence's KV cache is split inside a stage: GQA heads split up to n_kv
+    (replicated beyond); an MLA latent is not split by heads (each TP rank keeps it all)
+    unless attention is data-parallel, where each device holds different sequences."""
+    tp = np.asarray(tp, dtype=float)
+    gqa = np.minimum(tp, m.num_kv_heads)
+    mla = np.where(np.asarray(dp_attention) > 0, tp, 1.0)
+    return np.where(m.mla > 0, mla, gqa)
+
+
+def max_concurrency(
+    m: ModelArrays,
+    memory_bytes,
+    weight_bytes_per_param,
+    kv_bytes_per_element,
+    tp,
+    pp,
+    dp_attention,
+    context_tokens,
+    activation_tokens,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(largest number of concurrent sequences per replica, weights per device [bytes]).
+
+    Free memory per device = usable fraction x capacity - runtime reserve - weights -
+    activations of one iteration (``activation_tokens x hidden x 2 B x 8`` buffers);
+    each sequence holds ``kv_bytes_sequence(context) / (kv_shards x pp)`` per device.
+    Negative or zero means the model does not fit.
+    """
+    w_dev = weight_bytes_per_device(m, weight_bytes_per_param, tp, pp, dp_attention)
+    act = np.asarray(activation_tokens, dtype=float) * m.hidden_size * 2.0 * 8.0 / np.asarray(tp, dtype=float)
+    free = np.asarray(memory_bytes) * USABLE_MEMORY_FRACTION - RUNTIME_RESERVE_BYTES - w_dev - act
+    per_seq = kv_bytes_sequence(m, kv_bytes_per_element, context_tokens) / (kv_shards(m, tp, dp_attention) * pp)
+    return np.floor(free / per_seq), w_dev

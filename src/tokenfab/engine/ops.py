@@ -1,0 +1,81 @@
+"""FLOPs and bytes of the operations of a forward pass (per replica, whole model).
+
+Linear layers: ``2 x active parameters`` FLOPs per token (input embedding excluded).
+Attention (per token, per attended context token, per layer):
+  GQA/MHA ``4 n_q h`` (QK^T and AV); MLA decode, weight-absorbed, ``2 n_q (r_kv + r_rope) + 2 n_q r_kv``;
+  MLA prefill, non-absorbed, ``2 n_q (d_nope + d_rope) + 2 n_q d_v``.
+Causal prefill of s tokens attends s^2/2 token pairs (window w: s w - w^2/2 when s > w).
+MoE weights read for n tokens in one pass: E (1 - (1 - k/E)^n) distinct experts per layer
+(uniform routing; expected value of a balls-into-bins count).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .arrays import ModelArrays
+from .memory import weight_groups
+
+
+def distinct_experts(num_experts, experts_per_token, n_tokens) -> np.ndarray:
+    """Expected distinct experts touched per MoE layer by ``n_tokens`` tokens."""
+    E = np.asarray(num_experts, dtype=float)
+    k = np.asarray(experts_per_token, dtype=float)
+    n = np.asarray(n_tokens, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_untouched = np.where(E > 0, (1.0 - np.where(E > 0, k / np.maximum(E, 1), 0)) ** n, 1.0)
+    return E * (1.0 - p_untouched)
+
+
+def expert_flops_per_token(m: ModelArrays) -> np.ndarray:
+    """Matmul FLOPs of one token in its routed experts [FLOP]."""
+    return 2.0 * m.num_moe_layers * m.experts_per_token * 3.0 * m.hidden_size * m.moe_intermediate_size
+
+
+def linear_flops_per_token(m: ModelArrays) -> np.ndarray:
+    """Matmul FLOPs of one token through all layers and the LM head, routed experts included [FLOP]."""
+    g = weight_groups(m)
+    lm_head = m.vocab_size * m.hidden_size
+    return 2.0 * (g["attention"] + g["dense_mlp"] + g["shared"] + lm_head) + expert_flops_per_token(m)
+
+
+def weight_bytes_read(m: ModelArrays, weight_bytes_per_param, n_tokens, attn_reads=1.0) -> np.ndarray:
+    """Weight bytes streamed from memory by one forward pass over ``n_tokens`` tokens
+    [bytes, summed over the devices of one replica]. ``attn_reads`` counts replicated
+    attention copies (data-parallel attention reads its weights on every device)."""
+    g = weight_groups(m)
+    touched = distinct_experts(m.num_experts, m.experts_per_token, n_tokens)
+    experts = m.num_moe_layers * touched * 3.0 * m.hidden_size * m.moe_intermediate_size
+    lm_head = m.vocab_size * m.hidden_size
+    return (g["attention"] * attn_reads + g["dense_mlp"] + experts + g["shared"] + lm_head) * weight_bytes_per_param
+
+
+def _attn_flops_per_pair(m: ModelArrays, prefill: bool) -> np.ndarray:
+    gqa = 4.0 * m.num_attention_heads * m.head_dim
+    if prefill:
+        mla = 2.0 * m.num_attention_heads * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim)
+    else:
+        mla = 2.0 * m.num_attention_heads * (2.0 * m.kv_lora_rank + m.qk_rope_head_dim)
+    return np.where(m.mla > 0, mla, gqa)
+
+
+def attention_flops_decode(m: ModelArrays, context_tokens) -> np.ndarray:
+    """Attention FLOPs of one new token attending ``context_tokens`` [FLOP]."""
+    from .memory import effective_context_layers
+
+    return _attn_flops_per_pair(m, prefill=False) * effective_context_layers(m, context_tokens)
+
+
+def causal_pairs(seq_tokens, window) -> np.ndarray:
+    """Token pairs attended in causal prefill of ``seq_tokens``, window ``window`` (0 = none)."""
+    s = np.asarray(seq_tokens, dtype=float)
+    w = np.asarray(window, dtype=float)
+    w_eff = np.where(w > 0, np.minimum(w, s), s)  # no window = the whole sequence
+    return s * w_eff - w_eff * w_eff / 2.0
+
+
+def attention_flops_prefill(m: ModelArrays, seq_tokens) -> np.ndarray:
+    """Attention FLOPs of the causal prefill of one sequence [FLOP]."""
+    pairs_global = causal_pairs(seq_tokens, 0) * (m.num_layers - m.num_sliding_layers)
+    pairs_local = causal_pairs(seq_tokens, m.sliding_window_tokens) * m.num_sliding_layers
+    return _attn_flops_per_pair(m, prefill=True) * (pairs_global + pairs_local)

@@ -1,0 +1,290 @@
+"""Serving: iteration time of continuous batching, TTFT, TPOT, throughput, scenarios.
+
+Steady state of an aggregated engine with chunked prefill and ``B`` concurrent
+sequences per replica: every iteration advances each sequence by one token
+(``B`` decode tokens at mean context ``isl + osl/2``) and, because a sequence
+finishes every ``osl`` iterations and is replaced, prefills ``B * isl / osl``
+new tokens on average. So
+
+    TPOT = T_iter(B),    throughput per replica = B / T_iter(B)
+
+A new request waits half an iteration on average, then its prompt is processed in
+``ceil(isl / chunk)`` iterations, each carrying one chunk of it (the last one the
+remainder) beside the decode batch: ``TTFT = T_iter / 2 + sum over chunks T_iter(B, chunk)``.
+
+The p99 latencies that MLPerf Server/Interactive limits apply to are approximated
+as fixed multiples of these means (``P99_TTFT_FACTOR``, ``P99_TPOT_FACTOR``), taken
+from the mean/p99 pairs in MLPerf Inference v5.1 logs (see docs/engine.md).
+
+Each forward pass is a sum of per-operation rooflines on one device of a stage:
+``max(FLOP / (peak * compute_eff), bytes / (bandwidth * memory_eff))`` for the
+linear layers and for attention, plus communication and a fixed overhead. With
+``pp`` stages the batch runs as ``pp`` micro-batches, so ``T_iter = pp * t_stage``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import comm
+from .arrays import Efficiency, HardwareArrays, ModelArrays, _Columns
+from .memory import kv_bytes_sequence, kv_elements_per_token_layer, max_concurrency
+from .ops import (
+    attention_flops_decode,
+    attention_flops_prefill,
+    expert_flops_per_token,
+    linear_flops_per_token,
+    weight_bytes_read,
+)
+
+ACTIVATION_BYTES = 2.0  # hidden states move between devices in 16-bit
+P99_TTFT_FACTOR = 2.5
+P99_TPOT_FACTOR = 1.2
+DEFAULT_CHUNK_TOKENS = 8192  # TensorRT-LLM default max_num_tokens
+MAX_BATCH_PER_RANK = 2048  # TensorRT-LLM default max_batch_size (per attention rank)
+BOUNDS = ("compute", "memory", "communication", "overhead")
+
+
+@dataclass(frozen=True)
+class ParallelConfig(_Columns):
+    """Deployment choices, one entry per configuration (arrays broadcast).
+
+    ``tp``/``pp``/``ep`` parallel degrees of one replica (``tp * pp`` devices; experts
+    split ``ep`` ways inside the ``tp`` group); ``replicas`` data-parallel copies;
+    ``dp_attention`` > 0 runs attention data-parallel inside the stage (MLA models with EP);
+    ``weight_bytes_per_param``, ``kv_bytes_per_element`` storage; ``gemm_flop_per_s`` and
+    ``attention_flop_per_s`` the datasheet peaks for the compute dtypes; ``isl``/``osl``
+    mean input/output tokens; ``chunk_tokens`` prefill chunk; ``disaggregated`` > 0 runs
+    prefill on separate replicas of the same shape.
+    """
+
+    tp: np.ndarray
+    pp: np.ndarray
+    ep: np.ndarray
+    replicas: np.ndarray
+    dp_attention: np.ndarray
+    weight_bytes_per_param: np.ndarray
+    kv_bytes_per_element: np.ndarray
+    gemm_flop_per_s: np.ndarray
+    attention_flop_per_s: np.ndarray
+    isl: np.ndarray
+    osl: np.ndarray
+    chunk_tokens: np.ndarray
+    disaggregated: np.ndarray
+
+
+@dataclass(frozen=True)
+class PassTime:
+    """Components of one iteration [s] and the work it did."""
+
+    total_s: np.ndarray
+    compute_s: np.ndarray
+    memory_s: np.ndarray
+    comm_s: np.ndarray
+    overhead_s: np.ndarray
+    flop: np.ndarray
+    bytes: np.ndarray
+
+
+def pass_time(
+    m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, n_decode, context, n_prefill
+) -> PassTime:
+    """Time of one iteration of a replica carrying ``n_decode`` decode tokens at mean
+    ``context`` and ``n_prefill`` prompt tokens (prompts of ``cfg.isl`` tokens)."""
+    tp, pp = np.asarray(cfg.tp, float), np.asarray(cfg.pp, float)
+    n_dec = np.asarray(n_decode, float)
+    n_pre = np.asarray(n_prefill, float)
+    dpa = np.asarray(cfg.dp_attention) > 0
+    n_tok = n_dec + n_pre
+    n_mb = n_tok / pp  # tokens of one micro-batch
+    devices_per_stage = tp
+    # linear layers
+    f_exp = expert_flops_per_token(m) * n_mb / pp
+    f_lin = linear_flops_per_token(m) * n_mb / pp
+    b_lin = weight_bytes_read(m, cfg.weight_bytes_per_param, n_mb, np.where(dpa, tp, 1.0)) / pp
+    gemm_rate = cfg.gemm_flop_per_s * eff.compute_eff
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rows_per_expert = np.where(m.num_experts > 0, n_mb * m.experts_per_token / np.maximum(m.num_experts, 1), 0)
+        moe_rate = gemm_rate * eff.moe_eff * rows_per_expert / (rows_per_expert + eff.moe_half_tokens)
+        t_exp = np.where(f_exp > 0, f_exp / moe_rate, 0.0)
+    t_lin_c = ((f_lin - f_exp) / gemm_rate + t_exp) / devices_per_stage
+    t_lin_m = b_lin / devices_per_stage / (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
+    # attention: decode reads the KV cache; prefill computes causal attention and writes KV
+    prompts = np.where(cfg.isl > 0, n_pre / np.maximum(cfg.isl, 1.0), 0.0)
+    f_att = (n_dec * attention_flops_decode(m, context) + prompts * attention_flops_prefill(m, cfg.isl)) / pp / pp
+    b_att = (
+        n_dec * kv_bytes_sequence(m, cfg.kv_bytes_per_element, context)
+        + n_pre * kv_elements_per_token_layer(m) * m.num_layers * cfg.kv_bytes_per_element
+    ) / pp / pp
+    t_att_c = f_att / devices_per_stage / (cfg.attention_flop_per_s * eff.compute_eff)
+    t_att_m = b_att / devices_per_stage / (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
+    # communication inside one stage, per micro-batch
+    bw_tp = comm.link_bandwidth(tp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s)
+    act = n_mb * m.hidden_size * ACTIVATION_BYTES
+    alpha, neff = eff.collective_latency_s, eff.network_eff
+    ar = comm.allreduce_time(act, tp, bw_tp, alpha, neff)
+    ep = np.asarray(cfg.ep, float)
+    a2a_bytes = 2.0 * (n_mb / tp) * m.experts_per_token * m.hidden_size * ACTIVATION_BYTES
+    a2a = 2.0 * comm.alltoall_time(a2a_bytes / 2.0, ep, bw_tp, alpha, neff)
+    moe_tp = tp / np.maximum(ep, 1.0)
+    moe_ar = comm.allreduce_time(act, moe_tp, bw_tp, alpha, neff)
+    layers = m.num_layers / pp
+    moe_layers = m.num_moe_layers / pp
+    dense_layers = layers - moe_layers
+    attn_comm = np.where(dpa, 0.0, layers * ar)
+    mlp_comm = dense_layers * ar + moe_layers * np.where(ep > 1, a2a + moe_ar, ar)
+    bw_pp = comm.link_bandwidth(tp * pp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s)
+    p2p = np.where(pp > 1, comm.p2p_time(act / tp, bw_pp, alpha, neff), 0.0)
+    t_comm = attn_comm + mlp_comm + p2p
+    overhead = np.broadcast_to(eff.overhead_s + eff.layer_overhead_s * layers, np.shape(t_comm))
+    t_lin = np.maximum(t_lin_c, t_lin_m)
+    t_att = np.maximum(t_att_c, t_att_m)
+    t_stage = t_lin + t_att + t_comm + overhead
+    compute = np.where(t_lin_c >= t_lin_m, t_lin, 0.0) + np.where(t_att_c >= t_att_m, t_att, 0.0)
+    memory = np.where(t_lin_c < t_lin_m, t_lin, 0.0) + np.where(t_att_c < t_att_m, t_att, 0.0)
+    return PassTime(
+        total_s=pp * t_stage,
+        compute_s=pp * compute,
+        memory_s=pp * memory,
+        comm_s=pp * t_comm,
+        overhead_s=pp * overhead,
+        flop=(f_lin + f_att) * pp * pp,
+        bytes=(b_lin + b_att) * pp * pp,
+    )
+
+
+@dataclass(frozen=True)
+class ServingPoint:
+    """Steady state at a given concurrency, per configuration."""
+
+    concurrency: np.ndarray  # sequences per replica
+    fits: np.ndarray
+    max_concurrency: np.ndarray
+    memory_per_device_bytes: np.ndarray
+    weights_per_device_bytes: np.ndarray
+    ttft_s: np.ndarray
+    tpot_s: np.ndarray
+    ttft_p99_s: np.ndarray
+    tpot_p99_s: np.ndarray
+    throughput_output_tok_per_s: np.ndarray  # whole deployment
+    throughput_per_device_tok_per_s: np.ndarray
+    bound: np.ndarray  # index into BOUNDS
+    mfu: np.ndarray
+    mbu: np.ndarray
+    time_shares: dict[str, np.ndarray]
+
+
+def steady_state(
+    m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, concurrency
+) -> ServingPoint:
+    """Serving metrics at ``concurrency`` sequences per replica (arrays broadcast)."""
+    B = np.asarray(concurrency, float)
+    isl, osl = np.asarray(cfg.isl, float), np.asarray(cfg.osl, float)
+    ctx = isl + osl / 2.0
+    dis = np.asarray(cfg.disaggregated) > 0
+    chunk = np.asarray(cfg.chunk_tokens, float)
+    n_pre = np.where(dis, 0.0, B * isl / osl)
+    it = pass_time(m, hw, eff, cfg, B, ctx, n_pre)
+    t_iter = it.total_s
+    # TTFT: aggregated = wait + the iterations that carry this prompt
+    pre_chunk = np.minimum(isl, chunk)
+    n_chunks = np.ceil(isl / chunk)
+    last_chunk = isl - (n_chunks - 1.0) * chunk
+    with_prompt = pass_time(m, hw, eff, cfg, np.where(dis, 0.0, B), ctx, pre_chunk)
+    with_last = pass_time(m, hw, eff, cfg, np.where(dis, 0.0, B), ctx, last_chunk)
+    prompt_s = (n_chunks - 1.0) * with_prompt.total_s + with_last.total_s
+    # disaggregated: the prompt runs alone on a prefill replica, then KV moves over scale-out
+    kv_move = kv_bytes_sequence(m, cfg.kv_bytes_per_element, isl) / (
+        hw.scale_out_bytes_per_s * eff.network_eff * cfg.tp * cfg.pp
+    )
+    ttft = 0.5 * t_iter + prompt_s + np.where(dis, kv_move, 0.0)
+    per_replica = B / t_iter
+    # disaggregated: extra prefill replicas sized to the prompt rate
+    prefill_rate_per_replica = pre_chunk / with_prompt.total_s  # prompt tokens/s of one prefill replica
+    extra = np.where(dis, per_replica / osl * isl / prefill_rate_per_replica, 0.0)
+    deployment = per_replica * cfg.replicas / (1.0 + extra)
+    devices = cfg.tp * cfg.pp * cfg.replicas
+    act_tokens = np.where(dis, B, B + chunk)
+    mc, w_dev = max_concurrency(
+        m, hw.memory_bytes, cfg.weight_bytes_per_param, cfg.kv_bytes_per_element,
+        cfg.tp, cfg.pp, cfg.dp_attention, ctx, act_tokens,
+    )
+    cap = MAX_BATCH_PER_RANK * np.where(np.asarray(cfg.dp_attention) > 0, cfg.tp, 1.0)
+    mc = np.minimum(mc, cap)
+    fits = (mc >= np.maximum(B, 1.0)) & (w_dev > 0)
+    from .memory import kv_bytes_sequence as _kvs, kv_shards
+
+    kv_dev = B * _kvs(m, cfg.kv_bytes_per_element, ctx) / (kv_shards(m, cfg.tp, cfg.dp_attention) * cfg.pp)
+    parts = np.stack(np.broadcast_arrays(it.compute_s, it.memory_s, it.comm_s, it.overhead_s))
+    bound = np.argmax(parts, axis=0)
+    n_dev_rep = cfg.tp * cfg.pp
+    mfu = it.flop / (t_iter * n_dev_rep * cfg.gemm_flop_per_s)
+    mbu = it.bytes / (t_iter * n_dev_rep * hw.memory_bandwidth_bytes_per_s)
+    shares = {name: p / t_iter for name, p in zip(BOUNDS, parts)}
+    return ServingPoint(
+        concurrency=B * np.ones_like(t_iter),
+        fits=fits,
+        max_concurrency=mc,
+        memory_per_device_bytes=w_dev + kv_dev,
+        weights_per_device_bytes=w_dev,
+        ttft_s=ttft,
+        tpot_s=t_iter,
+        ttft_p99_s=P99_TTFT_FACTOR * ttft,
+        tpot_p99_s=P99_TPOT_FACTOR * t_iter,
+        throughput_output_tok_per_s=deployment,
+        throughput_per_device_tok_per_s=deployment / devices,
+        bound=bound,
+        mfu=mfu,
+        mbu=mbu,
+        time_shares=shares,
+    )
+
+
+def concurrency_grid(n_points: int = 40, max_batch: int = 16384) -> np.ndarray:
+    """Candidate concurrencies: 1..max_batch, geometric, unique integers."""
+    return np.unique(np.round(np.geomspace(1, max_batch, n_points)))
+
+
+def best_point(
+    m: ModelArrays,
+    hw: HardwareArrays,
+    eff: Efficiency,
+    cfg: ParallelConfig,
+    ttft_limit_s=np.inf,
+    tpot_limit_s=np.inf,
+    grid: np.ndarray | None = None,
+) -> tuple[ServingPoint, np.ndarray]:
+    """Highest-throughput concurrency per configuration whose p99 TTFT/TPOT stay under
+    the limits (``inf`` = offline) and whose KV cache fits. Returns the point at that
+    concurrency and a boolean 'feasible' array. Configurations are along axis 0 and the
+    grid along a new last axis, evaluated in one vectorized pass."""
+    g = concurrency_grid() if grid is None else np.asarray(grid, float)
+    ex = lambda a: np.asarray(a)[..., None]  # noqa: E731
+    m2 = type(m)(**{k: ex(v) for k, v in m.__dict__.items()})
+    hw2 = type(hw)(**{k: ex(v) for k, v in hw.__dict__.items()})
+    eff2 = type(eff)(**{k: ex(v) for k, v in eff.__dict__.items()})
+    cfg2 = type(cfg)(**{k: ex(v) for k, v in cfg.__dict__.items()})
+    pt = steady_state(m2, hw2, eff2, cfg2, g)
+    ok = (
+        pt.fits
+        & (pt.ttft_p99_s <= ex(ttft_limit_s))
+        & (pt.tpot_p99_s <= ex(tpot_limit_s))
+        & np.isfinite(pt.throughput_output_tok_per_s)
+    )
+    score = np.where(ok, pt.throughput_output_tok_per_s, -1.0)
+    best = np.argmax(score, axis=-1)
+    feasible = np.take_along_axis(ok, best[..., None], axis=-1)[..., 0]
+
+    def pick(a):
+        a = np.broadcast_to(a, score.shape)
+        return np.take_along_axis(a, best[..., None], axis=-1)[..., 0]
+
+    chosen = ServingPoint(
+        **{
+            k: ({kk: pick(vv) for kk, vv in v.items()} if isinstance(v, dict) else pick(v))
+            for k, v in pt.__dict__.items()
+        }
+    )
+    return chosen, feasible
