@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from . import catalog_cmd, model_cmd
+from . import catalog_cmd, estimate_cmd, model_cmd
 
 app = typer.Typer(
     name="tokenfab",
@@ -17,6 +17,8 @@ app = typer.Typer(
 )
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(model_cmd.app, name="model")
+app.command("estimate")(estimate_cmd.estimate_cmd)
+app.command("validate")(estimate_cmd.validate_cmd)
 
 
 def main() -> None:

@@ -1,0 +1,66 @@
+"""Fit the calibrated efficiency factors on validation/measured.csv.
+
+    python benchmarks/calibrate.py           # fit and print, change nothing
+    python benchmarks/calibrate.py --write   # also write them to src/tokenfab/data/efficiency.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from tokenfab import efficiency as E  # noqa: E402
+from tokenfab.calibration import fit, loss  # noqa: E402
+from tokenfab.validation import evaluate, prepare, read_validation_csv  # noqa: E402
+
+HEADER = """\
+# tokenfab engine efficiency factors, kept apart from the datasheet peaks.
+# derated: measured hardware efficiencies from independent sources (not fitted to tokenfab's validation set).
+# calibrated: a few stack-level and global factors fitted on validation/measured.csv by
+#   benchmarks/calibrate.py --write (method in docs/engine.md). Do not edit them by hand.
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--write", action="store_true")
+    ap.add_argument("--csv", default=str(ROOT / "validation" / "measured.csv"))
+    args = ap.parse_args()
+    prep = prepare(read_validation_csv(args.csv))
+    table = E.table()
+    start = table["calibrated"]
+    print(f"rows: {len(prep.rows)} (skipped {len(prep.skipped)}); start mean|log err| = {loss(prep, start):.4f}")
+    params = fit(prep, start, rounds=10, log=print)
+    pred = evaluate(prep, params)["predicted"]
+    meas = np.array([r.value for r in prep.rows])
+    ape = np.abs(pred - meas) / meas
+    print(f"fitted: MAPE {ape.mean():.1%}  median {np.median(ape):.1%}  max ratio {np.max(np.maximum(pred / meas, meas / pred)):.2f}")
+    print(yaml.safe_dump({"calibrated": params}, sort_keys=False))
+    if args.write:
+        params["fitted_at"] = dt.date.today().isoformat()
+        params["fitted_on"] = "validation/measured.csv"
+        rounded = _round(params)
+        out = {"schema_version": 1, "derated": table["derated"], "calibrated": rounded}
+        path = ROOT / "src" / "tokenfab" / "data" / "efficiency.yaml"
+        path.write_text(HEADER + yaml.safe_dump(out, sort_keys=False, width=120), encoding="utf-8")
+        print(f"wrote {path}")
+
+
+def _round(d):
+    if isinstance(d, dict):
+        return {k: _round(v) for k, v in d.items()}
+    if isinstance(d, float):
+        return float(f"{d:.4g}")
+    return d
+
+
+if __name__ == "__main__":
+    main()
