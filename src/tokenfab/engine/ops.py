@@ -32,18 +32,20 @@ def expert_flops_per_token(m: ModelArrays) -> np.ndarray:
     return 2.0 * m.num_moe_layers * m.experts_per_token * 3.0 * m.hidden_size * m.moe_intermediate_size
 
 
-def linear_flops_per_token(m: ModelArrays) -> np.ndarray:
+def linear_flops_per_token(m: ModelArrays, groups: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Matmul FLOPs of one token through all layers and the LM head, routed experts included [FLOP]."""
-    g = weight_groups(m)
+    g = groups if groups is not None else weight_groups(m)
     lm_head = m.vocab_size * m.hidden_size
     return 2.0 * (g["attention"] + g["dense_mlp"] + g["shared"] + lm_head) + expert_flops_per_token(m)
 
 
-def weight_bytes_read(m: ModelArrays, weight_bytes_per_param, n_tokens, attn_reads=1.0) -> np.ndarray:
+def weight_bytes_read(
+    m: ModelArrays, weight_bytes_per_param, n_tokens, attn_reads=1.0, groups: dict[str, np.ndarray] | None = None
+) -> np.ndarray:
     """Weight bytes streamed from memory by one forward pass over ``n_tokens`` tokens
     [bytes, summed over the devices of one replica]. ``attn_reads`` counts replicated
     attention copies (data-parallel attention reads its weights on every device)."""
-    g = weight_groups(m)
+    g = groups if groups is not None else weight_groups(m)
     touched = distinct_experts(m.num_experts, m.experts_per_token, n_tokens)
     experts = m.num_moe_layers * touched * 3.0 * m.hidden_size * m.moe_intermediate_size
     lm_head = m.vocab_size * m.hidden_size

@@ -89,10 +89,16 @@ class PassTime:
 
 
 def pass_time(
-    m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, n_decode, context, n_prefill
+    m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, n_decode, context, n_prefill,
+    groups: dict[str, np.ndarray] | None = None,
 ) -> PassTime:
     """Time of one iteration of a replica carrying ``n_decode`` decode tokens at mean
-    ``context`` and ``n_prefill`` prompt tokens (prompts of ``cfg.isl`` tokens)."""
+    ``context`` and ``n_prefill`` prompt tokens (prompts of ``cfg.isl`` tokens).
+    ``groups`` may pass ``memory.weight_groups(m)`` when the caller already has it."""
+    if groups is None:
+        from .memory import weight_groups
+
+        groups = weight_groups(m)
     tp, pp = np.asarray(cfg.tp, float), np.asarray(cfg.pp, float)
     n_dec = np.asarray(n_decode, float)
     n_pre = np.asarray(n_prefill, float)
@@ -102,8 +108,8 @@ def pass_time(
     devices_per_stage = tp
     # linear layers
     f_exp = expert_flops_per_token(m) * n_mb / pp
-    f_lin = linear_flops_per_token(m) * n_mb / pp
-    b_lin = weight_bytes_read(m, cfg.weight_bytes_per_param, n_mb, np.where(dpa, tp, 1.0)) / pp
+    f_lin = linear_flops_per_token(m, groups) * n_mb / pp
+    b_lin = weight_bytes_read(m, cfg.weight_bytes_per_param, n_mb, np.where(dpa, tp, 1.0), groups) / pp
     gemm_rate = cfg.gemm_flop_per_s * eff.compute_eff
     with np.errstate(divide="ignore", invalid="ignore"):
         rows_per_expert = np.where(m.num_experts > 0, n_mb * m.experts_per_token / np.maximum(m.num_experts, 1), 0)
@@ -186,15 +192,21 @@ def steady_state(
     dis = np.asarray(cfg.disaggregated) > 0
     chunk = np.asarray(cfg.chunk_tokens, float)
     n_pre = np.where(dis, 0.0, B * isl / osl)
-    it = pass_time(m, hw, eff, cfg, B, ctx, n_pre)
+    from .memory import weight_groups
+
+    groups = weight_groups(m)
+    it = pass_time(m, hw, eff, cfg, B, ctx, n_pre, groups)
     t_iter = it.total_s
     # TTFT: aggregated = wait + the iterations that carry this prompt
     pre_chunk = np.minimum(isl, chunk)
     n_chunks = np.ceil(isl / chunk)
     last_chunk = isl - (n_chunks - 1.0) * chunk
-    with_prompt = pass_time(m, hw, eff, cfg, np.where(dis, 0.0, B), ctx, pre_chunk)
-    with_last = pass_time(m, hw, eff, cfg, np.where(dis, 0.0, B), ctx, last_chunk)
-    prompt_s = (n_chunks - 1.0) * with_prompt.total_s + with_last.total_s
+    with_prompt = pass_time(m, hw, eff, cfg, np.where(dis, 0.0, B), ctx, pre_chunk, groups)
+    if np.any(n_chunks > 1):
+        with_last = pass_time(m, hw, eff, cfg, np.where(dis, 0.0, B), ctx, last_chunk, groups).total_s
+    else:  # every prompt fits in one chunk: the last chunk is the whole prompt
+        with_last = with_prompt.total_s
+    prompt_s = (n_chunks - 1.0) * with_prompt.total_s + with_last
     # disaggregated: the prompt runs alone on a prefill replica, then KV moves over scale-out
     kv_move = kv_bytes_sequence(m, cfg.kv_bytes_per_element, isl) / (
         hw.scale_out_bytes_per_s * eff.network_eff * cfg.tp * cfg.pp

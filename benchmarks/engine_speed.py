@@ -1,0 +1,90 @@
+"""Engine throughput: configurations evaluated per second in one vectorized call.
+
+    python benchmarks/engine_speed.py [--repeat 3]
+
+Grid: every accelerator with published memory figures x every catalog model x
+(tp, pp) in {1,2,4,8} x {1,2} x weights {bf16, fp8, fp4} x 40 concurrencies. Each
+configuration gets TTFT, TPOT, throughput, memory fit, bound, MFU and MBU. Also times
+one `tokenfab estimate` end to end in a fresh process. Last line: configs_per_s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from tokenfab.catalog import load_catalog  # noqa: E402
+from tokenfab.engine import Efficiency, HardwareArrays, ModelArrays, ParallelConfig, steady_state  # noqa: E402
+from tokenfab.engine.dtypes import WEIGHT_BYTES_PER_PARAM  # noqa: E402
+from tokenfab.engine.serving import concurrency_grid  # noqa: E402
+from tokenfab.estimate import hardware_row, model_row  # noqa: E402
+from tokenfab import efficiency as E  # noqa: E402
+
+
+def build_grid():
+    cat = load_catalog()
+    accs = [a for a in cat.list("accelerators") if a.memory_bytes and a.memory_bandwidth_bytes_per_s
+            and (a.bf16_dense_flop_per_s or a.fp8_dense_flop_per_s)]
+    models = cat.list("models")
+    hw_rows = [hardware_row(a) for a in accs]
+    m_all = ModelArrays.stack([model_row(s) for s in models])
+    hw_all = HardwareArrays.stack(hw_rows)
+    eff_all = Efficiency.stack([E.factors(a.id, "trtllm", "bf16", "calibrated") for a in accs])
+    splits = [(t, p) for t in (1, 2, 4, 8) for p in (1, 2)]
+    dtypes = ["bf16", "fp8", "fp4"]
+    conc = concurrency_grid()
+    ia, im, isp, idt, ic = np.meshgrid(
+        np.arange(len(accs)), np.arange(len(models)), np.arange(len(splits)), np.arange(len(dtypes)),
+        np.arange(len(conc)), indexing="ij",
+    )
+    ia, im, isp, idt, ic = (x.ravel() for x in (ia, im, isp, idt, ic))
+    sp = np.array(splits, dtype=float)[isp]
+    peaks = np.stack([hw_all.bf16_flop_per_s, hw_all.fp8_flop_per_s, hw_all.fp4_flop_per_s], axis=1)
+    peak = peaks[ia, idt]
+    peak = np.where(np.isfinite(peak), peak, hw_all.bf16_flop_per_s[ia])
+    n = len(ia)
+    cfg = ParallelConfig(
+        tp=sp[:, 0], pp=sp[:, 1], ep=np.ones(n), replicas=np.ones(n), dp_attention=np.zeros(n),
+        weight_bytes_per_param=np.array([WEIGHT_BYTES_PER_PARAM[d] for d in dtypes])[idt],
+        kv_bytes_per_element=np.where(idt > 0, 1.0, 2.0), gemm_flop_per_s=peak, attention_flop_per_s=peak,
+        isl=np.full(n, 2000.0), osl=np.full(n, 500.0), chunk_tokens=np.full(n, 8192.0), disaggregated=np.zeros(n),
+    )
+    return m_all.take(im), hw_all.take(ia), eff_all.take(ia), cfg, conc[ic], (len(accs), len(models), len(splits), len(dtypes), len(conc))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    m, hw, eff, cfg, conc, shape = build_grid()
+    build_s = time.perf_counter() - t0
+    n = len(conc)
+    print(f"grid: {shape[0]} accelerators x {shape[1]} models x {shape[2]} splits x {shape[3]} dtypes x "
+          f"{shape[4]} concurrencies = {n:,} configurations (built in {build_s:.2f} s)")
+    times = []
+    for _ in range(args.repeat):
+        t = time.perf_counter()
+        pt = steady_state(m, hw, eff, cfg, conc)
+        times.append(time.perf_counter() - t)
+    best = min(times)
+    print(f"steady_state: best of {args.repeat}: {best:.3f} s   (runs: {', '.join(f'{x:.3f}' for x in times)})")
+    print(f"fits in memory: {int(pt.fits.sum()):,} of {n:,}")
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "tokenfab", "estimate", "--model", "llama-3.1-70b", "--accelerator",
+                           "h100-sxm", "--count", "8", "--isl", "1000", "--osl", "200", "--json"],
+                          capture_output=True, text=True, cwd=ROOT)
+    print(f"one `tokenfab estimate` end to end (fresh process): {time.perf_counter() - t:.2f} s (rc {proc.returncode})")
+    print(f"configs_per_s: {n / best:,.0f}")
+
+
+if __name__ == "__main__":
+    main()
