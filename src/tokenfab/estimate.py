@@ -323,7 +323,7 @@ def estimate_request(req: EstimateRequest, catalog: Catalog | None = None) -> Es
         pt1 = steady_state(m, hw, eff, cfg, np.ones(n))
         order = np.where(pt1.fits, pt1.tpot_s, np.inf)
         i = int(np.argmin(order))
-        pt, score = pt1, None
+        pt = pt1
     else:
         i = int(np.argmax(score))
     t, p, e, dpa, rep = (int(v) for v in cands[i])

@@ -30,7 +30,7 @@ import numpy as np
 
 from . import comm
 from .arrays import Efficiency, HardwareArrays, ModelArrays, _Columns
-from .memory import kv_bytes_sequence, kv_elements_per_token_layer, max_concurrency
+from .memory import kv_bytes_sequence, kv_elements_per_token_layer, kv_shards, max_concurrency, weight_groups
 from .ops import (
     attention_flops_decode,
     attention_flops_prefill,
@@ -96,8 +96,6 @@ def pass_time(
     ``context`` and ``n_prefill`` prompt tokens (prompts of ``cfg.isl`` tokens).
     ``groups`` may pass ``memory.weight_groups(m)`` when the caller already has it."""
     if groups is None:
-        from .memory import weight_groups
-
         groups = weight_groups(m)
     tp, pp = np.asarray(cfg.tp, float), np.asarray(cfg.pp, float)
     n_dec = np.asarray(n_decode, float)
@@ -192,8 +190,6 @@ def steady_state(
     dis = np.asarray(cfg.disaggregated) > 0
     chunk = np.asarray(cfg.chunk_tokens, float)
     n_pre = np.where(dis, 0.0, B * isl / osl)
-    from .memory import weight_groups
-
     groups = weight_groups(m)
     it = pass_time(m, hw, eff, cfg, B, ctx, n_pre, groups)
     t_iter = it.total_s
@@ -226,9 +222,7 @@ def steady_state(
     cap = MAX_BATCH_PER_RANK * np.where(np.asarray(cfg.dp_attention) > 0, cfg.tp, 1.0)
     mc = np.minimum(mc, cap)
     fits = (mc >= np.maximum(B, 1.0)) & (w_dev > 0)
-    from .memory import kv_bytes_sequence as _kvs, kv_shards
-
-    kv_dev = B * _kvs(m, cfg.kv_bytes_per_element, ctx) / (kv_shards(m, cfg.tp, cfg.dp_attention) * cfg.pp)
+    kv_dev = B * kv_bytes_sequence(m, cfg.kv_bytes_per_element, ctx) / (kv_shards(m, cfg.tp, cfg.dp_attention) * cfg.pp)
     parts = np.stack(np.broadcast_arrays(it.compute_s, it.memory_s, it.comm_s, it.overhead_s))
     bound = np.argmax(parts, axis=0)
     n_dev_rep = cfg.tp * cfg.pp
