@@ -268,8 +268,23 @@ def estimate(catalog: Catalog | None = None, **kwargs: Any) -> Estimate:
     return estimate_request(req, catalog)
 
 
-def estimate_request(req: EstimateRequest, catalog: Catalog | None = None) -> Estimate:
-    cat = catalog or load_catalog()
+@dataclass(frozen=True)
+class Problem:
+    """One request resolved against the catalog: its defaults filled in and every valid
+    split as engine configuration rows (shared by ``estimate`` and ``validate``)."""
+
+    spec: ModelSpec
+    acc: Accelerator
+    weights: str
+    kv: str
+    stack: str
+    peak_dtype: str
+    candidates: list[tuple[int, int, int, int, int]]
+    hw_row: dict[str, float]
+    cfg_rows: list[dict[str, float]]
+
+
+def build_problem(req: EstimateRequest, cat: Catalog) -> Problem:
     spec: ModelSpec = cat.model(req.model)
     acc: Accelerator = cat.accelerator(req.accelerator)
     weights = req.weights or default_weights(spec, acc)
@@ -278,26 +293,34 @@ def estimate_request(req: EstimateRequest, catalog: Catalog | None = None) -> Es
     if kv in ("fp8", "fp4", "nvfp4") and not acc.peak_flop_per_s("fp8" if kv == "fp8" else "fp4"):
         raise InputError(f"kv = {kv!r}: {acc.id} has no {kv} support; use --kv bf16")
     stack = req.stack or DEFAULT_STACK_BY_VENDOR.get(acc.vendor, "vllm")
-    if stack not in cat.rows["stacks"]:
-        cat.get("stacks", stack)  # raises with did-you-mean
+    cat.get("stacks", stack)  # an unknown stack is refused with did-you-mean
     cands = parallel_candidates(spec, req.count, req.tp, req.pp, req.ep)
-    n = len(cands)
     hw_row = hardware_row(acc)
     peak = hw_row[f"{peak_dtype}_flop_per_s"]
     attn_peak = attention_peak(spec, hw_row, kv, peak)
+    cfg_rows = [
+        dict(
+            tp=c[0], pp=c[1], ep=c[2], dp_attention=c[3], replicas=c[4],
+            weight_bytes_per_param=WEIGHT_BYTES_PER_PARAM[weights], kv_bytes_per_element=KV_BYTES_PER_ELEMENT[kv],
+            gemm_flop_per_s=peak, attention_flop_per_s=attn_peak, isl=req.isl, osl=req.osl,
+            chunk_tokens=float(req.chunk_tokens), disaggregated=float(req.disaggregated),
+        )
+        for c in cands
+    ]
+    return Problem(spec, acc, weights, kv, stack, peak_dtype, cands, hw_row, cfg_rows)
+
+
+def estimate_request(req: EstimateRequest, catalog: Catalog | None = None) -> Estimate:
+    cat = catalog or load_catalog()
+    prob = build_problem(req, cat)
+    spec, acc, weights, kv, stack, cands = prob.spec, prob.acc, prob.weights, prob.kv, prob.stack, prob.candidates
+    n = len(cands)
     m = ModelArrays.stack([model_row(spec)] * n)
-    hw = HardwareArrays.stack([hw_row] * n)
-    effd = _eff.factors(acc.id, stack, peak_dtype, req.fidelity)
+    hw = HardwareArrays.stack([prob.hw_row] * n)
+    effd = _eff.factors(acc.id, stack, prob.peak_dtype, req.fidelity)
     eff = Efficiency.stack([effd] * n)
+    cfg = ParallelConfig.stack(prob.cfg_rows)
     arr = np.array(cands, dtype=float)
-    cfg = ParallelConfig(
-        tp=arr[:, 0], pp=arr[:, 1], ep=arr[:, 2], dp_attention=arr[:, 3], replicas=arr[:, 4],
-        weight_bytes_per_param=np.full(n, WEIGHT_BYTES_PER_PARAM[weights]),
-        kv_bytes_per_element=np.full(n, KV_BYTES_PER_ELEMENT[kv]),
-        gemm_flop_per_s=np.full(n, peak), attention_flop_per_s=np.full(n, attn_peak),
-        isl=np.full(n, req.isl), osl=np.full(n, req.osl), chunk_tokens=np.full(n, float(req.chunk_tokens)),
-        disaggregated=np.full(n, float(req.disaggregated)),
-    )
     ttft_lim, tpot_lim = req.limits()
     if req.concurrency is not None:
         per_rep = np.maximum(np.floor(req.concurrency / arr[:, 4]), 1.0)

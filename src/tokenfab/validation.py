@@ -20,17 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import efficiency as _eff
 from .catalog import Catalog, load_catalog
 from .engine import Efficiency, HardwareArrays, ModelArrays, ParallelConfig, best_point
-from .engine.dtypes import KV_BYTES_PER_ELEMENT, WEIGHT_BYTES_PER_PARAM
 from .errors import InputError, TokenfabError
-from .estimate import (
-    EstimateRequest,
-    attention_peak,
-    compute_dtype,
-    default_kv,
-    hardware_row,
-    model_row,
-    parallel_candidates,
-)
+from .estimate import EstimateRequest, build_problem, model_row
 from .inputs import parse_input
 
 VALIDATION_HEADER = (
@@ -123,7 +114,6 @@ def prepare(rows: list[ValidationRow], catalog: Catalog | None = None) -> Prepar
                 raise InputError(f"model {row.model!r} is not in the catalog")
             if row.accelerator not in cat.rows["accelerators"]:
                 raise InputError(f"accelerator {row.accelerator!r} is not in the catalog")
-            spec, acc = cat.model(row.model), cat.accelerator(row.accelerator)
             isl = row.isl_tokens or BENCHMARK_DEFAULT_ISL.get(row.model)
             if isl is None:
                 raise InputError(f"isl_tokens is empty and {row.model} has no documented benchmark default")
@@ -132,38 +122,26 @@ def prepare(rows: list[ValidationRow], catalog: Catalog | None = None) -> Prepar
                 isl=isl, osl=row.osl_tokens, scenario=row.scenario,
                 ttft_max_s=row.ttft_limit_s, tpot_max_s=row.tpot_limit_s, stack=row.stack,
             ))
-            weights = req.weights
-            peak_dtype = compute_dtype(acc, weights)
-            kv = default_kv(weights, acc)
-            cands = parallel_candidates(spec, row.n_accel, None, None, None)
-            hrow = hardware_row(acc)
+            prob = build_problem(req, cat)
         except TokenfabError as exc:
             skipped.append((row, str(exc)))
             continue
         k = len(kept)
         kept.append(row)
         ttft, tpot = req.limits()
-        peak = hrow[f"{peak_dtype}_flop_per_s"]
-        attn_peak = attention_peak(spec, hrow, kv, peak)
-        for c in cands:
-            mrows.append(model_row(spec))
-            hrows.append(hrow)
-            crows.append(dict(
-                tp=c[0], pp=c[1], ep=c[2], dp_attention=c[3], replicas=c[4],
-                weight_bytes_per_param=WEIGHT_BYTES_PER_PARAM[weights],
-                kv_bytes_per_element=KV_BYTES_PER_ELEMENT[kv], gemm_flop_per_s=peak,
-                attention_flop_per_s=attn_peak, isl=isl, osl=row.osl_tokens, chunk_tokens=req.chunk_tokens,
-                disaggregated=0.0,
-            ))
-            idx.append(k)
-            tl.append(ttft)
-            pl.append(tpot)
-            he.append(_eff.hardware_compute_eff(acc.id, peak_dtype))
-            st.append(row.stack)
-            f4.append(peak_dtype == "fp4")
-            ac.append(acc.id)
-            mo.append(spec.id)
-            cands_all.append(c)
+        n = len(prob.candidates)
+        mrows += [model_row(prob.spec)] * n
+        hrows += [prob.hw_row] * n
+        crows += prob.cfg_rows
+        idx += [k] * n
+        tl += [ttft] * n
+        pl += [tpot] * n
+        he += [_eff.hardware_compute_eff(prob.acc.id, prob.peak_dtype)] * n
+        st += [prob.stack] * n
+        f4 += [prob.peak_dtype == "fp4"] * n
+        ac += [prob.acc.id] * n
+        mo += [prob.spec.id] * n
+        cands_all += prob.candidates
     return Prepared(
         rows=kept, skipped=skipped, m=ModelArrays.stack(mrows), hw=HardwareArrays.stack(hrows),
         cfg=ParallelConfig.stack(crows), row_index=np.array(idx, dtype=int), ttft_limit=np.array(tl),

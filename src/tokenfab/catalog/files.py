@@ -149,3 +149,14 @@ def read_rows(path: Path) -> list[RawRow]:
     if path.suffix == ".csv":
         return read_csv_rows(path)
     raise CatalogError(f"{path.name}: unsupported file type {path.suffix!r}; use .yaml or .csv")
+
+
+def upsert_yaml_row(path: Path, row: dict[str, Any]) -> None:
+    """Add ``row`` to a catalog YAML file (replacing a row with the same id), creating the
+    file if needed. Used for user overlays; bundled files are never written."""
+    doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "rows": []}
+    if path.exists():
+        doc["rows"] = [r.data for r in read_yaml_rows(path) if r.data.get("id") != row.get("id")]
+    doc["rows"].append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")

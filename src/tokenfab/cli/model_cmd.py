@@ -44,13 +44,8 @@ def import_cmd(
     else:
         console.print(yaml.safe_dump([row], sort_keys=False, allow_unicode=True), highlight=False, end="")
     if save is not None:
-        save.mkdir(parents=True, exist_ok=True)
-        target = save / "models.yaml"
-        doc = {"schema_version": 1, "rows": []}
-        if target.exists():
-            from ..catalog.files import read_yaml_rows
+        from ..catalog.files import upsert_yaml_row
 
-            doc["rows"] = [r.data for r in read_yaml_rows(target) if r.data.get("id") != spec.id]
-        doc["rows"].append(row)
-        target.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        target = save / "models.yaml"
+        upsert_yaml_row(target, row)
         note(f"saved {spec.id!r} to {target}; use it with --catalog {save}")
