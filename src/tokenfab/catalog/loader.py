@@ -16,7 +16,7 @@ from ..errors import CatalogError, InputError, UnknownIdError, singular
 from .energy import Facility, Grid
 from .files import RawRow, read_rows
 from .hardware import Accelerator, System
-from .market import Offer, Provider
+from .market import ApiPrice, FxRate, Offer, Provider
 from .model_spec import ModelSpec
 from .records import Record, unit_hint
 from .software import Stack
@@ -33,6 +33,8 @@ KIND_FILES: dict[str, tuple[str, type[Record]]] = {
     "grids": ("grids.csv", Grid),
     "facilities": ("facilities.yaml", Facility),
     "stacks": ("stacks.yaml", Stack),
+    "fx_rates": ("fx_rates.csv", FxRate),
+    "api_prices": ("api_prices.csv", ApiPrice),
 }
 KINDS: tuple[str, ...] = tuple(KIND_FILES)
 
@@ -98,6 +100,17 @@ class Catalog:
 
     def offer(self, row_id: str) -> Offer:
         return self.get("offers", row_id)
+
+    def usd_per_unit(self, currency: str) -> FxRate:
+        """The newest exchange rate for ``currency`` (USD per unit)."""
+        rates = [r for r in self.rows["fx_rates"].values() if r.currency == currency]
+        if not rates:
+            known = sorted({r.currency for r in self.rows["fx_rates"].values()})
+            raise InputError(
+                f"currency = {currency!r}: no exchange rate in the catalog (known: {', '.join(known)}). "
+                "Fix: add a dated row to fx_rates.csv in your overlay"
+            )
+        return max(rates, key=lambda r: r.rate_date)
 
 
 def format_validation_error(raw: RawRow, kind: str, exc: ValidationError) -> list[str]:
@@ -177,6 +190,8 @@ def check_references(rows: dict[str, dict[str, Record]]) -> list[str]:
             )
     for sysm in rows["systems"].values():
         need("accelerators", sysm.accelerator, f"systems.yaml: system {sysm.id}", "accelerator")
+    for api in rows["api_prices"].values():
+        need("models", api.model, f"api_prices.csv: api price {api.id}", "model")
     for fac in rows["facilities"].values():
         need("accelerators", fac.accelerator, f"facilities.yaml: facility {fac.id}", "accelerator")
         need("grids", fac.grid, f"facilities.yaml: facility {fac.id}", "grid")

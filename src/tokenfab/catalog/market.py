@@ -120,3 +120,23 @@ class Offer(Record):
 
     def price_per_accel_hour(self, pricing_model: str) -> float | None:
         return getattr(self, f"{pricing_model}_price_per_accel_hour")
+
+
+class FxRate(Record):
+    """US dollars for one unit of ``currency`` on ``rate_date``."""
+
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    usd_per_unit: float = Field(gt=0, le=1e4)
+    rate_date: _dt.date
+
+
+class ApiPrice(Record):
+    """A public API price per million tokens (for comparison with self-hosting)."""
+
+    vendor: str
+    api_model: str
+    model: str | None = None  # catalog model id when the API serves that open model
+    currency: Currency
+    input_price_per_mtok: float = Field(ge=0, le=1000)
+    output_price_per_mtok: float = Field(ge=0, le=1000)
+    region_note: str | None = None

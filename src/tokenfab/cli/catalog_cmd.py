@@ -86,6 +86,17 @@ COLUMNS: dict[str, list[tuple[str, Any]]] = {
         ("accelerators", lambda r: f"{r.accelerator or '?'} x{r.accelerator_count:,}" if r.accelerator_count else (r.accelerator or "-")),
         ("status", lambda r: r.status),
     ],
+    "fx_rates": [
+        ("currency", lambda r: r.currency),
+        ("USD per unit", lambda r: f"{r.usd_per_unit:g}"),
+        ("date", lambda r: str(r.rate_date)),
+    ],
+    "api_prices": [
+        ("vendor", lambda r: r.vendor),
+        ("model", lambda r: r.api_model),
+        ("in /Mtok", lambda r: f"{r.input_price_per_mtok:g} {r.currency}"),
+        ("out /Mtok", lambda r: f"{r.output_price_per_mtok:g} {r.currency}"),
+    ],
     "stacks": [
         ("name", lambda r: r.name),
         ("vendors", lambda r: ", ".join(r.accelerator_vendors)),
@@ -104,7 +115,7 @@ def _load(catalog_dir: Path | None):
 
 @app.command("list")
 def list_cmd(
-    kind: Annotated[str, typer.Argument(help="accelerators, systems, models, providers, offers, grids, facilities or stacks")],
+    kind: Annotated[str, typer.Argument(help="accelerators, systems, models, providers, offers, grids, facilities, stacks, fx_rates or api_prices")],
     catalog: CatalogOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
