@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from . import efficiency as _eff
 from .catalog import Accelerator, Catalog, ModelSpec, load_catalog
 from .engine import BOUNDS, Efficiency, HardwareArrays, ModelArrays, ParallelConfig, best_point, steady_state
+from .engine.serving import pass_time
 from .engine.dtypes import COMPUTE_PEAK_ORDER, KV_BYTES_PER_ELEMENT, WEIGHT_BYTES_PER_PARAM
 from .engine.memory import weight_bytes_total
 from .engine.serving import DEFAULT_CHUNK_TOKENS
@@ -126,6 +127,8 @@ class Estimate:
     time_shares: dict[str, float] = field(default_factory=dict)
     efficiency: dict[str, float] = field(default_factory=dict)
     disaggregated: bool = False
+    input_tok_per_s: float = 0.0
+    prefill_time_share: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -351,6 +354,11 @@ def estimate_request(req: EstimateRequest, catalog: Catalog | None = None) -> Es
         i = int(np.argmax(score))
     t, p, e, dpa, rep = (int(v) for v in cands[i])
     g = lambda a: float(np.asarray(a)[i])  # noqa: E731
+    # share of the iteration spent on prompt tokens: 1 - (decode-only pass / mixed pass)
+    one = lambda o: type(o)(**{k: np.asarray(v)[[i]] for k, v in o.__dict__.items()})  # noqa: E731
+    b = np.array([g(pt.concurrency)])
+    decode_only = pass_time(one(m), one(hw), one(eff), one(cfg), b, req.isl + req.osl / 2, 0.0).total_s[0]
+    prefill_share = 0.0 if req.disaggregated else max(0.0, 1.0 - decode_only / g(pt.tpot_s))
     return Estimate(
         model=spec.id, accelerator=acc.id, count=req.count, tp=t, pp=p, ep=e, replicas=rep,
         dp_attention=bool(dpa), weights=weights, kv=kv, stack=stack, scenario=req.scenario,
@@ -371,4 +379,5 @@ def estimate_request(req: EstimateRequest, catalog: Catalog | None = None) -> Es
         parallelism_chosen_by_engine=req.tp is None or req.pp is None or (spec.is_moe and req.ep is None),
         candidates_evaluated=n, time_shares={k: g(v) for k, v in pt.time_shares.items()},
         efficiency=effd, disaggregated=req.disaggregated,
+        input_tok_per_s=g(pt.throughput_output_tok_per_s) * req.isl / req.osl, prefill_time_share=prefill_share,
     )

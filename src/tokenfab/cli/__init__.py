@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from . import catalog_cmd, estimate_cmd, model_cmd
+from . import catalog_cmd, economics_cmd, estimate_cmd, model_cmd
 
 app = typer.Typer(
     name="tokenfab",
@@ -19,6 +19,11 @@ app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(model_cmd.app, name="model")
 app.command("estimate")(estimate_cmd.estimate_cmd)
 app.command("validate")(estimate_cmd.validate_cmd)
+app.command("cost")(economics_cmd.cost_cmd)
+app.command("energy")(economics_cmd.energy_cmd)
+app.command("sovereignty")(economics_cmd.sovereignty_cmd)
+app.command("gigawatt")(economics_cmd.gigawatt_cmd)
+app.command("compare")(economics_cmd.compare_cmd)
 
 
 def main() -> None:

@@ -1,0 +1,218 @@
+"""Economics and energy against hand calculations and measured power."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+import pytest
+
+from tests.conftest import ROOT, assert_one_line_error, run_cli
+from tokenfab.catalog import load_catalog
+from tokenfab.costing import cost, energy, gigawatt
+from tokenfab.economics import cost as C
+from tokenfab.economics import energy as EN
+from tokenfab.economics import facility as F
+from tokenfab.economics.egress import egress_cost, exit_cost
+
+
+def test_tco_by_hand_without_financing():
+    # capex 30,000 over 3 years, no residual, no interest -> 10,000/yr
+    # energy 1 kW x PUE 1.5 x 8760 h x 0.10 $/kWh = 1,314/yr; colo 1 kW x 100 $/kW-month x 12 = 1,200/yr
+    parts = C.ownership_usd_per_accel_hour(30_000, 3, 0.0, 1000, 1000, 0.10, 1.5, 100, 0.0, 0.0, 0.0)
+    assert parts["capital"] * 8760 == pytest.approx(10_000)
+    assert parts["energy"] * 8760 == pytest.approx(1_314)
+    assert parts["colocation"] * 8760 == pytest.approx(1_200)
+    assert parts["total"] == pytest.approx(12_514 / 8760)
+
+
+def test_tco_by_hand_with_financing_residual_network_and_overhead():
+    # CRF(8%, 3y) = 0.08 * 1.08^3 / (1.08^3 - 1) = 0.08 * 1.259712 / 0.259712 = 0.3880335
+    assert C.capital_recovery_factor(0.08, 3) == pytest.approx(0.3880335, rel=1e-6)
+    # capex 40,000 + 10 % network = 44,000; residual 30 % of 40,000 = 12,000, discounted /1.259712 = 9,525.99
+    # capital/yr = (44,000 - 9,525.99) x 0.3880335 = 13,377.07
+    parts = C.ownership_usd_per_accel_hour(40_000, 3, 0.30, 0, 0, 0.0, 1.2, 0, 0.10, 0.25, 0.08)
+    assert parts["capital"] * 8760 == pytest.approx(13_377.07, rel=1e-5)
+    assert parts["overhead"] == pytest.approx(0.25 * parts["capital"])
+
+
+def test_usd_per_mtok_by_hand():
+    # $32/h serving 4,000 output tok/s: 32 / (4,000 x 3,600) x 1e6 = 2.2222 $/M
+    assert C.usd_per_mtok(32.0, 4000.0) == pytest.approx(2.2222, rel=1e-4)
+    # half utilization doubles it
+    assert C.usd_per_mtok(32.0, 4000.0, 0.5) == pytest.approx(4.4444, rel=1e-4)
+    out, inp, blended = C.split_by_phase(36.0, 1000.0, 10_000.0, 0.5, 1.0)
+    # 18 $/h on 1,000 output tok/s = 5.0 $/M; 18 $/h on 10,000 input tok/s = 0.5 $/M; all 36 $/h = 10 $/M
+    assert (float(out), float(inp), float(blended)) == pytest.approx((5.0, 0.5, 10.0))
+
+
+def test_breakeven_and_debt_by_hand():
+    # 8 GPUs x $35,625 upfront = 285,000; rent 8 x 3.99 x 730 = 23,301.6/month; running 8 x 0.5 x 730 = 2,920
+    m = C.breakeven_months(285_000, 2_920, 23_301.6)
+    assert m == pytest.approx(285_000 / (23_301.6 - 2_920))
+    assert C.breakeven_months(1, 10, 5) == float("inf")
+    # debt 30,000 at 0 % over 3 years, opex 0.2 $/h, 50 % of hours sold: 10,000/8760/0.5 + 0.2/0.5
+    assert C.debt_breakeven_usd_per_accel_hour(30_000, 0.0, 3, 0.2, 0.5) == pytest.approx(10_000 / 8760 / 0.5 + 0.4)
+
+
+def test_obsolescence_curve():
+    assert C.rental_value(4.0, 2.0, 2.0) == pytest.approx(2.0)
+    assert C.rental_value(4.0, 4.0, 2.0) == pytest.approx(1.0)
+
+
+def test_egress_tiers_and_units_by_hand():
+    cat = load_catalog()
+    aws = cat.provider("aws").egress  # 100 GB free, $0.09 to 10 TB, $0.085 to 50 TB
+    assert egress_cost(1_000, aws) == pytest.approx(900 * 0.09)
+    assert egress_cost(20_000, aws) == pytest.approx(9_900 * 0.09 + 10_000 * 0.085)
+    gcp = cat.provider("gcp").egress  # priced per GiB: 1,000 GB = 931.32 GiB, 1 GiB free, $0.12/GiB
+    assert egress_cost(1_000, gcp) == pytest.approx((1e12 / 2**30 - 1) * 0.12)
+
+
+def test_data_act_switching_rule_by_date():
+    aws = load_catalog().provider("aws").egress
+    before, rule_b = exit_cost(50_000, aws, dt.date(2027, 1, 11))
+    after, rule_a = exit_cost(50_000, aws, dt.date(2027, 1, 12))
+    assert before > 0 and "at most at cost" in rule_b
+    assert after == 0 and "Art. 29(1)" in rule_a
+
+
+def test_currency_conversion_uses_the_catalog_rate():
+    cat = load_catalog()
+    r = cost(cat, offer="scaleway-h100-sxm-8-80g", model="llama-3.1-8b", isl=1000, osl=200)
+    rate = cat.usd_per_unit("EUR").usd_per_unit
+    assert r["price_usd_per_accel_hour"] == pytest.approx(3.16635 * rate)
+    assert r["cost_usd_per_hour"] == pytest.approx(3.16635 * rate * 8)
+
+
+def test_power_model_against_mlperf_wall_power():
+    """System IT power = n x TDP + server share (EcoLogits/BoaviztAPI 1.2 kW per 8-GPU server).
+    Tolerance 15 %: the server share is an estimate, OEM results spread about +-3 %, and the
+    three H200 MaxQ runs are power-capped below TDP, which the model does not know."""
+    with open(ROOT / "validation" / "power.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(ln for ln in f if not ln.startswith("#")))
+    cat = load_catalog()
+    for r in rows:
+        acc = cat.accelerator(r["accelerator"])
+        n = int(r["n_accel"])
+        pred = EN.it_power_w(n, EN.accelerator_power_w(acc.tdp_w, 1.0, 0.1), 1200.0)
+        meas = float(r["system_power_w"])
+        assert abs(pred - meas) / meas < 0.15, (r["id"], pred, meas)
+        j_meas = meas / float(r["throughput_output_tok_per_s"])
+        j_pred = EN.j_per_token(pred, float(r["throughput_output_tok_per_s"]))
+        assert abs(j_pred - j_meas) / j_meas < 0.15
+
+
+def test_full_energy_prediction_against_mlperf_b200_llama2():
+    """`energy` end to end (predicted power / predicted throughput, PUE 1) for MLPerf v5.1
+    Lenovo 8xB200 Llama-2-70B Offline: measured 0.1011 J/token. Tolerance 25 %: the power
+    model (+-15 %) times the engine's throughput error on this row (about 25 % low)."""
+    e = energy(model="llama-2-70b", accelerator="b200", count=8, weights="fp4", isl=222.33, osl=290, grid="world", pue=1.0)
+    assert e["j_per_output_token"] == pytest.approx(0.1011, rel=0.25)
+    assert e["gco2e_per_1k_tokens"] == pytest.approx(e["j_per_output_token"] * 1e3 / 3.6e6 * 473.0)
+
+
+def test_carbon_and_kwh_by_hand():
+    # 0.36 J/token -> 0.1 kWh per M tokens; on a 500 g/kWh grid 0.05 gCO2e per 1k tokens
+    assert EN.kwh_per_mtok(0.36) == pytest.approx(0.1)
+    assert EN.gco2e_per_1k_tokens(0.36, 500) == pytest.approx(0.05)
+
+
+def test_gigawatt_view_is_consistent_both_ways():
+    site = F.site_output(1e9, True, 1.25, 1000.0, 72, 100.0, 1.0, 0.5)
+    # 1 GW grid / PUE 1.25 = 800 MW IT -> 800,000 accelerators of 1 kW; racks of 72 -> 11,112
+    assert site["accelerators"] == 800_000 and site["racks"] == 11_112
+    assert site["tokens_per_day"] == pytest.approx(800_000 * 100 * 86_400)
+    assert site["revenue_usd_per_day"] == pytest.approx(site["tokens_per_day"] / 1e6 * 0.5)
+    back = F.power_for_tokens(site["tokens_per_day"], 100.0, 1.0, 1000.0, 1.25)
+    assert back["grid_power_w"] == pytest.approx(1e9)
+
+
+def test_gigawatt_from_a_catalog_facility():
+    g = gigawatt(facility="mistral-bruyeres", model="llama-3.1-8b", isl=1000, osl=200)
+    assert g["accelerator"] == "gb200" and g["mw"] == pytest.approx(44.0)
+    assert g["accelerators"] > 0 and g["racks"] == pytest.approx(-(-g["accelerators"] // 72))
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["cost", "--offer", "lambda-h100-8", "--utilization", "1.5"], "utilization = 1.5"),
+        (["cost", "--offer", "lambda-h100-8", "--utilization", "0"], "utilization = 0"),
+        (["cost", "--own", "--accelerator", "h100-sxm", "--capex-usd-per-accel", "-5", "--grid", "fr"], "capex_usd_per_accel = -5"),
+        (["cost", "--offer", "lambda-h100-8", "--pricing", "spot"], "has no such price"),
+        (["cost", "--offer", "lambda-h100-9"], "did you mean 'lambda-h100-8'"),
+        (["cost", "--accelerator", "h100-sxm"], "--offer ID (rent) or --own"),
+        (["cost", "--own", "--accelerator", "h100-sxm"], "owning needs an electricity price"),
+        (["cost", "--own", "--accelerator", "mi325x", "--grid", "fr"], "--capex-usd-per-accel"),
+        (["energy", "--accelerator", "h100-sxm", "--grid", "mars"], "unknown"),
+        (["energy", "--accelerator", "h100-sxm"], "pass --grid"),
+        (["energy", "--accelerator", "h100-sxm", "--grid", "fr", "--pue", "0.5"], "pue = 0.5"),
+        (["energy", "--accelerator", "tpu-v6e", "--grid", "fr"], "no published tdp_w"),
+    ],
+)
+def test_bad_economic_inputs_are_refused(args, needle):
+    proc = run_cli(*args, "--model", "llama-3.1-8b", "--isl", "100", "--osl", "100")
+    assert_one_line_error(proc, needle)
+
+
+def test_unknown_currency_is_refused(tmp_path):
+    header = (
+        "id,provider,region,instance_type,accelerator,accelerator_count,currency,on_demand_price_per_accel_hour,"
+        "reserved_1y_price_per_accel_hour,reserved_3y_price_per_accel_hour,spot_price_per_accel_hour,source,as_of,kind,notes\n"
+    )
+    (tmp_path / "offers.csv").write_text(header + "uk-h100,lambda,us,x,h100-sxm,8,GBP,2.5,,,,quote,2026-10-01,datasheet,\n")
+    proc = run_cli("cost", "--offer", "uk-h100", "--model", "llama-3.1-8b", "--isl", "100", "--osl", "100",
+                   "--catalog", str(tmp_path))
+    assert_one_line_error(proc, "currency = 'GBP'", "fx_rates.csv")
+    (tmp_path / "offers.csv").write_text(header + "yen,lambda,us,x,h100-sxm,8,JPY,300,,,,quote,2026-10-01,datasheet,\n")
+    assert_one_line_error(run_cli("catalog", "show", "yen", "--catalog", str(tmp_path)), "'currency' = 'JPY'")
+
+
+def test_cost_and_energy_json_keys():
+    c = json.loads(run_cli("cost", "--offer", "lambda-h100-8", "--model", "llama-3.1-70b", "--isl", "1000", "--osl", "200",
+                           "--json").stdout)
+    assert {"usd_per_mtok_output", "usd_per_mtok_input", "usd_per_mtok_blended"} <= set(c)
+    assert c["usd_per_mtok_input"] < c["usd_per_mtok_output"] < c["usd_per_mtok_blended"]
+    e = json.loads(run_cli("energy", "--offer", "ovhcloud-h200-1920", "--model", "llama-3.1-70b", "--isl", "1000",
+                           "--osl", "200", "--json").stdout)
+    assert {"j_per_output_token", "gco2e_per_1k_tokens"} <= set(e)
+    assert e["grid"] == "fr"
+    g = json.loads(run_cli("gigawatt", "--mw", "100", "--model", "llama-3.1-8b", "--accelerator", "h100-sxm", "--isl",
+                           "1000", "--osl", "200", "--json").stdout)
+    assert {"accelerators", "racks", "tokens_per_day"} <= set(g)
+
+
+def test_own_vs_rent_breakeven_in_the_published_range():
+    """GPT-TCO reference: 8xH100 at $285k vs $3.99-class rent breaks even in ~15-17 months."""
+    r = cost(own=True, accelerator="h100-sxm", count=8, model="llama-3.1-70b", isl=1000, osl=200, grid="fr",
+             offer="lambda-h100-8")
+    assert 12 < r["breakeven_months"] < 24
+
+
+def test_compare_lists_self_hosting_beside_apis():
+    d = json.loads(run_cli("compare", "--model", "llama-3.3-70b", "--top", "3", "--json").stdout)
+    assert len(d["self_hosted"]) == 3 and d["self_hosted_evaluated"] >= 10
+    blended = [r["usd_per_mtok_blended"] for r in d["self_hosted"]]
+    assert blended == sorted(blended)
+    apis = {r["name"] for r in d["apis"]}
+    assert {"groq-llama-3.3-70b", "together-llama-3.3-70b", "ovhcloud-llama-3.3-70b"} <= apis
+    # EUR API prices are converted: OVHcloud EUR 0.67 in and out
+    ovh = next(r for r in d["apis"] if r["name"] == "ovhcloud-llama-3.3-70b")
+    assert ovh["usd_per_mtok_output"] == pytest.approx(0.67 * load_catalog().usd_per_unit("EUR").usd_per_unit)
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["gigawatt", "--mw", "-5", "--accelerator", "h100-sxm"], "mw = -5"),
+        (["gigawatt", "--accelerator", "h100-sxm"], "--mw P, --facility ID or --tokens-per-day"),
+        (["gigawatt", "--mw", "10"], "accelerator is missing"),
+        (["gigawatt", "--mw", "10", "--accelerator", "h100-sxm", "--utilization", "2"], "utilization = 2"),
+        (["compare", "--utilization", "0"], "utilization = 0"),
+    ],
+)
+def test_bad_gigawatt_and_compare_inputs(args, needle):
+    extra = ["--isl", "100", "--osl", "100"] if args[0] == "gigawatt" else []
+    assert_one_line_error(run_cli(*args, "--model", "llama-3.1-8b", *extra), needle)

@@ -1,0 +1,88 @@
+"""Sovereignty presets: an accepted and a rejected case for each, with reasons."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from tests.conftest import assert_one_line_error, run_cli
+from tokenfab.catalog import load_catalog
+from tokenfab.economics.sovereignty import assess
+
+CAT = load_catalog()
+DAY = dt.date(2026, 11, 25)
+
+
+def check(offer_id: str, preset: str, day=DAY, buyer=None):
+    o = CAT.offer(offer_id)
+    return assess(CAT.provider(o.provider), preset, day, o, CAT.accelerator(o.accelerator), buyer)
+
+
+def test_none_accepts_everything():
+    assert check("runpod-h100-secure", "none").passes
+
+
+def test_us_hyperscaler_eu_region_passes_residency_fails_jurisdiction():
+    res = check("aws-p5-48xlarge-eu-north-1", "eu-residency")
+    assert res.passes and res.reasons == ["data location SE is in the EU"]
+    jur = check("aws-p5-48xlarge-eu-north-1", "eu-jurisdiction")
+    assert not jur.passes
+    assert any("CLOUD Act" in r for r in jur.reasons)
+    assert jur.facts["us_cloud_act_exposed"] is True and jur.seal_estimate == 1
+
+
+def test_us_region_fails_residency():
+    r = check("aws-p5-48xlarge-us-east-1", "eu-residency")
+    assert not r.passes and "outside the EU" in r.reasons[0] and r.seal_estimate == 0
+
+
+def test_unknown_country_fails_residency_with_the_reason():
+    r = check("runpod-h100-secure", "eu-residency")
+    assert not r.passes and "ZZ" in r.reasons[0]
+
+
+def test_eu_provider_passes_jurisdiction():
+    r = check("scaleway-h100-sxm-8-80g", "eu-jurisdiction")
+    assert r.passes and r.facts["us_cloud_act_exposed"] is False and r.seal_estimate == 2
+
+
+def test_secnumcloud_only_within_validity_dates():
+    s3ns = CAT.provider("s3ns")  # qualified 2025-12-17 -> 2028-12-17
+    assert not assess(s3ns, "secnumcloud", dt.date(2025, 12, 16)).passes
+    assert assess(s3ns, "secnumcloud", dt.date(2025, 12, 17)).passes
+    assert assess(s3ns, "secnumcloud", dt.date(2028, 12, 17)).passes
+    late = assess(s3ns, "secnumcloud", dt.date(2028, 12, 18))
+    assert not late.passes and "2028-12-17" in late.reasons[-1]
+    assert not assess(CAT.provider("bleu"), "secnumcloud", DAY).passes  # in qualification only
+
+
+def test_secnumcloud_must_cover_the_offer():
+    r = check("ovhcloud-h100-380", "secnumcloud")
+    assert not r.passes and "Bare Metal Pod" in r.reasons[-1] and "not this offer" in r.reasons[-1]
+
+
+def test_export_control_for_a_buyer_country():
+    denied = check("oci-bm-gpu-b200-8-us-ashburn-1", "none", buyer="CN")
+    assert not denied.passes and denied.facts["export_control"]["status"] == "denied"
+    review = check("oci-bm-gpu-h200-8-us-ashburn-1", "none", buyer="CN")
+    assert review.passes and review.facts["export_control"]["status"] == "case-by-case"
+    assert check("gcp-tpu-v6e-us-central1", "none", buyer="CN").facts["export_control"]["status"] == "cloud-only"
+
+
+def test_supply_chain_facts():
+    sc = check("aws-p5-48xlarge-us-east-1", "none").facts["supply_chain"]
+    assert sc["foundry"] == "TSMC" and sc["foundry_country"] == "TW"
+
+
+@pytest.mark.parametrize("bad", [["--preset", "eu-ish"], ["--date", "25/11/2026"], ["--buyer-country", "china"]])
+def test_bad_sovereignty_input(bad):
+    assert_one_line_error(run_cli("sovereignty", "aws-p5-48xlarge-eu-north-1", *bad))
+
+
+def test_cli_json_has_passes_and_reasons():
+    d = json.loads(run_cli("sovereignty", "s3ns", "--preset", "secnumcloud", "--date", "2026-06-01", "--json").stdout)
+    assert d["passes"] is True and isinstance(d["reasons"], list) and d["reasons"]
+    unknown = run_cli("sovereignty", "ovhclod")
+    assert_one_line_error(unknown, "did you mean 'ovhcloud'")
