@@ -45,6 +45,8 @@ class CostInputs(BaseModel):
     network_share_frac: float | None = Field(default=None, ge=0, le=1)
     ops_overhead_frac: float | None = Field(default=None, ge=0, le=5)
     cost_of_capital_frac: float | None = Field(default=None, ge=0, le=1)
+    staff_usd_per_accel_year: float | None = Field(default=None, ge=0, le=1e6)
+    rental_value_halving_years: float | None = Field(default=None, gt=0, le=50)
     exit_volume_tb: float | None = Field(default=None, ge=0, le=1e6)
     egress_gb_per_month: float | None = Field(default=None, ge=0, le=1e9)
     date: dt.date | None = None
@@ -167,6 +169,7 @@ def cost(catalog: Catalog | None = None, **kwargs: Any) -> dict[str, Any]:
             _pick(inputs.pue, "pue_default", used), _pick(inputs.colocation_usd_per_kw_month, "colocation_usd_per_kw_month", used),
             _pick(inputs.network_share_frac, "network_share_frac", used), _pick(inputs.ops_overhead_frac, "ops_overhead_frac", used),
             _pick(inputs.cost_of_capital_frac, "cost_of_capital_frac", used),
+            inputs.staff_usd_per_accel_year or 0.0,
         )
         own_per_accel_h = float(parts["total"])
         out["ownership"] = {k: float(v) for k, v in parts.items()} | {
@@ -179,8 +182,11 @@ def cost(catalog: Catalog | None = None, **kwargs: Any) -> dict[str, Any]:
         if rent_per_accel_h is not None:
             n = est.count
             upfront = capex * (1 + _pick(inputs.network_share_frac, "network_share_frac", [])) * n
-            out["breakeven_months"] = float(C.breakeven_months(
-                upfront, running * C.HOURS_PER_MONTH * n, rent_per_accel_h * C.HOURS_PER_MONTH * n * u))
+            own_m, rent_m = running * C.HOURS_PER_MONTH * n, rent_per_accel_h * C.HOURS_PER_MONTH * n * u
+            out["breakeven_months"] = float(C.breakeven_months(upfront, own_m, rent_m))
+            halving = _pick(inputs.rental_value_halving_years, "rental_value_halving_years", used)
+            out["breakeven_months_with_obsolescence"] = float(
+                C.breakeven_months_declining_rent(upfront, own_m, rent_m, halving))
         per_accel_h = own_per_accel_h
         out["paid_as"] = "owned"
     else:

@@ -86,3 +86,25 @@ def test_cli_json_has_passes_and_reasons():
     assert d["passes"] is True and isinstance(d["reasons"], list) and d["reasons"]
     unknown = run_cli("sovereignty", "ovhclod")
     assert_one_line_error(unknown, "did you mean 'ovhcloud'")
+
+
+def test_eu_framework_objectives_are_estimates_with_rules():
+    us = check("aws-p5-48xlarge-eu-north-1", "none").facts["eu_csf_objectives"]
+    eu = check("scaleway-h100-sxm-8-80g", "none").facts["eu_csf_objectives"]
+    assert [o["id"] for o in us] == [f"SOV-{i}" for i in range(1, 9)]
+    assert sum(o["weight"] for o in us) == pytest.approx(1.0)
+    assert all(o["rule"] for o in us)
+    by = lambda rows, oid: next(o["seal_estimate"] for o in rows if o["id"] == oid)  # noqa: E731
+    assert by(us, "SOV-2") == 1 and by(eu, "SOV-2") == 3  # CLOUD Act exposure vs EU control
+    assert by(us, "SOV-5") == by(eu, "SOV-5") == 1  # both run TSMC-made NVIDIA GPUs
+    assert by(eu, "SOV-6") is None  # no facts, no guess
+
+
+def test_breakeven_with_declining_rent_is_later():
+    from tokenfab.economics.cost import breakeven_months, breakeven_months_declining_rent
+
+    flat = breakeven_months(100_000, 1_000, 11_000)
+    falling = breakeven_months_declining_rent(100_000, 1_000, 11_000, 2.0)
+    assert flat == pytest.approx(10.0) and falling > flat
+    # rent that halves every year never repays a large upfront
+    assert breakeven_months_declining_rent(1e6, 1_000, 11_000, 1.0) == float("inf")

@@ -50,6 +50,8 @@ def cost_cmd(
     network_share_frac: Annotated[Optional[float], typer.Option("--network-share-frac")] = None,
     ops_overhead_frac: Annotated[Optional[float], typer.Option("--ops-overhead-frac")] = None,
     cost_of_capital_frac: Annotated[Optional[float], typer.Option("--cost-of-capital")] = None,
+    staff_usd_per_accel_year: Annotated[Optional[float], typer.Option("--staff-usd-per-accel-year")] = None,
+    rental_value_halving_years: Annotated[Optional[float], typer.Option("--rental-halving-years", help="Obsolescence: years for rental prices to halve.")] = None,
     egress_gb_per_month: Annotated[Optional[float], typer.Option("--egress-gb-per-month")] = None,
     exit_volume_tb: Annotated[Optional[float], typer.Option("--exit-tb", help="One-off data volume to move out [TB].")] = None,
     date: Annotated[Optional[str], typer.Option("--date", help="Evaluation date (Data Act rules), YYYY-MM-DD.")] = None,
@@ -66,6 +68,7 @@ def cost_cmd(
         electricity_usd_per_kwh=electricity_usd_per_kwh, grid=grid, pue=pue,
         colocation_usd_per_kw_month=colocation_usd_per_kw_month, network_share_frac=network_share_frac,
         ops_overhead_frac=ops_overhead_frac, cost_of_capital_frac=cost_of_capital_frac,
+        staff_usd_per_accel_year=staff_usd_per_accel_year, rental_value_halving_years=rental_value_halving_years,
         egress_gb_per_month=egress_gb_per_month, exit_volume_tb=exit_volume_tb, date=date,
     )
     r = cost(_catalog(catalog), **kw)
@@ -83,10 +86,11 @@ def cost_cmd(
     if "ownership" in r:
         o = r["ownership"]
         t.add_row("ownership /accel-h", f"${o['total']:.3f} = capital {o['capital']:.3f} + energy {o['energy']:.3f} + "
-                  f"colocation {o['colocation']:.3f} + overhead {o['overhead']:.3f}")
+                  f"colocation {o['colocation']:.3f} + staff {o['staff']:.3f} + overhead {o['overhead']:.3f}")
         t.add_row("GPU debt break-even", f"rent must be >= ${r['debt_breakeven_usd_per_accel_hour']:.2f}/accel-h to service the debt")
         if "breakeven_months" in r:
-            t.add_row("own vs rent", f"buying pays back in {r['breakeven_months']:.1f} months")
+            t.add_row("own vs rent", f"buying pays back in {r['breakeven_months']:.1f} months at today's rent; "
+                      f"{r['breakeven_months_with_obsolescence']:g} months if rents halve on the obsolescence schedule")
     t.add_row("deployment", f"${r['cost_usd_per_hour']:,.2f}/h, ${r['cost_usd_per_month']:,.0f}/month at utilization {r['utilization']:g}")
     t.add_row("$/M output tokens", f"{r['usd_per_mtok_output']:.3f} (decode share); blended {r['usd_per_mtok_blended']:.3f}")
     t.add_row("$/M input tokens", f"{r['usd_per_mtok_input']:.3f} (prefill is {r['prefill_time_share']:.0%} of the time)")
@@ -172,6 +176,9 @@ def sovereignty_cmd(
     console.print(f"  controlling country {f['controlling_country']}, US CLOUD Act exposure: {f['us_cloud_act_exposed']}, "
                   f"data in {', '.join(f['data_location'])} (EU: {f['data_in_eu']})", highlight=False)
     console.print(f"  SEAL {rep.seal_estimate} ({rep.seal_rule})", highlight=False)
+    for o in f["eu_csf_objectives"]:
+        lvl = "-" if o["seal_estimate"] is None else o["seal_estimate"]
+        console.print(f"    {o['id']} {o['objective']}: {lvl}  [dim]({o['rule']})[/dim]", highlight=False)
     console.print(f"  export control: {f['export_control']['detail']}", highlight=False)
     if "supply_chain" in f:
         sc = f["supply_chain"]

@@ -10,6 +10,7 @@ Ownership, per accelerator and year (capital recovery factor CRF = r(1+r)^n / ((
     capital    = (capex x (1 + network share) - residual x capex / (1+r)^n) x CRF
     energy     = average power [kW] x PUE x 8760 h x electricity price
     colocation = provisioned power [kW] x colo price per kW-month x 12
+    staff      = operations staff cost per accelerator and year (explicit, default 0)
     overhead   = ops overhead fraction x (capital + energy + colocation)
 """
 
@@ -58,6 +59,7 @@ def ownership_usd_per_accel_hour(
     network_share_frac,
     ops_overhead_frac,
     cost_of_capital_frac,
+    staff_usd_per_accel_year=0.0,
 ) -> dict[str, np.ndarray]:
     """Cost of owning one accelerator per hour of the year, by component [USD/h]."""
     r = np.asarray(cost_of_capital_frac, float)
@@ -68,8 +70,9 @@ def ownership_usd_per_accel_hour(
     energy = np.asarray(average_power_w_per_accel) / 1e3 * pue * HOURS_PER_YEAR * electricity_usd_per_kwh
     colo = np.asarray(provisioned_power_w_per_accel) / 1e3 * colocation_usd_per_kw_month * 12.0
     overhead = np.asarray(ops_overhead_frac) * (capital + energy + colo)
+    staff = np.asarray(staff_usd_per_accel_year, float) * np.ones_like(capital)
     per_hour = {k: v / HOURS_PER_YEAR for k, v in
-                dict(capital=capital, energy=energy, colocation=colo, overhead=overhead).items()}
+                dict(capital=capital, energy=energy, colocation=colo, staff=staff, overhead=overhead).items()}
     per_hour["total"] = sum(per_hour.values())
     return per_hour
 
@@ -85,6 +88,20 @@ def breakeven_months(upfront_usd, own_usd_per_month, rent_usd_per_month) -> np.n
     saving = np.asarray(rent_usd_per_month, float) - np.asarray(own_usd_per_month, float)
     with np.errstate(divide="ignore"):
         return np.where(saving > 0, np.asarray(upfront_usd, float) / saving, np.inf)
+
+
+def breakeven_months_declining_rent(upfront_usd, own_usd_per_month, rent_usd_per_month, halving_years,
+                                    horizon_months: int = 120) -> np.ndarray:
+    """Months until buying beats renting when rental prices follow the obsolescence curve
+    (rent(t) = rent(0) x 0.5 ** (t / halving)): the first month where cumulative rent
+    exceeds upfront + cumulative running cost; inf within the horizon otherwise."""
+    months = np.arange(1, horizon_months + 1, dtype=float)
+    rent = np.asarray(rent_usd_per_month, float)[..., None] * 0.5 ** ((months - 0.5) / 12.0 / np.asarray(halving_years)[..., None])
+    gap = np.cumsum(rent, axis=-1) - (np.asarray(upfront_usd, float)[..., None]
+                                      + np.asarray(own_usd_per_month, float)[..., None] * months)
+    hit = gap > 0
+    first = np.argmax(hit, axis=-1)
+    return np.where(hit.any(axis=-1), months[first], np.inf)
 
 
 def debt_breakeven_usd_per_accel_hour(price_usd, rate, years, opex_usd_per_accel_hour, utilization) -> np.ndarray:

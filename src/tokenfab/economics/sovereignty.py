@@ -41,6 +41,42 @@ EXPORT_RESTRICTED_BUYERS: frozenset[str] = frozenset({"CN", "MO"})
 EU_OPERATED_SOVEREIGN_ENTITIES: frozenset[str] = frozenset({"aws-esc"})
 
 
+# EU Cloud Sovereignty Framework v1.2.1 objectives and weights (DG DIGIT, Oct 2025; weights as
+# reported by vinland.technology, May 2026 [secondary])
+CSF_OBJECTIVES: tuple[tuple[str, str, float], ...] = (
+    ("SOV-1", "Strategic (EU ownership, control, financing)", 0.15),
+    ("SOV-2", "Legal and jurisdictional (EU law, exposure to CLOUD Act / FISA 702)", 0.10),
+    ("SOV-3", "Data and AI (EU-only processing, keys)", 0.10),
+    ("SOV-4", "Operational (EU staff, exit capability)", 0.15),
+    ("SOV-5", "Supply chain (hardware and firmware provenance)", 0.20),
+    ("SOV-6", "Technology (open standards, open source)", 0.15),
+    ("SOV-7", "Security and compliance (certifications, audits)", 0.10),
+    ("SOV-8", "Environmental sustainability", 0.05),
+)
+
+
+def _objective_estimates(eu_control, cloud_act, data_in_eu, secnum, sovereign_entity, acc) -> list[dict[str, Any]]:
+    """Per-objective SEAL estimates with the rule used; None where the catalog has no facts."""
+    def row(i, level, rule):
+        oid, name, weight = CSF_OBJECTIVES[i]
+        return dict(id=oid, objective=name, weight=weight, seal_estimate=level, rule=rule)
+
+    foundry_eu = acc is not None and acc.foundry_country in EU27
+    return [
+        row(0, 3 if eu_control else (2 if sovereign_entity else 1),
+            "EU-controlled provider -> 3; non-EU parent with an EU-operated entity -> 2; non-EU parent -> 1"),
+        row(1, (4 if secnum else 3) if eu_control else (1 if cloud_act else 2),
+            "EU control -> 3 (4 with SecNumCloud's immunity requirement); CLOUD Act exposure -> 1"),
+        row(2, 2 if data_in_eu else 0, "data stored in the EU -> 2 (key custody and metadata not in the catalog); outside -> 0"),
+        row(3, None if not eu_control else 2, "not assessed without staff facts; EU control -> 2"),
+        row(4, (3 if foundry_eu else 1) if acc is not None else None,
+            "accelerator made outside the EU (foundry country) -> 1; no accelerator -> not assessed"),
+        row(5, None, "not assessed: the catalog holds no facts on open standards or source access"),
+        row(6, 3 if secnum else None, "valid SecNumCloud -> 3; otherwise not assessed"),
+        row(7, None, "not assessed here; see tokenfab energy for carbon per token"),
+    ]
+
+
 @dataclass(frozen=True)
 class SovereigntyReport:
     subject: str
@@ -170,6 +206,10 @@ def assess(
             for c in provider.certifications
         ],
         export_control=dict(status=exp_status, detail=exp_text, buyer_country=buyer_country),
+    )
+    facts["eu_csf_objectives"] = _objective_estimates(
+        eu_control, cloud_act, all(in_eu), covering is not None or (offer is None and bool(valid)),
+        provider.id in EU_OPERATED_SOVEREIGN_ENTITIES, accelerator,
     )
     if accelerator is not None:
         facts["supply_chain"] = dict(
