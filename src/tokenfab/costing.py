@@ -275,8 +275,32 @@ def gigawatt(catalog: Catalog | None = None, *, mw: float | None = None, facilit
         raise InputError("give --mw P, --facility ID or --tokens-per-day T")
     if mw is not None and not 0 < mw <= 1e5:
         raise InputError(f"mw = {mw}: must be between 0 and 100,000")
+    ranking: list[dict[str, Any]] = []
     if kwargs.get("accelerator") is None:
-        raise InputError("accelerator is missing: pass --accelerator (the facility record has none)")
+        # no chip given: rank every chip with the figures the engine needs by tokens per joule
+        from .errors import TokenfabError
+
+        best = None
+        for cand in cat.list("accelerators"):
+            if not (cand.tdp_w and cand.memory_bytes and cand.memory_bandwidth_bytes_per_s):
+                continue
+            kw = dict(kwargs, accelerator=cand.id, count=kwargs.get("count") or min(cand.scale_up_domain_size or 8, 72))
+            try:
+                e = estimate_request(parse_input(EstimateRequest, kw), cat)
+                w, _, _ = _power(e, cat, utilization, [])
+            except TokenfabError:
+                continue
+            tpj = e.throughput_per_accelerator_tok_per_s / w
+            ranking.append(dict(accelerator=cand.id, output_tok_per_joule_it=tpj,
+                                tok_per_s_per_accel=e.throughput_per_accelerator_tok_per_s, all_in_it_w=w))
+            if best is None or tpj > best[0]:
+                best = (tpj, cand.id, e)
+        if best is None:
+            raise InputError(f"no catalog accelerator can serve {kwargs.get('model')} with the given options")
+        ranking.sort(key=lambda r: -r["output_tok_per_joule_it"])
+        kwargs["accelerator"] = best[1]
+        used.append({"name": "accelerator", "value": best[1], "kind": "derived",
+                     "source": "chosen by tokenfab: most output tokens per joule among catalog chips"})
     acc = cat.accelerator(kwargs["accelerator"])
     kwargs.setdefault("count", min(acc.scale_up_domain_size or 8, 72))
     est = estimate_request(parse_input(EstimateRequest, kwargs), cat)
@@ -290,7 +314,7 @@ def gigawatt(catalog: Catalog | None = None, *, mw: float | None = None, facilit
                      "kind": "estimate"})
     per_accel = est.throughput_per_accelerator_tok_per_s
     out: dict[str, Any] = dict(estimate=est.to_dict(), accelerator=acc.id, all_in_it_w_per_accel=avg_w, pue=pue_v,
-                               accelerators_per_rack=per_rack, utilization=utilization)
+                               accelerators_per_rack=per_rack, utilization=utilization, ranking=ranking[:10])
     if mw is not None:
         site = F.site_output(mw * 1e6, grid_power, pue_v, avg_w, per_rack, per_accel, utilization, price_usd_per_mtok)
         out.update({k: float(v) for k, v in site.items()}, mw=mw, power_basis="grid" if grid_power else "it",

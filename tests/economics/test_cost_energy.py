@@ -208,7 +208,7 @@ def test_compare_lists_self_hosting_beside_apis():
     [
         (["gigawatt", "--mw", "-5", "--accelerator", "h100-sxm"], "mw = -5"),
         (["gigawatt", "--accelerator", "h100-sxm"], "--mw P, --facility ID or --tokens-per-day"),
-        (["gigawatt", "--mw", "10"], "accelerator is missing"),
+        (["gigawatt", "--mw", "10", "--accelerator", "h100-sxn"], "did you mean 'h100-sxm'"),
         (["gigawatt", "--mw", "10", "--accelerator", "h100-sxm", "--utilization", "2"], "utilization = 2"),
         (["compare", "--utilization", "0"], "utilization = 0"),
     ],
@@ -216,3 +216,10 @@ def test_compare_lists_self_hosting_beside_apis():
 def test_bad_gigawatt_and_compare_inputs(args, needle):
     extra = ["--isl", "100", "--osl", "100"] if args[0] == "gigawatt" else []
     assert_one_line_error(run_cli(*args, "--model", "llama-3.1-8b", *extra), needle)
+
+
+def test_gigawatt_without_accelerator_picks_the_most_efficient_chip():
+    g = gigawatt(mw=100, model="llama-3.1-8b", isl=1000, osl=200)
+    ranks = [r["output_tok_per_joule_it"] for r in g["ranking"]]
+    assert ranks == sorted(ranks, reverse=True) and g["accelerator"] == g["ranking"][0]["accelerator"]
+    assert any(a["name"] == "accelerator" for a in g["assumptions"])

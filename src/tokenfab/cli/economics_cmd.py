@@ -209,6 +209,9 @@ def gigawatt_cmd(
         print_json(r)
         return
     console.print(_headline(r["estimate"]), highlight=False)
+    if r["ranking"]:
+        console.print("chips ranked by output tokens per joule (IT): " + ", ".join(
+            f"{x['accelerator']} {x['output_tok_per_joule_it']:.2f}" for x in r["ranking"][:6]), highlight=False)
     if "accelerators" in r:
         console.print(f"{r['mw']:,.0f} MW ({r['power_basis']}) -> {r['it_power_w'] / 1e6:,.0f} MW IT -> "
                       f"{r['accelerators']:,.0f} x {r['accelerator']} in {r['racks']:,.0f} racks -> "
