@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from . import catalog_cmd, economics_cmd, estimate_cmd, model_cmd
+from . import catalog_cmd, economics_cmd, estimate_cmd, model_cmd, plan_cmd
 
 app = typer.Typer(
     name="tokenfab",
@@ -15,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.command("plan")(plan_cmd.plan_cmd)
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(model_cmd.app, name="model")
 app.command("estimate")(estimate_cmd.estimate_cmd)

@@ -1,0 +1,52 @@
+"""Vectorized Pareto front (all objectives minimised).
+
+Two objectives: sort by the first (ties by the second), keep a point when its second
+objective is strictly below the running minimum of everything before it. More objectives:
+sort lexicographically, then sweep in chunks, dropping every point dominated by a kept one
+(numpy broadcasting per chunk; no O(n^2) Python loop).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def pareto_mask(objectives: np.ndarray, chunk: int = 2048) -> np.ndarray:
+    """Boolean mask of the non-dominated rows of ``objectives`` (n x k, minimise all).
+    Exact duplicates keep one representative (the first in sorted order)."""
+    obj = np.asarray(objectives, dtype=float)
+    n, k = obj.shape
+    keep = np.zeros(n, dtype=bool)
+    if n == 0:
+        return keep
+    order = np.lexsort(obj.T[::-1])  # by objective 0, then 1, ...
+    srt = obj[order]
+    if k == 1:
+        keep[order[0]] = True
+        return keep
+    if k == 2:
+        prev_min = np.minimum.accumulate(np.concatenate([[np.inf], srt[:-1, 1]]))
+        keep[order[srt[:, 1] < prev_min]] = True
+        return keep
+    kept: list[np.ndarray] = []
+    kept_rows = np.empty((0, k))
+    for start in range(0, n, chunk):
+        block = srt[start:start + chunk]
+        idx = order[start:start + chunk]
+        alive = np.ones(len(block), dtype=bool)
+        if len(kept_rows):
+            dom = (kept_rows[None, :, :] <= block[:, None, :]).all(-1) & (kept_rows[None, :, :] < block[:, None, :]).any(-1)
+            eq = (kept_rows[None, :, :] == block[:, None, :]).all(-1)
+            alive &= ~(dom | eq).any(1)
+        # within the block, points earlier in sorted order can dominate later ones
+        sub = block[alive]
+        if len(sub):
+            d = (sub[:, None, :] <= sub[None, :, :]).all(-1) & (sub[:, None, :] < sub[None, :, :]).any(-1)
+            e = (sub[:, None, :] == sub[None, :, :]).all(-1) & np.tri(len(sub), k=-1, dtype=bool).T
+            survivors = ~(d.any(0) | e.any(0))
+            alive_idx = np.flatnonzero(alive)[survivors]
+            kept.append(idx[alive_idx])
+            kept_rows = np.vstack([kept_rows, block[alive_idx]])
+    if kept:
+        keep[np.concatenate(kept)] = True
+    return keep
