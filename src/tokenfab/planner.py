@@ -19,8 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Literal
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Callable, Literal, Mapping
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -120,9 +121,9 @@ class Scenario(BaseModel):
 class PlanResult:
     """Immutable result: the Pareto front, rejection counts and nearest misses."""
 
-    scenario: dict[str, Any]
-    front: tuple[dict[str, Any], ...]
-    rejected: dict[str, int]
+    scenario: Mapping[str, Any]
+    front: tuple[Mapping[str, Any], ...]
+    rejected: Mapping[str, int]
     candidates_evaluated: int
     feasible: int
     nearest_misses: tuple[str, ...] = ()
@@ -130,8 +131,10 @@ class PlanResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {f: getattr(self, f) for f in self.__dataclass_fields__}
         d["front"] = [dict(r) for r in self.front]
+        d["scenario"] = dict(self.scenario)
+        d["rejected"] = dict(self.rejected)
         d["nearest_misses"] = list(self.nearest_misses)
         d["notes"] = list(self.notes)
         return _plain(d)
@@ -377,7 +380,8 @@ def plan(scenario: Scenario | dict[str, Any], catalog: Catalog | None = None,
     notes = (f"demand {demand:,.1f} output tok/s; each candidate uses whole instances of one offer",
              "p99 latencies are approximated from steady-state means (docs/engine.md)")
     return PlanResult(
-        scenario=_plain(s.model_dump()), front=tuple(rows), rejected=rejected, candidates_evaluated=total,
+        scenario=MappingProxyType(_plain(s.model_dump())), front=tuple(MappingProxyType(r) for r in rows),
+        rejected=MappingProxyType(rejected), candidates_evaluated=total,
         feasible=int(feasible.sum()), nearest_misses=tuple(misses), elapsed_s=time.perf_counter() - t0, notes=notes,
     )
 

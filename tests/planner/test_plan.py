@@ -146,3 +146,11 @@ def test_owned_systems_enter_the_search():
     r = plan(Scenario(model="llama-3.1-8b", rate_rps=5, isl=1000, osl=200, own=True, own_grid="fr", rent=False),
              load_catalog())
     assert r.front and all(x["provider"] == "owned" and x["offer"].startswith("own:") for x in r.front)
+
+
+def test_plan_result_is_immutable():
+    r = plan(Scenario(model="llama-3.1-8b", rate_rps=1, isl=500, osl=100), load_catalog())
+    with pytest.raises(TypeError):
+        r.front[0]["usd_per_mtok"] = 0  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        r.feasible = 0  # type: ignore[misc]
