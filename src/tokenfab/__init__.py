@@ -31,6 +31,7 @@ _LAZY: dict[str, str] = {
     "plan": "tokenfab.planner",
     "Scenario": "tokenfab.planner",
     "PlanResult": "tokenfab.planner",
+    "explain": "tokenfab.planner",
     "cost": "tokenfab.costing",
     "energy": "tokenfab.costing",
     "gigawatt": "tokenfab.costing",

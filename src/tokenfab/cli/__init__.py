@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from . import catalog_cmd, economics_cmd, estimate_cmd, model_cmd, plan_cmd
+from . import catalog_cmd, economics_cmd, estimate_cmd, model_cmd, plan_cmd, serve_cmd
 
 app = typer.Typer(
     name="tokenfab",
@@ -25,6 +25,7 @@ app.command("energy")(economics_cmd.energy_cmd)
 app.command("sovereignty")(economics_cmd.sovereignty_cmd)
 app.command("gigawatt")(economics_cmd.gigawatt_cmd)
 app.command("compare")(economics_cmd.compare_cmd)
+app.command("serve")(serve_cmd.serve_cmd)
 
 
 def main() -> None:

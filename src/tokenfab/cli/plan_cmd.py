@@ -83,9 +83,9 @@ def plan_cmd(
             task = prog.add_task("planning", total=None)
             result = plan(scenario, cat, progress=lambda msg: prog.update(task, description=msg))
     if explain is not None:
-        if not 1 <= explain <= len(result.front):
-            raise InputError(f"explain = {explain}: the front has {len(result.front)} rows; use 1..{len(result.front)}")
-        _explain(result, explain, scenario, cat, json_out)
+        from ..planner import explain as explain_row
+
+        _explain(explain_row(result, explain, cat), json_out)
         return
     if json_out:
         print_json(result.to_dict())
@@ -124,44 +124,27 @@ def plan_cmd(
     console.print(f"details of one row: add --explain N", style="dim")
 
 
-def _explain(result, n: int, scenario, cat, json_out: bool) -> None:
-    from ..costing import energy
-    from ..estimate import estimate
-
-    r = result.front[n - 1]
-    est = estimate(cat, model=scenario.model, accelerator=r["accelerator"], count=r["accelerators_per_instance"],
-                   tp=r["tp"], pp=r["pp"], ep=r["ep"], weights=r["weights"], kv=r["kv"], isl=scenario.isl,
-                   osl=scenario.osl, concurrency=r["concurrency_per_instance"], stack=r["stack"])
-    checks = {
-        "fits in memory": f"{est.memory_per_device_bytes / 1e9:.1f} GB of {est.memory_capacity_bytes / 1e9:.0f} GB per device",
-        "TTFT": f"p99 {r['ttft_p99_s'] * 1e3:.0f} ms <= {scenario.ttft_max_s * 1e3:g} ms",
-        "TPOT": f"p99 {r['tpot_p99_s'] * 1e3:.1f} ms <= {scenario.tpot_max_s * 1e3:g} ms",
-        "budget": (f"${r['usd_per_month']:,.0f}/month <= ${scenario.budget_usd_per_month:,.0f}"
-                   if scenario.budget_usd_per_month else "no budget set"),
-        "carbon": (f"{r['gco2e_per_1k_tok']:.3f} <= {scenario.max_gco2e_per_1k_tok:g} gCO2e/1k"
-                   if scenario.max_gco2e_per_1k_tok else "no carbon cap set"),
-        "sovereignty": f"{scenario.sovereignty}: {r['sovereignty_reasons']}",
-    }
-    money = {
-        "usd_per_accel_hour": r["usd_per_accel_hour"], "accelerators_total": r["accelerators_total"],
-        "usd_per_month": r["usd_per_month"], "usd_per_mtok": r["usd_per_mtok"], "utilization": r["utilization"],
-    }
-    detail = dict(row=r, time_per_step=est.time_shares, bound=est.bound, mfu=est.mfu, mbu=est.mbu, money=money,
-                  constraints=checks)
+def _explain(detail: dict[str, Any], json_out: bool) -> None:
     if json_out:
         print_json(detail)
         return
+    r, n, shares = detail["row"], detail["rank"], detail["time_per_step"]
     console.print(f"#{n}: {r['instances']} x {r['offer']} ({r['provider']}, {r['region']}, {r['pricing']}), "
                   f"{r['accelerators_per_instance']} x {r['accelerator']}, tp={r['tp']} pp={r['pp']} ep={r['ep']}, "
                   f"{r['weights']} weights / {r['kv']} KV, {r['stack']}", highlight=False)
     console.print("where the time goes (per decode step): " + ", ".join(
-        f"{k} {v:.0%}" for k, v in est.time_shares.items()) + f"; bound {est.bound}, MFU {est.mfu:.0%}, MBU {est.mbu:.0%}",
-        highlight=False)
-    console.print(f"where the money goes: {r['accelerators_total']} accelerators x ${r['usd_per_accel_hour']:.3f}/h x 730 h = "
-                  f"${r['usd_per_month']:,.0f}/month; at {r['utilization']:.0%} of capacity that is "
-                  f"${r['usd_per_mtok']:.3f} per million output tokens", highlight=False)
-    if r["j_per_token"] == r["j_per_token"]:
+        f"{k} {v:.0%}" for k, v in shares.items()) +
+        f"; bound {detail['bound']}, MFU {detail['mfu']:.0%}, MBU {detail['mbu']:.0%}", highlight=False)
+    m = detail["money"]
+    console.print(f"where the money goes: {m['accelerators_total']} accelerators x ${m['usd_per_accel_hour']:.3f}/h x "
+                  f"{m['hours_per_month']:g} h = ${m['usd_per_month']:,.0f}/month; at {m['utilization']:.0%} of capacity "
+                  f"that is ${m['usd_per_mtok']:.3f} per million output tokens", highlight=False)
+    if r["j_per_token"] is not None:
         console.print(f"energy: {r['j_per_token']:.2f} J per output token (facility), {r['gco2e_per_1k_tok']:.3f} gCO2e "
                       f"per 1k tokens on grid {r['grid']}", highlight=False)
-    for k, v in checks.items():
+    rl = detail["roofline"]
+    console.print(f"roofline ({rl['accelerator']}, {rl['dtype']}): ridge {rl['ridge_flop_per_byte']:.0f} FLOP/byte; prefill "
+                  f"{rl['prefill']['operational_intensity_flop_per_byte']:.0f}, decode "
+                  f"{rl['decode']['operational_intensity_flop_per_byte']:.1f} FLOP/byte", highlight=False)
+    for k, v in detail["constraints"].items():
         console.print(f"  passes {k}: {v}", highlight=False)

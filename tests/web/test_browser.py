@@ -1,0 +1,112 @@
+"""End to end in headless Chromium (Debian's `chromium`, driven by Playwright's Python
+package; no browser download): open the app, run a plan, see the Pareto chart, open a
+candidate's roofline and sovereignty badges, browse the catalog; screenshots go to
+test-artifacts/.
+
+Skipped, with the reason, when Playwright or a Chromium executable is missing; CI sets
+TOKENFAB_REQUIRE_BROWSER=1 after installing both, which turns that skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _chromium() -> str | None:
+    for name in (os.environ.get("TOKENFAB_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        if name and (path := shutil.which(name)):
+            return path
+    return None
+
+
+def _need(reason: str):
+    if os.environ.get("TOKENFAB_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"TOKENFAB_REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def page(live_server):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _need("playwright is not installed (pip install 'tokenfab[dev]')")
+    exe = _chromium()
+    if exe is None:
+        _need("no chromium executable on PATH (apt-get install chromium, or set TOKENFAB_CHROMIUM)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.errors = []
+        pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+        pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+        # the app must never reach outside the machine
+        pg.outside = []
+        pg.route("**/*", lambda route: (route.continue_() if route.request.url.startswith(live_server)
+                                        else (pg.outside.append(route.request.url), route.abort())))
+        yield pg
+        browser.close()
+
+
+def test_plan_chart_and_detail(page, live_server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(live_server + "/")
+    page.wait_for_function("document.querySelectorAll('#model option').length > 10")
+    page.select_option("#model", "llama-3.1-70b")
+    page.fill("input[name=rate_rps]", "5")
+    page.fill("input[name=tpot_max_s]", "0.05")
+    page.select_option("select[name=sovereignty]", "eu-jurisdiction")
+    page.click("#run")
+    page.wait_for_selector("#pareto .scatterlayer .point", timeout=30_000)
+    points = page.locator("#pareto .scatterlayer .point").count()
+    rows = page.locator("#front tbody tr").count()
+    assert points == rows >= 1
+    assert "Ruled out" in page.inner_text("#summary") and "sovereignty" in page.inner_text("#summary")
+    # every row is an EU-jurisdiction provider; the table shows the pass badge
+    assert page.locator("#front tbody .badge.pass").count() == rows
+    page.select_option("#colour-by", "jurisdiction")
+    legend = page.eval_on_selector_all("#pareto .legendtext", "els => els.map(e => e.textContent)")
+    assert legend and set(legend) <= {"FR", "DE", "NL", "FI", "SE", "IT", "ES", "IE", "PL", "BE", "AT", "LU"}, legend
+    page.locator("#front tbody tr").first.click()
+    page.wait_for_selector("#roofline .scatterlayer .point", timeout=30_000)
+    assert "ridge" in page.text_content("#roofline .gtitle")
+    assert "eu-jurisdiction: pass" in page.inner_text("#badges")
+    assert "$" in page.inner_text("#money") and "J" in page.inner_text("#energy")
+    shot = ARTIFACTS / "web-plan.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+    assert page.errors == [] and page.outside == []
+
+
+def test_error_shows_one_line(page, live_server):
+    page.goto(live_server + "/")
+    page.wait_for_function("document.querySelectorAll('#model option').length > 10")
+    page.fill("input[name=tpot_max_s]", "0.000001")
+    page.click("#run")
+    page.wait_for_function("document.querySelector('#status').classList.contains('error')")
+    assert "TPOT" in page.inner_text("#status")
+
+
+def test_catalog_browser(page, live_server):
+    page.errors.clear()
+    page.goto(live_server + "/catalog")
+    page.wait_for_selector("#catalog tbody tr")
+    head = page.inner_text("#catalog thead")
+    for col in ("id", "kind", "as_of", "source"):
+        assert col in head.split()
+    page.select_option("#kind", "offers")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('offers')")
+    page.fill("#filter", "ovhcloud")
+    visible = page.locator("#catalog tbody tr:visible").count()
+    assert 1 <= visible < page.locator("#catalog tbody tr").count()
+    page.screenshot(path=str(ARTIFACTS / "web-catalog.png"))
+    assert page.errors == [] and page.outside == []
