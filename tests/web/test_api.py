@@ -177,3 +177,15 @@ def test_pages_and_assets_are_local(client):
     assert "cdn.jsdelivr" not in docs and "/static-offline-docs/swagger-ui-bundle.js" in docs
     schema = client.get("/openapi.json").json()
     assert {"/api/plan", "/api/estimate", "/api/catalog/{kind}", "/api/sovereignty/{subject}"} <= set(schema["paths"])
+
+
+def test_catalog_and_sovereignty_are_the_cli_json(client):
+    proc = run_cli("catalog", "list", "offers", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert client.get("/api/catalog/offers").json() == json.loads(proc.stdout)
+    proc = run_cli("sovereignty", "aws-p5-48xlarge-eu-north-1", "--preset", "eu-jurisdiction", "--date", "2026-06-01",
+                   "--json")
+    assert proc.returncode == 0, proc.stderr
+    api = client.get("/api/sovereignty/aws-p5-48xlarge-eu-north-1",
+                     params={"preset": "eu-jurisdiction", "date": "2026-06-01"}).json()
+    assert api == json.loads(proc.stdout)
