@@ -36,6 +36,7 @@ _LAZY: dict[str, str] = {
     "energy": "tokenfab.costing",
     "gigawatt": "tokenfab.costing",
     "compare": "tokenfab.costing",
+    "sovereignty": "tokenfab.costing",
     "ValidationReport": "tokenfab.validation",
     "TokenfabError": "tokenfab.errors",
     "InputError": "tokenfab.errors",

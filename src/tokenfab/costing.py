@@ -363,3 +363,25 @@ def compare(catalog: Catalog | None = None, *, model: str, isl: float = 1000, os
                 self_hosted=rows[:top], self_hosted_evaluated=len(rows), offers_that_do_not_fit=skipped, apis=apis,
                 note="self-hosted blended = all serving cost per output token; API blended = output price + input "
                      "price x isl/osl, so both are dollars per million output tokens for this workload")
+
+
+def sovereignty(catalog: Catalog | None = None, *, subject: str, preset: str = "eu-jurisdiction",
+                date: dt.date | str | None = None, buyer_country: str | None = None):
+    """Sovereignty assessment of an offer id or a provider id (offers add their region,
+    accelerator, export control and supply chain). ``date`` defaults to today."""
+    from .economics.sovereignty import assess
+    from .errors import UnknownIdError
+
+    cat = catalog or load_catalog()
+    if isinstance(date, str):
+        try:
+            date = dt.date.fromisoformat(date)
+        except ValueError:
+            raise InputError(f"date = {date!r}: use YYYY-MM-DD") from None
+    day = date or dt.date.today()
+    if subject in cat.rows["offers"]:
+        off = cat.offer(subject)
+        return assess(cat.provider(off.provider), preset, day, off, cat.accelerator(off.accelerator), buyer_country)
+    if subject in cat.rows["providers"]:
+        return assess(cat.provider(subject), preset, day, buyer_country=buyer_country)
+    raise UnknownIdError("offers or providers", subject, [*cat.rows["offers"], *cat.rows["providers"]])

@@ -139,6 +139,18 @@ class PlanResult:
         d["notes"] = list(self.notes)
         return _plain(d)
 
+    def to_csv(self) -> str:
+        """The front as CSV, one row per candidate, every field as a column."""
+        import csv
+        import io
+
+        buf = io.StringIO()
+        rows = self.to_dict()["front"]
+        w = csv.DictWriter(buf, fieldnames=list(rows[0].keys()) if rows else [])
+        w.writeheader()
+        w.writerows(rows)
+        return buf.getvalue()
+
     def to_frame(self):
         try:
             import pandas as pd

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Optional
 
 import typer
@@ -150,21 +149,9 @@ def sovereignty_cmd(
 ) -> None:
     """Jurisdiction, CLOUD Act exposure, data location, certifications, export control and
     supply chain of an offer or provider, and whether it passes a preset (with reasons)."""
-    from ..economics.sovereignty import assess
-    from ..errors import InputError, UnknownIdError
+    from ..costing import sovereignty
 
-    cat = _catalog(catalog)
-    try:
-        day = dt.date.fromisoformat(date) if date else dt.date.today()
-    except ValueError:
-        raise InputError(f"date = {date!r}: use YYYY-MM-DD") from None
-    if subject in cat.rows["offers"]:
-        off = cat.offer(subject)
-        rep = assess(cat.provider(off.provider), preset, day, off, cat.accelerator(off.accelerator), buyer_country)
-    elif subject in cat.rows["providers"]:
-        rep = assess(cat.provider(subject), preset, day, buyer_country=buyer_country)
-    else:
-        raise UnknownIdError("offers or providers", subject, [*cat.rows["offers"], *cat.rows["providers"]])
+    rep = sovereignty(_catalog(catalog), subject=subject, preset=preset, date=date, buyer_country=buyer_country)
     if json_out:
         print_json(rep.to_dict())
         return

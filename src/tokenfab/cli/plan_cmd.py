@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 from typing import Annotated, Any, Optional
 
@@ -91,13 +89,7 @@ def plan_cmd(
         print_json(result.to_dict())
         return
     if csv_out:
-        buf = io.StringIO()
-        fields = list(result.front[0].keys())
-        w = csv.DictWriter(buf, fieldnames=fields)
-        w.writeheader()
-        for r in result.front:
-            w.writerow(r)
-        sys.stdout.write(buf.getvalue())
+        sys.stdout.write(result.to_csv())
         return
     s = scenario
     traffic = f"{s.rate_rps:g} req/s" if s.rate_rps else f"{s.tokens_per_day:,.0f} output tokens/day"

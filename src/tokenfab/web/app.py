@@ -162,26 +162,20 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
 
     @app.post("/api/plan/export")
     async def api_plan_export(body: PlanBody, format: Literal["csv", "json", "html"] = "csv") -> Response:
-        import csv
-        import io
         import json
 
         from ..planner import plan
         from ..report import plan_report_html
 
-        d = (await run(plan, body.scenario(), cat)).to_dict()
+        result = await run(plan, body.scenario(), cat)
         name = f"tokenfab-plan-{body.model}"
         if format == "json":
-            return Response(json.dumps(d, indent=2), media_type="application/json",
+            return Response(json.dumps(result.to_dict(), indent=2), media_type="application/json",
                             headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
         if format == "html":
-            return Response(plan_report_html(d), media_type="text/html",
+            return Response(plan_report_html(result.to_dict()), media_type="text/html",
                             headers={"Content-Disposition": f'attachment; filename="{name}.html"'})
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(d["front"][0].keys()))
-        w.writeheader()
-        w.writerows(d["front"])
-        return Response(buf.getvalue(), media_type="text/csv",
+        return Response(result.to_csv(), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
     @app.post("/api/estimate")
@@ -211,16 +205,9 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
     @app.get("/api/sovereignty/{subject}")
     def api_sovereignty(subject: str, preset: str = "eu-jurisdiction", date: dt.date | None = None,
                         buyer_country: str | None = None) -> dict[str, Any]:
-        from ..economics.sovereignty import assess
+        from ..costing import sovereignty
 
-        day = date or dt.date.today()
-        if subject in cat.rows["offers"]:
-            off = cat.offer(subject)
-            rep = assess(cat.provider(off.provider), preset, day, off, cat.accelerator(off.accelerator), buyer_country)
-        elif subject in cat.rows["providers"]:
-            rep = assess(cat.provider(subject), preset, day, buyer_country=buyer_country)
-        else:
-            raise UnknownIdError("offers or providers", subject, [*cat.rows["offers"], *cat.rows["providers"]])
+        rep = sovereignty(cat, subject=subject, preset=preset, date=date, buyer_country=buyer_country)
         return rep.to_dict()
 
     @app.get("/", response_class=HTMLResponse)
