@@ -146,7 +146,14 @@ def test_malformed_json(client):
 
 def test_body_size_limit(client):
     resp = client.post("/api/plan", content=b" " * 100_000, headers={"content-type": "application/json"})
-    assert resp.status_code == 413
+    assert resp.status_code == 413 and "limit" in resp.json()["detail"]
+
+    def chunks():
+        yield b'{"model": "llama-3.1-8b", '
+        yield b'"rate_rps": 2, "isl": 1000, "osl": 200}'
+
+    chunked = client.post("/api/plan", content=chunks(), headers={"content-type": "application/json"})
+    assert chunked.status_code == 411
 
 
 def test_time_limit():

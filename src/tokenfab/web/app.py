@@ -106,8 +106,14 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
         length = request.headers.get("content-length")
-        if length is not None and int(length) > max_body_bytes:
-            return JSONResponse({"detail": f"request body of {length} bytes exceeds {max_body_bytes}"}, status_code=413)
+        if request.method in ("POST", "PUT", "PATCH"):
+            if length is None:  # a chunked body could be any size: ask for its length first
+                return JSONResponse({"detail": "send a Content-Length header with the body"}, status_code=411)
+            if not length.isdigit():
+                return JSONResponse({"detail": f"Content-Length = {length!r}: must be a byte count"}, status_code=400)
+            if int(length) > max_body_bytes:
+                return JSONResponse({"detail": f"request body of {length} bytes exceeds the {max_body_bytes}-byte limit"},
+                                    status_code=413)
         try:
             return await call_next(request)
         except TimeoutError:
