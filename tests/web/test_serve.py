@@ -24,3 +24,21 @@ def test_serve_answers_on_loopback(live_server):
 ])
 def test_serve_bad_flags(args, needle):
     assert_one_line_error(run_cli("serve", *args), needle)
+
+
+def test_plan_html_report(tmp_path):
+    """`plan --html` writes the same self-contained report the web export gives."""
+    import json
+    import re
+
+    pytest.importorskip("plotly")
+    args = ("plan", "--model", "llama-3.1-8b", "--rate-rps", "2", "--isl", "1000", "--osl", "200")
+    out = tmp_path / "report.html"
+    proc = run_cli(*args, "--json", "--html", str(out))
+    assert proc.returncode == 0, proc.stderr
+    front = json.loads(proc.stdout)["front"]
+    text = out.read_text()
+    assert text.startswith("<!doctype html>") and "Plotly" in text
+    assert all(r["offer"] in text for r in front)
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']?(https?:)?//", text)
+    assert_one_line_error(run_cli(*args, "--html", str(tmp_path / "no" / "such" / "dir.html")), "html =", "writable")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -48,6 +49,7 @@ def plan_cmd(
     top: Annotated[int, typer.Option("--top", help="Front rows to show.")] = 10,
     explain: Annotated[Optional[int], typer.Option("--explain", help="Full breakdown of front row N (1-based).")] = None,
     csv_out: Annotated[bool, typer.Option("--csv", help="Print the front as CSV.")] = False,
+    html_out: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report (chart and table) to this file.")] = None,
     catalog: O.CatalogDir = None,
     json_out: O.Json = False,
 ) -> None:
@@ -80,6 +82,8 @@ def plan_cmd(
                       transient=True) as prog:
             task = prog.add_task("planning", total=None)
             result = plan(scenario, cat, progress=lambda msg: prog.update(task, description=msg))
+    if html_out is not None:
+        _write_report(result, html_out)
     if explain is not None:
         from ..planner import explain as explain_row
 
@@ -114,6 +118,22 @@ def plan_cmd(
     for m in result.nearest_misses:
         console.print(f"nearest miss: {m}", highlight=False)
     console.print(f"details of one row: add --explain N", style="dim")
+
+
+def _write_report(result, path: Path) -> None:
+    from ..errors import InputError
+
+    try:
+        from ..report import plan_report_html
+
+        text = plan_report_html(result.to_dict())
+    except ImportError as exc:
+        raise InputError(f"--html needs plotly ({exc.name} is missing): pip install 'tokenfab[web]'") from None
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"html = {str(path)!r}: cannot write it ({exc.strerror}); choose a writable file path") from None
+    err_console.print(f"report written to {path}")
 
 
 def _explain(detail: dict[str, Any], json_out: bool) -> None:
