@@ -50,3 +50,21 @@ def pareto_mask(objectives: np.ndarray, chunk: int = 2048) -> np.ndarray:
     if kept:
         keep[np.concatenate(kept)] = True
     return keep
+
+
+def epsilon_thin(objectives: np.ndarray, tolerance: float) -> np.ndarray:
+    """Indices of a thinned front: walking the rows in lexicographic order, a row is dropped
+    when an already kept row is within ``tolerance`` of it on every objective
+    (kept <= row x (1 + tolerance), all objectives positive and minimised). Every dropped
+    row is therefore covered to within the tolerance by a kept one, and no kept row covers
+    a later kept row. ``tolerance = 0`` keeps a front as it is (duplicates aside)."""
+    obj = np.asarray(objectives, dtype=float)
+    if tolerance < 0:
+        raise ValueError(f"tolerance = {tolerance}: must be >= 0")
+    order = np.lexsort(obj.T[::-1])
+    kept: list[int] = []
+    for i in order:
+        if kept and (obj[kept] <= obj[i] * (1.0 + tolerance)).all(axis=1).any():
+            continue
+        kept.append(int(i))
+    return np.array(kept, dtype=int)

@@ -90,6 +90,22 @@ def test_front_is_non_dominated_and_deterministic():
             assert i == j or not (all(qq <= pp for qq, pp in zip(q, p)) and any(qq < pp for qq, pp in zip(q, p)))
 
 
+def test_front_tolerance_thins_but_covers_the_exact_front():
+    cat = load_catalog()
+    base = dict(model="llama-3.1-70b", rate_rps=5, isl=1000, osl=200, tpot_max_s=0.05)
+    exact = plan(Scenario(**base, front_tolerance=0.0), cat).front
+    thin = plan(Scenario(**base, front_tolerance=0.05), cat)
+    key = ("offer", "pricing", "instances", "tp", "pp", "ep", "weights", "concurrency_per_instance")
+    rows = {tuple(r[k] for k in key) for r in exact}
+    assert {tuple(r[k] for k in key) for r in thin.front} <= rows
+    # every exact row is matched to within 5 % on cost and latency by a shown row
+    for e in exact:
+        assert any(t["usd_per_mtok"] <= e["usd_per_mtok"] * 1.05 and t["latency_s"] <= e["latency_s"] * 1.05
+                   for t in thin.front)
+    hidden = len(exact) - len(thin.front)
+    assert hidden > 0 and any(f"{hidden} Pareto rows" in n for n in thin.notes)
+
+
 def test_result_api_is_json_safe_and_has_a_frame():
     r = plan(Scenario(model="llama-3.1-8b", tokens_per_day=1e9, isl=500, osl=500), load_catalog())
     d = r.to_dict()
@@ -111,6 +127,7 @@ def test_result_api_is_json_safe_and_has_a_frame():
         (["--rate-rps", "1", "--weights", "fp3"], "weights must be"),
         (["--rate-rps", "1", "--own"], "own_grid"),
         (["--rate-rps", "1", "--top", "0"], "top = 0"),
+        (["--rate-rps", "1", "--front-tolerance", "-0.1"], "front_tolerance = -0.1"),
     ],
 )
 def test_bad_scenarios_are_refused(args, needle):

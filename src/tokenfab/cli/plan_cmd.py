@@ -46,6 +46,7 @@ def plan_cmd(
     no_rent: Annotated[bool, typer.Option("--no-rent", help="Only owned systems.")] = False,
     own_grid: Annotated[Optional[str], typer.Option("--own-grid", help="Grid for owned systems (price, carbon).")] = None,
     objective: Annotated[Optional[list[str]], typer.Option("--objective", help="cost, latency, energy, carbon.")] = None,
+    front_tolerance: Annotated[Optional[float], typer.Option("--front-tolerance", help="Hide front rows within this fraction of a kept row on every objective (default 0.05; 0 = exact front).")] = None,
     top: Annotated[int, typer.Option("--top", help="Front rows to show.")] = 10,
     explain: Annotated[Optional[int], typer.Option("--explain", help="Full breakdown of front row N (1-based).")] = None,
     csv_out: Annotated[bool, typer.Option("--csv", help="Print the front as CSV.")] = False,
@@ -69,7 +70,7 @@ def plan_cmd(
         providers=_split(provider), exclude_providers=_split(exclude_provider), regions=_split(region),
         accelerators=_split(accelerator), exclude_accelerators=_split(exclude_accelerator), pricing=_split(pricing),
         weights=_split(weights), own=own or None, rent=False if no_rent else None, own_grid=own_grid,
-        objectives=_split(objective),
+        objectives=_split(objective), front_tolerance=front_tolerance,
     )
     from ..inputs import parse_input
 

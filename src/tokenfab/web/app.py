@@ -57,6 +57,7 @@ class PlanBody(BaseModel):
     no_rent: bool | None = None
     own_grid: str | None = None
     objective: list[str] | None = Field(default=None, max_length=4)
+    front_tolerance: float | None = None
     top: int = Field(default=50, ge=1, le=200)
 
     def scenario(self) -> dict[str, Any]:
