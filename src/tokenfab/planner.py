@@ -228,20 +228,12 @@ def _units(s: Scenario, cat: Catalog, day: dt.date) -> list[_Unit]:
         if grid.electricity_price_per_kwh is None:
             raise InputError(f"own_grid = {grid.id!r} has no electricity price; pick one of "
                              + ", ".join(g.id for g in cat.list("grids") if g.electricity_price_per_kwh))
-        elec = grid.electricity_price_per_kwh * (1.0 if grid.price_currency == "USD"
-                                                 else cat.usd_per_unit(grid.price_currency).usd_per_unit)
         in_eu_reason = f"owned in {grid.country}"
         for sysm in cat.list("systems"):
-            price = sysm.list_price_usd or sysm.street_price_usd
             acc = cat.accelerator(sysm.accelerator)
-            if price is None or acc.tdp_w is None:
+            parts = _ownership_parts(cat, sysm, grid)
+            if parts is None:
                 continue
-            server = A.value("server_non_accelerator_w_per_8_accel") / 8.0
-            w = acc.tdp_w + server
-            parts = C.ownership_usd_per_accel_hour(
-                price / sysm.accelerators_per_system, A.value("lifetime_years"), A.value("residual_frac"), w, w, elec,
-                A.value("pue_default"), A.value("colocation_usd_per_kw_month"), A.value("network_share_frac"),
-                A.value("ops_overhead_frac"), A.value("cost_of_capital_frac"))
             from .economics.sovereignty import EU27
 
             eu = grid.country in EU27
@@ -252,6 +244,23 @@ def _units(s: Scenario, cat: Catalog, day: dt.date) -> list[_Unit]:
                                "owned", float(parts["total"]), A.value("pue_default"), grid.id, ok, reason,
                                (2 if eu else 0)))
     return units
+
+
+def _ownership_parts(cat: Catalog, sysm, grid) -> dict[str, float] | None:
+    """$/accelerator-hour of owning one catalog system on ``grid``, by component (capital,
+    energy, colocation, staff, overhead, total) at full load; None without a price or TDP."""
+    price = sysm.list_price_usd or sysm.street_price_usd
+    acc = cat.accelerator(sysm.accelerator)
+    if price is None or acc.tdp_w is None:
+        return None
+    elec = grid.electricity_price_per_kwh * (1.0 if grid.price_currency == "USD"
+                                             else cat.usd_per_unit(grid.price_currency).usd_per_unit)
+    w = acc.tdp_w + A.value("server_non_accelerator_w_per_8_accel") / 8.0
+    parts = C.ownership_usd_per_accel_hour(
+        price / sysm.accelerators_per_system, A.value("lifetime_years"), A.value("residual_frac"), w, w, elec,
+        A.value("pue_default"), A.value("colocation_usd_per_kw_month"), A.value("network_share_frac"),
+        A.value("ops_overhead_frac"), A.value("cost_of_capital_frac"))
+    return {k: float(v) for k, v in parts.items()}
 
 
 def plan(scenario: Scenario | dict[str, Any], catalog: Catalog | None = None,
@@ -483,5 +492,8 @@ def explain(result: PlanResult, n: int, catalog: Catalog | None = None) -> dict[
         "hours_per_month": hours, "usd_per_month": r["usd_per_month"], "usd_per_mtok": r["usd_per_mtok"],
         "utilization": r["utilization"],
     }
+    if r["pricing"] == "owned":
+        parts = _ownership_parts(cat, cat.get("systems", r["offer"].removeprefix("own:")), cat.get("grids", s.own_grid))
+        money["ownership_usd_per_accel_hour"] = parts
     return _plain(dict(rank=n, row=dict(r), time_per_step=est.time_shares, bound=est.bound, mfu=est.mfu, mbu=est.mbu,
                        money=money, constraints=checks, roofline=roofline(req, cat)))

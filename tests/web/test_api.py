@@ -196,3 +196,12 @@ def test_catalog_and_sovereignty_are_the_cli_json(client):
     api = client.get("/api/sovereignty/aws-p5-48xlarge-eu-north-1",
                      params={"preset": "eu-jurisdiction", "date": "2026-06-01"}).json()
     assert api == json.loads(proc.stdout)
+
+
+def test_explain_owned_breaks_the_hour_down(client):
+    body = {**PLAN, "model": "llama-3.1-70b", "own": True, "own_grid": "fr", "no_rent": True, "row": 1}
+    d = client.post("/api/plan/explain", json=body).json()
+    assert d["row"]["pricing"] == "owned"
+    parts = d["money"]["ownership_usd_per_accel_hour"]
+    assert sum(v for k, v in parts.items() if k != "total") == pytest.approx(parts["total"], rel=1e-12)
+    assert parts["total"] == pytest.approx(d["row"]["usd_per_accel_hour"], rel=1e-12)

@@ -152,6 +152,10 @@ def _explain(detail: dict[str, Any], json_out: bool) -> None:
     console.print(f"where the money goes: {m['accelerators_total']} accelerators x ${m['usd_per_accel_hour']:.3f}/h x "
                   f"{m['hours_per_month']:g} h = ${m['usd_per_month']:,.0f}/month; at {m['utilization']:.0%} of capacity "
                   f"that is ${m['usd_per_mtok']:.3f} per million output tokens", highlight=False)
+    if "ownership_usd_per_accel_hour" in m:
+        console.print("owning, per accelerator-hour: " + " + ".join(
+            f"{k} ${v:.3f}" for k, v in m["ownership_usd_per_accel_hour"].items() if k != "total") +
+            f" = ${m['ownership_usd_per_accel_hour']['total']:.3f}", highlight=False)
     if r["j_per_token"] is not None:
         console.print(f"energy: {r['j_per_token']:.2f} J per output token (facility), {r['gco2e_per_1k_tok']:.3f} gCO2e "
                       f"per 1k tokens on grid {r['grid']}", highlight=False)

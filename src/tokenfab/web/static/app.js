@@ -184,6 +184,8 @@ async function showDetail(i) {
       ["accelerators", `${m.accelerators_total} x $${fmt(m.usd_per_accel_hour)}/h x ${fmt(m.hours_per_month)} h`],
       ["per month", `$${fmt(m.usd_per_month, 4)}`], ["utilization", `${fmt(m.utilization * 100, 3)} %`],
       ["per million output tokens", `$${fmt(m.usd_per_mtok)}`],
+      ...(m.ownership_usd_per_accel_hour ? Object.entries(m.ownership_usd_per_accel_hour).map(
+        ([k, v]) => [`owning: ${k}`, `$${fmt(v)}/accel-h`]) : []),
     ]);
     dl($("#energy"), [
       ["energy per output token", r.j_per_token === null ? "no power data" : `${fmt(r.j_per_token)} J (facility)`],
