@@ -87,6 +87,21 @@ def test_plan_chart_and_detail(page, live_server):
     assert page.errors == [] and page.outside == []
 
 
+def test_owned_systems_on_a_grid(page, live_server):
+    page.goto(live_server + "/")
+    page.wait_for_function("document.querySelectorAll('#own-grid option').length > 5")
+    page.select_option("#model", "llama-3.1-70b")
+    page.check("input[name=own]")
+    page.select_option("#own-grid", "fr")
+    page.click("#run")
+    page.wait_for_selector("#front tbody tr", timeout=30_000)
+    owned = [r for r in page.locator("#front tbody tr").all_inner_texts() if "owned" in r]
+    assert owned, "buying on the French grid should reach the front for a 70B model"
+    row = next(i for i, t in enumerate(page.locator("#front tbody tr").all_inner_texts()) if "owned" in t)
+    page.locator("#front tbody tr").nth(row).click()
+    page.wait_for_function("document.querySelector('#money').textContent.includes('owning: capital')")
+
+
 def test_error_shows_one_line(page, live_server):
     page.goto(live_server + "/")
     page.wait_for_function("document.querySelectorAll('#model option').length > 10")

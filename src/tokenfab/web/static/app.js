@@ -62,11 +62,12 @@ const COLUMNS = [
 function formBody(form) {
   const data = new FormData(form);
   const body = {};
-  for (const name of ["model", "sovereignty"]) {
+  for (const name of ["model", "sovereignty", ...(data.get("own") ? ["own_grid"] : [])]) {
     const v = data.get(name);
     if (v) body[name] = v;
   }
-  for (const name of ["rate_rps", "isl", "osl", "ttft_max_s", "tpot_max_s", "budget_usd_per_month", "max_gco2e_per_1k_tok"]) {
+  for (const name of ["rate_rps", "isl", "osl", "ttft_max_s", "tpot_max_s", "budget_usd_per_month", "max_gco2e_per_1k_tok",
+    "front_tolerance"]) {
     const v = data.get(name);
     if (v !== null && v !== "") body[name] = Number(v);
   }
@@ -222,9 +223,12 @@ async function exportAs(format) {
 }
 
 async function initPlan() {
-  const [models, providers] = await Promise.all([
+  const [models, providers, grids] = await Promise.all([
     api("/api/catalog/models").then((r) => r.json()), api("/api/catalog/providers").then((r) => r.json()),
+    api("/api/catalog/grids").then((r) => r.json()),
   ]);
+  $("#own-grid").replaceChildren(...grids.filter((g) => g.electricity_price_per_kwh).map(
+    (g) => el("option", { value: g.id }, `${g.id} (${g.name})`)));
   for (const p of providers) state.jurisdiction[p.id] = p.controlling_country;
   const select = $("#model");
   select.replaceChildren(...models.map((m) => el("option", { value: m.id }, m.id)));
