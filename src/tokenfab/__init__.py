@@ -31,7 +31,7 @@ _LAZY: dict[str, str] = {
     "plan": "tokenfab.planner",
     "Scenario": "tokenfab.planner",
     "PlanResult": "tokenfab.planner",
-    "explain": "tokenfab.planner",
+    "explain": "tokenfab.explain",
     "cost": "tokenfab.costing",
     "energy": "tokenfab.costing",
     "gigawatt": "tokenfab.costing",

@@ -142,7 +142,7 @@ class PlanResult:
         d["rejected"] = dict(self.rejected)
         d["nearest_misses"] = list(self.nearest_misses)
         d["notes"] = list(self.notes)
-        return _plain(d)
+        return json_safe(d)
 
     def to_csv(self) -> str:
         """The front as CSV, one row per candidate, every field as a column."""
@@ -164,11 +164,11 @@ class PlanResult:
         return pd.DataFrame([dict(r) for r in self.front])
 
 
-def _plain(v: Any) -> Any:
+def json_safe(v: Any) -> Any:
     if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
+        return {k: json_safe(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
+        return [json_safe(x) for x in v]
     if isinstance(v, (np.floating, float)):
         f = float(v)
         return f if math.isfinite(f) else None
@@ -231,7 +231,7 @@ def _units(s: Scenario, cat: Catalog, day: dt.date) -> list[_Unit]:
         in_eu_reason = f"owned in {grid.country}"
         for sysm in cat.list("systems"):
             acc = cat.accelerator(sysm.accelerator)
-            parts = _ownership_parts(cat, sysm, grid)
+            parts = ownership_parts(cat, sysm, grid)
             if parts is None:
                 continue
             from .economics.sovereignty import EU27
@@ -246,7 +246,7 @@ def _units(s: Scenario, cat: Catalog, day: dt.date) -> list[_Unit]:
     return units
 
 
-def _ownership_parts(cat: Catalog, sysm, grid) -> dict[str, float] | None:
+def ownership_parts(cat: Catalog, sysm, grid) -> dict[str, float] | None:
     """$/accelerator-hour of owning one catalog system on ``grid``, by component (capital,
     energy, colocation, staff, overhead, total) at full load; None without a price or TDP."""
     price = sysm.list_price_usd or sysm.street_price_usd
@@ -410,7 +410,7 @@ def plan(scenario: Scenario | dict[str, Any], catalog: Catalog | None = None,
         notes += (f"{len(exact) - len(front_idx)} Pareto rows within {s.front_tolerance:.0%} of a kept row on every "
                   f"objective are not shown (front_tolerance; 0 shows the exact front)",)
     return PlanResult(
-        scenario=MappingProxyType(_plain(s.model_dump())), front=tuple(MappingProxyType(r) for r in rows),
+        scenario=MappingProxyType(json_safe(s.model_dump())), front=tuple(MappingProxyType(r) for r in rows),
         rejected=MappingProxyType(rejected), candidates_evaluated=total,
         feasible=int(feasible.sum()), nearest_misses=tuple(misses), elapsed_s=time.perf_counter() - t0, notes=notes,
     )
@@ -458,42 +458,3 @@ def _nearest_misses(s, masks, pt, pc, monthly, gco2) -> list[str]:
     if only_sov.any():
         out.append(f"{int(only_sov.sum()):,} candidates fail only the '{s.sovereignty}' preset")
     return out
-
-
-def explain(result: PlanResult, n: int, catalog: Catalog | None = None) -> dict[str, Any]:
-    """Full breakdown of front row ``n`` (1-based): where the time, the money and the energy
-    go, each constraint it passes and by how much, and its roofline points."""
-    from .estimate import EstimateRequest, estimate_request
-    from .roofline import roofline
-
-    cat = catalog or load_catalog()
-    if not 1 <= n <= len(result.front):
-        raise InputError(f"explain = {n}: the front has {len(result.front)} rows; use 1..{len(result.front)}")
-    s = Scenario.model_validate(dict(result.scenario))
-    r = result.front[n - 1]
-    req = parse_input(EstimateRequest, dict(
-        model=s.model, accelerator=r["accelerator"], count=r["accelerators_per_instance"], tp=r["tp"], pp=r["pp"],
-        ep=r["ep"], weights=r["weights"], kv=r["kv"], isl=s.isl, osl=s.osl, concurrency=r["concurrency_per_instance"],
-        stack=r["stack"]))
-    est = estimate_request(req, cat)
-    checks = {
-        "fits in memory": f"{est.memory_per_device_bytes / 1e9:.1f} GB of {est.memory_capacity_bytes / 1e9:.0f} GB per device",
-        "TTFT": f"p99 {r['ttft_p99_s'] * 1e3:.0f} ms <= {s.ttft_max_s * 1e3:g} ms",
-        "TPOT": f"p99 {r['tpot_p99_s'] * 1e3:.1f} ms <= {s.tpot_max_s * 1e3:g} ms",
-        "budget": (f"${r['usd_per_month']:,.0f}/month <= ${s.budget_usd_per_month:,.0f}"
-                   if s.budget_usd_per_month else "no budget set"),
-        "carbon": (f"{r['gco2e_per_1k_tok']:.3f} <= {s.max_gco2e_per_1k_tok:g} gCO2e/1k"
-                   if s.max_gco2e_per_1k_tok else "no carbon cap set"),
-        "sovereignty": f"{s.sovereignty}: {r['sovereignty_reasons']}",
-    }
-    hours = C.HOURS_PER_MONTH
-    money = {
-        "usd_per_accel_hour": r["usd_per_accel_hour"], "accelerators_total": r["accelerators_total"],
-        "hours_per_month": hours, "usd_per_month": r["usd_per_month"], "usd_per_mtok": r["usd_per_mtok"],
-        "utilization": r["utilization"],
-    }
-    if r["pricing"] == "owned":
-        parts = _ownership_parts(cat, cat.get("systems", r["offer"].removeprefix("own:")), cat.get("grids", s.own_grid))
-        money["ownership_usd_per_accel_hour"] = parts
-    return _plain(dict(rank=n, row=dict(r), time_per_step=est.time_shares, bound=est.bound, mfu=est.mfu, mbu=est.mbu,
-                       money=money, constraints=checks, roofline=roofline(req, cat)))

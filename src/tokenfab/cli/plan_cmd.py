@@ -46,7 +46,7 @@ def plan_cmd(
     no_rent: Annotated[bool, typer.Option("--no-rent", help="Only owned systems.")] = False,
     own_grid: Annotated[Optional[str], typer.Option("--own-grid", help="Grid for owned systems (price, carbon).")] = None,
     objective: Annotated[Optional[list[str]], typer.Option("--objective", help="cost, latency, energy, carbon.")] = None,
-    front_tolerance: Annotated[Optional[float], typer.Option("--front-tolerance", help="Hide front rows within this fraction of a kept row on every objective (default 0.05; 0 = exact front).")] = None,
+    front_tolerance: Annotated[Optional[float], typer.Option("--front-tolerance", help="Hide front rows within this fraction of a kept row on every objective (0 = exact front; default: Scenario.front_tolerance).")] = None,
     top: Annotated[int, typer.Option("--top", help="Front rows to show.")] = 10,
     explain: Annotated[Optional[int], typer.Option("--explain", help="Full breakdown of front row N (1-based).")] = None,
     csv_out: Annotated[bool, typer.Option("--csv", help="Print the front as CSV.")] = False,
@@ -86,7 +86,7 @@ def plan_cmd(
     if html_out is not None:
         _write_report(result, html_out)
     if explain is not None:
-        from ..planner import explain as explain_row
+        from ..explain import explain as explain_row
 
         _explain(explain_row(result, explain, cat), json_out)
         return

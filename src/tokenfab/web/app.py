@@ -160,7 +160,8 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
     async def api_plan_explain(body: ExplainBody) -> dict[str, Any]:
         """Breakdown of front row `row` (1-based) of the plan the body describes: time, money,
         energy, constraints and roofline. The plan is recomputed, never taken from the client."""
-        from ..planner import explain, plan
+        from ..explain import explain
+        from ..planner import plan
 
         def go():
             return explain(plan(body.scenario(), cat), body.row, cat)
