@@ -408,7 +408,7 @@ def plan(scenario: Scenario | dict[str, Any], catalog: Catalog | None = None,
              "p99 latencies are approximated from steady-state means (docs/engine.md)")
     if len(exact) > len(front_idx):
         notes += (f"{len(exact) - len(front_idx)} Pareto rows within {s.front_tolerance:.0%} of a kept row on every "
-                  f"objective are not shown (front_tolerance; 0 shows the exact front)",)
+                  f"objective are not shown (front_tolerance = 0, or --front-tolerance 0, shows the exact front)",)
     return PlanResult(
         scenario=MappingProxyType(json_safe(s.model_dump())), front=tuple(MappingProxyType(r) for r in rows),
         rejected=MappingProxyType(rejected), candidates_evaluated=total,

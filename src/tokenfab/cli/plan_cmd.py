@@ -118,6 +118,8 @@ def plan_cmd(
         console.print("ruled out: " + ", ".join(f"{k} {v:,}" for k, v in result.rejected.items()), highlight=False)
     for m in result.nearest_misses:
         console.print(f"nearest miss: {m}", highlight=False)
+    for note in result.notes:
+        console.print(f"note: {note}", style="dim", highlight=False)
     console.print(f"details of one row: add --explain N", style="dim")
 
 
