@@ -115,34 +115,27 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
             if int(length) > max_body_bytes:
                 return JSONResponse({"detail": f"request body of {length} bytes exceeds the {max_body_bytes}-byte limit"},
                                     status_code=413)
-        try:
-            return await call_next(request)
-        except TimeoutError:
+        return await call_next(request)
+
+    # Expected errors -> one-line JSON. Starlette picks the handler by the exception's MRO,
+    # so the most specific class wins (UnknownIdError before InputError).
+    statuses = {UnknownIdError: 404, InputError: 422, ExpectedOutcome: 409, TimeoutError: 503}
+
+    async def _expected_error(_: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, TimeoutError):
             return JSONResponse({"detail": f"request exceeded the {time_limit_s:g} s time limit"}, status_code=503)
+        body: dict[str, Any] = {"detail": str(exc)}
+        if isinstance(exc, NoFeasiblePlanError):
+            body["rejected"] = exc.rejected
+        status = next(code for cls, code in statuses.items() if isinstance(exc, cls))
+        return JSONResponse(body, status_code=status)
+
+    for cls in statuses:
+        app.add_exception_handler(cls, _expected_error)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):
         return JSONResponse({"detail": _one_line(exc)}, status_code=422)
-
-    @app.exception_handler(TimeoutError)
-    async def _timeout(_: Request, exc: TimeoutError):
-        return JSONResponse({"detail": f"request exceeded the {time_limit_s:g} s time limit"}, status_code=503)
-
-    @app.exception_handler(UnknownIdError)
-    async def _unknown(_: Request, exc: UnknownIdError):
-        return JSONResponse({"detail": str(exc)}, status_code=404)
-
-    @app.exception_handler(InputError)
-    async def _input(_: Request, exc: InputError):
-        return JSONResponse({"detail": str(exc)}, status_code=422)
-
-    @app.exception_handler(NoFeasiblePlanError)
-    async def _nofeasible(_: Request, exc: NoFeasiblePlanError):
-        return JSONResponse({"detail": str(exc), "rejected": exc.rejected}, status_code=409)
-
-    @app.exception_handler(ExpectedOutcome)
-    async def _expected(_: Request, exc: ExpectedOutcome):
-        return JSONResponse({"detail": str(exc)}, status_code=409)
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
