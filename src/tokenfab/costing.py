@@ -157,6 +157,7 @@ def cost(catalog: Catalog | None = None, **kwargs: Any) -> dict[str, Any]:
         elif grid is not None and grid.electricity_price_per_kwh is not None:
             elec = _to_usd(cat, grid.electricity_price_per_kwh, grid.price_currency, used)
             used.append({"name": "electricity_price", "value": grid.electricity_price_per_kwh, "grid": grid.id,
+                         "currency": grid.price_currency, "price_year": grid.price_year, "basis": grid.price_basis,
                          "source": grid.source, "as_of": str(grid.as_of), "kind": grid.kind})
         else:
             raise InputError(

@@ -26,6 +26,23 @@ def test_list_table():
     assert "h100-sxm" in proc.stdout and "989 TFLOP/s" in proc.stdout
 
 
+def test_grid_table_converts_prices_to_usd():
+    proc = run_cli("catalog", "list", "grids")
+    assert proc.returncode == 0, proc.stderr
+    qc = next(line for line in proc.stdout.splitlines() if "ca-qc" in line)
+    # Hydro-Quebec 5.33 CAD cents; ECB 2025-02-28: 1 EUR = 1.0411 USD = 1.5019 CAD
+    assert "0.0533 CAD" in qc and f"{0.0533 * 1.0411 / 1.5019:.4f}" in qc
+    assert "price_basis" in proc.stdout  # the footer points at the basis of each price
+
+
+def test_cost_text_names_the_basis_of_a_foreign_grid_price():
+    proc = run_cli("cost", "--model", "llama-3.1-8b", "--own", "--accelerator", "h100-sxm", "--count", "1",
+                   "--grid", "no", "--isl", "100", "--osl", "100")
+    assert proc.returncode == 0, proc.stderr
+    flat = " ".join(proc.stdout.split())
+    assert "0.517 NOK/kWh (2024;" in flat and "EXCLUDES grid rent" in flat and "fx NOK->USD" in flat
+
+
 def test_show_gives_figures_with_kinds_and_source():
     proc = run_cli("catalog", "show", "gb200")
     assert proc.returncode == 0, proc.stderr

@@ -66,6 +66,37 @@ def test_required_ids_present(cat, kind, required):
 def test_counts_meet_the_issue(cat):
     assert len(cat.rows["offers"]) >= 40
     assert len(cat.rows["grids"]) >= 20
+    priced = [g for g in cat.list("grids") if g.electricity_price_per_kwh is not None]
+    assert len(priced) >= 20, [g.id for g in priced]
+    for g in priced:  # a price without its basis and year cannot be compared with another
+        assert g.price_basis and len(g.price_basis) > 20 and g.price_year, g.id
+
+
+def test_every_price_currency_converts_to_usd(cat):
+    used = {g.price_currency for g in cat.list("grids") if g.price_currency}
+    used |= {o.currency for o in cat.list("offers")} | {a.currency for a in cat.list("api_prices")}
+    for cur in sorted(used - {"USD"}):
+        rate = cat.usd_per_unit(cur)
+        assert rate.rate_date.year >= 2025 and rate.source, cur
+
+
+def test_cross_rates_follow_the_ecb_fixing(cat):
+    # ECB reference rates of 2025-02-28 (per euro): USD 1.0411, GBP 0.82608, CAD 1.5019, NOK 11.7245
+    for cur, per_eur in (("GBP", 0.82608), ("CAD", 1.5019), ("NOK", 11.7245)):
+        assert cat.usd_per_unit(cur).usd_per_unit == pytest.approx(1.0411 / per_eur, rel=1e-5)
+
+
+def test_industrial_prices_are_ordered_as_published(cat):
+    """Orderings that the sources state in words: Quebec is the cheapest large-power price in North America,
+    Ireland the dearest and Finland the cheapest non-household price in the EU in 2024-S1."""
+    def usd(gid):
+        g = cat.rows["grids"][gid]
+        return g.electricity_price_per_kwh * (1 if g.price_currency == "USD" else cat.usd_per_unit(g.price_currency).usd_per_unit)
+    assert usd("ca-qc") < min(usd(g) for g in ("us", "us-va", "us-tx", "us-ca", "us-oh", "us-ia", "us-or"))
+    eu = [g.id for g in cat.list("grids")  # same basis only: Eurostat non-household 2024
+          if g.price_year == 2024 and g.price_basis and g.price_basis.startswith("Eurostat")]
+    assert len(eu) >= 4, eu
+    assert max(eu, key=usd) == "ie" and min(eu, key=usd) == "fi"
 
 
 def test_every_row_has_provenance(cat):

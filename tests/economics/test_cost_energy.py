@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import ROOT, assert_one_line_error, run_cli
 from tokenfab.catalog import load_catalog
+from tokenfab.errors import InputError
 from tokenfab.costing import cost, energy, gigawatt
 from tokenfab.economics import cost as C
 from tokenfab.economics import energy as EN
@@ -162,10 +163,11 @@ def test_unknown_currency_is_refused(tmp_path):
         "id,provider,region,instance_type,accelerator,accelerator_count,currency,on_demand_price_per_accel_hour,"
         "reserved_1y_price_per_accel_hour,reserved_3y_price_per_accel_hour,spot_price_per_accel_hour,source,as_of,kind,notes\n"
     )
-    (tmp_path / "offers.csv").write_text(header + "uk-h100,lambda,us,x,h100-sxm,8,GBP,2.5,,,,quote,2026-10-01,datasheet,\n")
-    proc = run_cli("cost", "--offer", "uk-h100", "--model", "llama-3.1-8b", "--isl", "100", "--osl", "100",
-                   "--catalog", str(tmp_path))
-    assert_one_line_error(proc, "currency = 'GBP'", "fx_rates.csv")
+    # every currency the schema accepts has a bundled rate, so drop GBP's rate to reach the "no rate" path
+    cat = load_catalog()
+    cat.rows["fx_rates"] = {k: v for k, v in cat.rows["fx_rates"].items() if v.currency != "GBP"}
+    with pytest.raises(InputError, match=r"currency = 'GBP': no exchange rate.*fx_rates.csv"):
+        cat.usd_per_unit("GBP")
     (tmp_path / "offers.csv").write_text(header + "yen,lambda,us,x,h100-sxm,8,JPY,300,,,,quote,2026-10-01,datasheet,\n")
     assert_one_line_error(run_cli("catalog", "show", "yen", "--catalog", str(tmp_path)), "'currency' = 'JPY'")
 

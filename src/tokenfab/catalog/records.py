@@ -28,8 +28,8 @@ PowerW = Annotated[float, Field(gt=0, le=1e10)]
 PositiveInt = Annotated[int, Field(gt=0)]
 Price = Annotated[float, Field(gt=0, le=1e7)]
 
-CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP")
-Currency = Literal["USD", "EUR", "GBP"]
+CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP", "CAD", "NOK")
+Currency = Literal["USD", "EUR", "GBP", "CAD", "NOK"]
 
 _PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 

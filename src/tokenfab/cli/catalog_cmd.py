@@ -129,11 +129,25 @@ def list_cmd(
     table.add_column("id", style="bold")
     for header, _ in COLUMNS[kind]:
         table.add_column(header)
+    usd = kind == "grids"  # prices in several currencies: add the USD figure at the catalog's own rate
+    if usd:
+        table.add_column("USD/kWh")
     table.add_column("kind")
     table.add_column("as of")
     for r in rows:
-        table.add_row(r.id, *[fn(r) for _, fn in COLUMNS[kind]], r.kind, str(r.as_of))
+        extra = [_grid_usd(cat, r)] if usd else []
+        table.add_row(r.id, *[fn(r) for _, fn in COLUMNS[kind]], *extra, r.kind, str(r.as_of))
     console.print(table)
+    if usd:
+        console.print("Price bases differ (tax treatment, consumption band, energy-only); "
+                      "`tokenfab catalog show ID` prints each row's price_basis.")
+
+
+def _grid_usd(cat, grid) -> str:
+    if grid.electricity_price_per_kwh is None:
+        return "-"
+    rate = 1.0 if grid.price_currency == "USD" else cat.usd_per_unit(grid.price_currency).usd_per_unit
+    return f"{grid.electricity_price_per_kwh * rate:.4f}"
 
 
 @app.command("show")

@@ -21,8 +21,11 @@ def _catalog(path):
 
 def _assumption_lines(used: list[dict[str, Any]]) -> None:
     for a in used:
-        console.print(f"  [dim]assumed {a['name']} = {a['value']} ({a.get('kind', '?')}; {a.get('source', '')})[/dim]",
-                      highlight=False)
+        value = a["value"]
+        if a.get("currency"):  # a grid price: say what it is a price of
+            value = f"{value} {a['currency']}/kWh ({a.get('price_year')}; {a.get('basis') or 'basis not stated'})"
+        console.print(f"  assumed {a['name']} = {value} ({a.get('kind', '?')}; {a.get('source', '')})", style="dim",
+                      highlight=False, markup=False)
 
 
 def _headline(e: dict[str, Any]) -> str:
