@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from tokenfab.adapters import spec_param_counts
+from tokenfab.economics.sovereignty import EU27
 from tokenfab.catalog import KINDS, load_catalog, validate_catalog
 from tokenfab.catalog.records import KINDS as PROVENANCE_KINDS
 
@@ -167,6 +168,17 @@ def test_ranges(cat):
             assert r3 < r1, off.id
     for g in cat.list("grids"):
         assert 0 <= g.carbon_gco2e_per_kwh <= 1000
+
+
+def test_certifications_are_dated_and_consistent(cat):
+    names = set()
+    for prov in cat.list("providers"):
+        for c in prov.certifications:
+            names.add(c.name)
+            assert c.source and c.as_of, (prov.id, c.name)
+            if c.name == "Gaia-X Label Level 3":  # the label requires an EU-headquartered, EU-controlled provider
+                assert prov.hq_country in EU27 and prov.controlling_country in EU27, prov.id
+    assert {"SecNumCloud", "Gaia-X Label Level 3"} <= names
 
 
 def test_offers_reference_known_rows(cat):
