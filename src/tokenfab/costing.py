@@ -354,8 +354,7 @@ def compare(catalog: Catalog | None = None, *, model: str, isl: float = 1000, os
     for api in cat.list("api_prices"):
         if api.model != spec.id:
             continue
-        fx = 1.0 if api.currency == "USD" else cat.usd_per_unit(api.currency).usd_per_unit
-        i, o = api.input_price_per_mtok * fx, api.output_price_per_mtok * fx
+        i, o = cat.to_usd(api.input_price_per_mtok, api.currency), cat.to_usd(api.output_price_per_mtok, api.currency)
         apis.append(dict(kind="api", name=api.id, provider=api.vendor, region=api.region_note or "-",
                          accelerator="-", usd_per_mtok_input=i, usd_per_mtok_output=o,
                          usd_per_mtok_blended=o + i * isl / osl, as_of=str(api.as_of)))

@@ -219,7 +219,7 @@ def _units(s: Scenario, cat: Catalog, day: dt.date) -> list[_Unit]:
                 price = off.price_per_accel_hour(pm)
                 if price is None:
                     continue
-                usd = price if off.currency == "USD" else price * cat.usd_per_unit(off.currency).usd_per_unit
+                usd = cat.to_usd(price, off.currency)
                 units.append(_Unit(off.id, off.provider, off.region, country, off.accelerator, off.accelerator_count,
                                    pm, usd, pue, gid if gid in cat.rows["grids"] else None, rep.passes,
                                    "; ".join(rep.reasons), rep.seal_estimate))
@@ -253,8 +253,7 @@ def ownership_parts(cat: Catalog, sysm, grid) -> dict[str, float] | None:
     acc = cat.accelerator(sysm.accelerator)
     if price is None or acc.tdp_w is None:
         return None
-    elec = grid.electricity_price_per_kwh * (1.0 if grid.price_currency == "USD"
-                                             else cat.usd_per_unit(grid.price_currency).usd_per_unit)
+    elec = cat.to_usd(grid.electricity_price_per_kwh, grid.price_currency)
     w = acc.tdp_w + A.value("server_non_accelerator_w_per_8_accel") / 8.0
     parts = C.ownership_usd_per_accel_hour(
         price / sysm.accelerators_per_system, A.value("lifetime_years"), A.value("residual_frac"), w, w, elec,

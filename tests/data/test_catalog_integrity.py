@@ -92,7 +92,7 @@ def test_industrial_prices_are_ordered_as_published(cat):
     Ireland the dearest and Finland the cheapest non-household price in the EU in 2024-S1."""
     def usd(gid):
         g = cat.rows["grids"][gid]
-        return g.electricity_price_per_kwh * (1 if g.price_currency == "USD" else cat.usd_per_unit(g.price_currency).usd_per_unit)
+        return cat.to_usd(g.electricity_price_per_kwh, g.price_currency)
     assert usd("ca-qc") < min(usd(g) for g in ("us", "us-va", "us-tx", "us-ca", "us-oh", "us-ia", "us-or"))
     eu = [g.id for g in cat.list("grids")  # same basis only: Eurostat non-household 2024
           if g.price_year == 2024 and g.price_basis and g.price_basis.startswith("Eurostat")]

@@ -112,6 +112,10 @@ class Catalog:
             )
         return max(rates, key=lambda r: r.rate_date)
 
+    def to_usd(self, amount: float, currency: str) -> float:
+        """``amount`` in ``currency`` converted at the newest catalog rate (USD passes through)."""
+        return amount if currency == "USD" else amount * self.usd_per_unit(currency).usd_per_unit
+
 
 def format_validation_error(raw: RawRow, kind: str, exc: ValidationError) -> list[str]:
     """One line per problem: file:line, row id, field, value, rule and fix."""

@@ -146,8 +146,7 @@ def list_cmd(
 def _grid_usd(cat, grid) -> str:
     if grid.electricity_price_per_kwh is None:
         return "-"
-    rate = 1.0 if grid.price_currency == "USD" else cat.usd_per_unit(grid.price_currency).usd_per_unit
-    return f"{grid.electricity_price_per_kwh * rate:.4f}"
+    return f"{cat.to_usd(grid.electricity_price_per_kwh, grid.price_currency):.4f}"
 
 
 @app.command("show")
