@@ -90,6 +90,9 @@ def test_plan_chart_and_detail(page, live_server):
 def test_owned_systems_on_a_grid(page, live_server):
     page.goto(live_server + "/")
     page.wait_for_function("document.querySelectorAll('#own-grid option').length > 5")
+    # each grid option says what its price is, in its own currency and year (Eurostat 2025-S2 for France)
+    assert page.locator("#own-grid option[value=fr]").inner_text() == "fr (France, 0.1946 EUR/kWh, 2025)"
+    assert "excl. VAT" in page.locator("#own-grid option[value=fr]").get_attribute("title")
     page.select_option("#model", "llama-3.1-70b")
     page.check("input[name=own]")
     page.select_option("#own-grid", "fr")

@@ -228,7 +228,8 @@ async function initPlan() {
     api("/api/catalog/grids").then((r) => r.json()),
   ]);
   $("#own-grid").replaceChildren(...grids.filter((g) => g.electricity_price_per_kwh).map(
-    (g) => el("option", { value: g.id }, `${g.id} (${g.name})`)));
+    (g) => el("option", { value: g.id, title: g.price_basis || "" },
+      `${g.id} (${g.name}, ${g.electricity_price_per_kwh} ${g.price_currency}/kWh, ${g.price_year})`)));
   for (const p of providers) state.jurisdiction[p.id] = p.controlling_country;
   const select = $("#model");
   select.replaceChildren(...models.map((m) => el("option", { value: m.id }, m.id)));
