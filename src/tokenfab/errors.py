@@ -1,4 +1,4 @@
-"""The tokenfab exception tree.
+"""The tokenfab exception tree and the one formatter of bad-input messages.
 
 ``TokenfabError`` is the base of everything tokenfab raises on purpose.
 
@@ -9,12 +9,19 @@
   not fit in memory, no plan meets the constraints. Not a failure of tokenfab.
 
 Anything else that escapes is a bug and keeps its traceback.
+
+Every message about a value goes through :func:`show_value` (values are quoted and
+cut to :data:`MAX_VALUE_CHARS`, so a whole request body or config is never echoed) and
+every pydantic validation error through :func:`describe_validation_error`.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+MAX_VALUE_CHARS = 60
 
 
 class TokenfabError(Exception):
@@ -40,14 +47,11 @@ class UnknownIdError(InputError, KeyError):
         self.kind = kind
         self.value = value
         known = sorted(known)
-        close = difflib.get_close_matches(value, known, n=3, cutoff=0.5)
-        hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else (
-            f"run 'tokenfab catalog list {kind}' to see the {len(known)} known ids"
-        )
-        super().__init__(f"unknown {singular(kind)}id {value!r}: {hint}")
+        hint = did_you_mean(value, known) or f"run 'tokenfab catalog list {kind}' to see the {len(known)} known ids"
+        super().__init__(f"unknown {singular(kind)}id {show_value(value)}: {hint}")
 
     def __str__(self) -> str:  # KeyError would quote the message otherwise
-        return self.args[0]
+        return str(self.args[0])
 
 
 class ExpectedOutcome(TokenfabError):
@@ -63,12 +67,12 @@ class DoesNotFitError(ExpectedOutcome):
 class NoFeasiblePlanError(ExpectedOutcome):
     """No candidate meets every constraint; carries counts per constraint."""
 
-    def __init__(self, message: str, rejected: dict[str, int] | None = None):
+    def __init__(self, message: str, rejected: Mapping[str, int] | None = None):
         super().__init__(message)
         self.rejected = dict(rejected or {})
 
 
-_SINGULAR = {"facilities": "facility", "ids": "", "accelerators": "accelerator"}
+_SINGULAR = {"facilities": "facility", "ids": "", "accelerators": "accelerator", "static files": "static file"}
 
 
 def singular(kind: str) -> str:
@@ -77,7 +81,41 @@ def singular(kind: str) -> str:
     return f"{word} " if word else ""
 
 
+def show_value(value: Any) -> str:
+    """``repr`` of a value for a one-line message, cut to :data:`MAX_VALUE_CHARS` characters."""
+    text = repr(value).replace("\n", "\\n")
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 3] + "..."
+
+
 def did_you_mean(value: str, choices: Iterable[str]) -> str:
-    """Return ' (did you mean X?)' or '' for an unknown name."""
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """'did you mean 'x'?' for the closest choices (case-insensitive), or ''."""
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(str(value).lower(), list(lowered), n=3, cutoff=0.5)
+    return f"did you mean {', '.join(repr(lowered[c]) for c in close)}?" if close else ""
+
+
+def describe_validation_error(err: Mapping[str, Any], prefix: str = "", skip_loc: tuple[str, ...] = ()) -> str:
+    """One line for one pydantic error: field, value (cut), rule and, for unknown fields, the
+    closest known one. ``skip_loc`` drops location parts such as FastAPI's 'body'."""
+    loc = ".".join(str(p) for p in err.get("loc", ()) if p not in skip_loc)
+    head = f"{prefix}: " if prefix else ""
+    kind = err.get("type", "")
+    msg = str(err.get("msg", "")).removeprefix("Value error, ")
+    if kind == "missing":
+        return f"{head}missing required field {loc!r}"
+    if kind == "extra_forbidden":
+        return f"{head}unknown field {loc!r}"
+    if not loc:
+        return f"{head}{msg}"
+    if kind in ("json_invalid",):
+        return f"{head}malformed JSON: {msg}"
+    return f"{head}{loc} = {show_value(err.get('input'))}: {msg}"
+
+
+def input_error_from(exc: Any, prefix: str = "", fix: str = "") -> InputError:
+    """The first problem of a pydantic ``ValidationError`` as one :class:`InputError` line."""
+    errors = exc.errors()
+    line = describe_validation_error(errors[0], prefix) if errors else f"{prefix}: invalid input"
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return InputError(line + more + (f". Fix: {fix}" if fix else ""))

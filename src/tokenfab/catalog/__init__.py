@@ -4,7 +4,7 @@ No physics here: the engine never imports the catalog and the catalog never
 imports the engine; the planner joins them.
 """
 
-from .energy import Facility, Grid
+from .sites import Facility, Grid
 from .hardware import Accelerator, System
 from .loader import KINDS, Catalog, Override, load_catalog, validate_catalog
 from .market import Certification, Egress, Offer, Provider, Region

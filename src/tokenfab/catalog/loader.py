@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import CatalogError, InputError, UnknownIdError, singular
-from .energy import Facility, Grid
+from .sites import Facility, Grid
 from .files import RawRow, read_rows
 from .hardware import Accelerator, System
 from .market import ApiPrice, FxRate, Offer, Provider

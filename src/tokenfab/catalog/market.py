@@ -68,6 +68,17 @@ class Egress(_Part):
     kind: Literal["datasheet", "measured", "derived", "estimate"] = "datasheet"
 
 
+class PueFigure(_Part):
+    """A published power usage effectiveness: facility energy / IT energy [-]."""
+
+    value: float = Field(ge=1.0, le=3.0)
+    scope: str  # what the figure covers: "fleet annual average", "design target", "one site"
+    year: int = Field(ge=2000, le=2100)
+    source: Annotated[str, Field(min_length=3)]
+    as_of: _dt.date
+    kind: Literal["datasheet", "measured", "derived", "estimate"] = "datasheet"
+
+
 class Provider(Record):
     name: str
     category: ProviderCategory
@@ -78,6 +89,7 @@ class Provider(Record):
     certifications: tuple[Certification, ...] = ()
     egress: Egress | None = None
     publishes_gpu_prices: bool = True
+    pue: PueFigure | None = None  # the provider's own published PUE; None = not published
 
     @model_validator(mode="after")
     def _unique_regions(self) -> "Provider":
@@ -140,3 +152,13 @@ class ApiPrice(Record):
     input_price_per_mtok: float = Field(ge=0, le=1000)
     output_price_per_mtok: float = Field(ge=0, le=1000)
     region_note: str | None = None
+    # measured output speed per request (1 / mean TPOT) [tokens/s], with its own source and date
+    output_tok_per_s_per_user: float | None = Field(default=None, gt=0, le=100_000)
+    speed_source: str | None = None
+    speed_as_of: _dt.date | None = None
+
+    @model_validator(mode="after")
+    def _speed_sourced(self) -> "ApiPrice":
+        if self.output_tok_per_s_per_user is not None and (self.speed_source is None or self.speed_as_of is None):
+            raise ValueError("output_tok_per_s_per_user needs speed_source and speed_as_of")
+        return self

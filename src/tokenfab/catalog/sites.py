@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from .records import Currency, PositiveInt, Record
-from .market import CountryCode
+from .market import CountryCode, PueFigure
 
 
 class Grid(Record):
@@ -50,6 +50,11 @@ class Facility(Record):
     operating_power_w: Annotated[float, Field(ge=0, le=1e11)] | None = None
     accelerator: str | None = None
     accelerator_count: PositiveInt | None = None
+    # which power figure the accelerator count goes with, and whether power figures are
+    # grid (utility, whole facility) or IT (critical) power
+    accelerator_count_at: Literal["announced", "operating"] = "announced"
+    power_basis: Literal["grid", "it"] = "grid"
+    pue: PueFigure | None = None
     status: FacilityStatus
 
     @model_validator(mode="after")
