@@ -25,7 +25,7 @@ from tokenfab.catalog import load_catalog  # noqa: E402
 from tokenfab.engine import Efficiency, HardwareArrays, ModelArrays, ParallelConfig, steady_state  # noqa: E402
 from tokenfab.engine.dtypes import WEIGHT_BYTES_PER_PARAM  # noqa: E402
 from tokenfab.engine.serving import concurrency_grid  # noqa: E402
-from tokenfab.estimate import hardware_row, model_row  # noqa: E402
+from tokenfab.deployment.problem import hardware_row, model_row  # noqa: E402
 from tokenfab import efficiency as E  # noqa: E402
 
 

@@ -1,63 +1,108 @@
 """tokenfab: what a token costs, in dollars, joules, grams of CO2 and legal exposure.
 
-The public API is listed in ``__all__``; names load lazily so that ``import
-tokenfab`` stays fast, touches no network and writes nothing.
+The public API is this module's ``__all__``: explicit imports of the functions and typed
+results (no name here is a submodule, so importing a submodule never replaces one).
+Importing tokenfab touches no network and writes nothing; the catalog loads on first use.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from ._api import (
+    compare,
+    cost,
+    energy,
+    estimate,
+    evaluate,
+    explain,
+    gigawatt,
+    measure_accuracy,
+    plan,
+    roofline,
+    sovereignty,
+)
+from .accuracy.score import AccuracyReport
+from .catalog import (
+    Accelerator,
+    Catalog,
+    Facility,
+    Grid,
+    ModelSpec,
+    Offer,
+    Provider,
+    Stack,
+    System,
+    load_catalog,
+    validate_catalog,
+)
+from .catalog.hf_config import read_hf_config
+from .deployment.cost_report import CostQuestion, CostReport
+from .deployment.result import Evaluation
+from .deployment.roofline import Roofline
+from .deployment.site import SiteQuestion, SiteReport
+from .deployment.spec import Deployment
+from .deployment.workload import Workload
+from .errors import (
+    CatalogError,
+    DoesNotFitError,
+    ExpectedOutcome,
+    InputError,
+    NoFeasiblePlanError,
+    TokenfabError,
+    UnknownIdError,
+)
+from .planner.compare import CompareQuestion, Comparison
+from .planner.explain import Explanation
+from .planner.result import PlanResult
+from .planner.scenario import Scenario
+from .policy.sovereignty import SovereigntyReport
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-_LAZY: dict[str, str] = {
-    "load_catalog": "tokenfab.catalog",
-    "validate_catalog": "tokenfab.catalog",
-    "Catalog": "tokenfab.catalog",
-    "Accelerator": "tokenfab.catalog",
-    "System": "tokenfab.catalog",
-    "ModelSpec": "tokenfab.catalog",
-    "Provider": "tokenfab.catalog",
-    "Offer": "tokenfab.catalog",
-    "Grid": "tokenfab.catalog",
-    "Facility": "tokenfab.catalog",
-    "Stack": "tokenfab.catalog",
-    "read_hf_config": "tokenfab.catalog.hf_config",
-    "estimate": "tokenfab.estimate",
-    "Estimate": "tokenfab.estimate",
-    "EstimateRequest": "tokenfab.estimate",
-    "validate_file": "tokenfab.validation",
-    "plan": "tokenfab.planner",
-    "Scenario": "tokenfab.planner",
-    "PlanResult": "tokenfab.planner",
-    "explain": "tokenfab.explain",
-    "cost": "tokenfab.costing",
-    "energy": "tokenfab.costing",
-    "gigawatt": "tokenfab.costing",
-    "compare": "tokenfab.costing",
-    "sovereignty": "tokenfab.costing",
-    "ValidationReport": "tokenfab.validation",
-    "TokenfabError": "tokenfab.errors",
-    "InputError": "tokenfab.errors",
-    "CatalogError": "tokenfab.errors",
-    "UnknownIdError": "tokenfab.errors",
-    "ExpectedOutcome": "tokenfab.errors",
-    "DoesNotFitError": "tokenfab.errors",
-    "NoFeasiblePlanError": "tokenfab.errors",
-}
-
-__all__ = sorted([*_LAZY, "__version__"])
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tokenfab' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__ = [
+    "Accelerator",
+    "AccuracyReport",
+    "Catalog",
+    "CatalogError",
+    "CompareQuestion",
+    "Comparison",
+    "CostQuestion",
+    "CostReport",
+    "Deployment",
+    "DoesNotFitError",
+    "Evaluation",
+    "ExpectedOutcome",
+    "Explanation",
+    "Facility",
+    "Grid",
+    "InputError",
+    "ModelSpec",
+    "NoFeasiblePlanError",
+    "Offer",
+    "PlanResult",
+    "Provider",
+    "Roofline",
+    "Scenario",
+    "SiteQuestion",
+    "SiteReport",
+    "SovereigntyReport",
+    "Stack",
+    "System",
+    "TokenfabError",
+    "UnknownIdError",
+    "Workload",
+    "__version__",
+    "compare",
+    "cost",
+    "energy",
+    "estimate",
+    "evaluate",
+    "explain",
+    "gigawatt",
+    "load_catalog",
+    "measure_accuracy",
+    "plan",
+    "read_hf_config",
+    "roofline",
+    "sovereignty",
+    "validate_catalog",
+]

@@ -72,7 +72,8 @@ class NoFeasiblePlanError(ExpectedOutcome):
         self.rejected = dict(rejected or {})
 
 
-_SINGULAR = {"facilities": "facility", "ids": "", "accelerators": "accelerator", "static files": "static file"}
+_SINGULAR = {"facilities": "facility", "ids": "", "accelerators": "accelerator", "static files": "static file",
+             "offers or providers": "offer or provider"}
 
 
 def singular(kind: str) -> str:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import cli as run_cli
 from tokenfab.catalog import KINDS
 
 

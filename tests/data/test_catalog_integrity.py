@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from tokenfab.adapters import spec_param_counts
-from tokenfab.economics.sovereignty import EU27
+from tokenfab.deployment.problem import param_counts as spec_param_counts
+from tokenfab.policy.jurisdiction import EU27
 from tokenfab.catalog import KINDS, load_catalog, validate_catalog
 from tokenfab.catalog.records import KINDS as PROVENANCE_KINDS
 

@@ -21,7 +21,7 @@ from tokenfab.engine.ops import (
 )
 from tokenfab.engine.params import attention_params
 from tokenfab.engine.serving import pass_time
-from tokenfab.estimate import hardware_row, model_row
+from tokenfab.deployment.problem import hardware_row, model_row
 
 
 def arrays(model_id: str, **override) -> ModelArrays:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tokenfab.catalog import load_catalog
 from tokenfab.engine import Efficiency, HardwareArrays, ModelArrays, ParallelConfig, steady_state
 from tokenfab.engine.memory import max_concurrency
-from tokenfab.estimate import hardware_row, model_row
+from tokenfab.deployment.problem import hardware_row, model_row
 
 CAT = load_catalog()
 MODELS = ["llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "deepseek-v3", "gpt-oss-120b", "gemma-3-27b", "qwen3-30b-a3b"]

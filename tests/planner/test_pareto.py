@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from tokenfab.pareto import epsilon_thin, pareto_mask
+from tokenfab.planner.pareto import epsilon_thin, pareto_mask
 
 
 def brute_force(obj: np.ndarray) -> set[tuple]:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from tests.conftest import assert_one_line_error, run_cli
+from tokenfab.catalog import validate_catalog
+from tokenfab.catalog.hardware import Accelerator, System
+from tokenfab.catalog.market import ApiPrice, Certification, Egress, FxRate, PueFigure
+from tokenfab.catalog.sites import Facility
 
 GOOD_CHIP = """\
 schema_version: 1
@@ -157,3 +163,118 @@ def test_unknown_kind():
 def test_empty_id_refused(bad):
     proc = run_cli("catalog", "show", bad)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
+
+
+# --- schema ranges (fuzzing report): finite numbers, bounded counts, powers > 0, no future dates ---
+
+TOMORROW = dt.date.today() + dt.timedelta(days=1)
+PROVENANCE = {"source": "test fixture", "as_of": "2026-10-01", "kind": "datasheet"}
+
+
+def _chip_with(line: str) -> str:
+    return GOOD_CHIP.replace("    kind: datasheet\n", f"    kind: datasheet\n    {line}\n")
+
+
+def _errors_of(tmp_path: Path, name: str, text: str) -> list[str]:
+    _, errors = validate_catalog(_overlay(tmp_path, name, text))
+    return errors
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", TOMORROW.isoformat()])
+def test_as_of_in_the_future_is_refused(tmp_path, day):
+    bad = GOOD_CHIP.replace("as_of: 2026-10-01", f"as_of: {day}")
+    line = assert_one_line_error(_validate(_overlay(tmp_path, "accelerators.yaml", bad)))
+    assert "'as_of'" in line and day in line and "in the future" in line
+
+
+def test_as_of_today_is_accepted(tmp_path):
+    good = GOOD_CHIP.replace("as_of: 2026-10-01", f"as_of: {dt.date.today().isoformat()}")
+    assert _errors_of(tmp_path, "accelerators.yaml", good) == []
+
+
+def test_as_of_in_the_future_is_refused_in_csv_too(tmp_path):
+    row = f"x,lambda,us,x,h100-sxm,8,USD,2.5,,,,quote,{TOMORROW.isoformat()},datasheet,\n"
+    (err,) = _errors_of(tmp_path, "offers.csv", OFFERS_HEADER + row)
+    assert "offers.csv:2" in err and "'as_of'" in err and "in the future" in err
+
+
+@pytest.mark.parametrize("value", ["1e15", "0", "-5", "1000"])
+def test_on_chip_sram_out_of_range(tmp_path, value):
+    (err,) = _errors_of(tmp_path, "accelerators.yaml", _chip_with(f"on_chip_sram_bytes: {value}"))
+    assert "'on_chip_sram_bytes'" in err and "bytes" in err
+
+
+def test_on_chip_sram_plausible_value_accepted(tmp_path):
+    assert _errors_of(tmp_path, "accelerators.yaml", _chip_with("on_chip_sram_bytes: 96e6")) == []
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), "inf", "NaN"])
+def test_schema_refuses_non_finite_numbers_whatever_the_reader(value):
+    """allow_inf_nan=False: a non-finite number is refused even in a field without an upper bound."""
+    row = {"id": "x", "name": "X", "vendor": "V", "status": "shipping", **PROVENANCE}
+    with pytest.raises(ValidationError, match="finite"):
+        Accelerator.model_validate({**row, "on_chip_sram_bytes": value})
+    egress = {"currency": "USD", "source": "page", "as_of": "2026-10-01"}
+    with pytest.raises(ValidationError, match="finite"):
+        Egress.model_validate({**egress, "free_volume_per_month": value, "tiers": [{"price_per_unit": 0.05}]})
+
+
+def test_bool_in_a_number_field_is_refused(tmp_path):
+    (err,) = _errors_of(tmp_path, "accelerators.yaml", GOOD_CHIP.replace("memory_bytes: 96e9", "memory_bytes: true"))
+    assert "'memory_bytes' = True" in err and "not true" in err
+
+
+def test_offer_accelerator_count_is_bounded(tmp_path):
+    row = "big,lambda,us,x,h100-sxm,1000000,USD,2.5,,,,quote,2026-10-01,datasheet,\n"
+    (err,) = _errors_of(tmp_path, "offers.csv", OFFERS_HEADER + row)
+    assert "'accelerator_count' = '1000000'" in err and "100000" in err
+
+
+@pytest.mark.parametrize("field", ["accelerators_per_system", "scale_up_domain_size"])
+def test_system_counts_are_bounded(field):
+    row = {"id": "s", "name": "S", "vendor": "V", "form": "server", "accelerator": "h100-sxm",
+           "accelerators_per_system": 8, "scale_up_domain_size": 8, **PROVENANCE}
+    System.model_validate(row)
+    with pytest.raises(ValidationError, match=field):
+        System.model_validate({**row, field: 100_001})
+
+
+def test_accelerator_scale_up_domain_is_bounded():
+    row = {"id": "x", "name": "X", "vendor": "V", "status": "shipping", **PROVENANCE}
+    with pytest.raises(ValidationError, match="scale_up_domain_size"):
+        Accelerator.model_validate({**row, "scale_up_domain_size": 10**9})
+
+
+def test_facility_operating_power_zero_is_refused():
+    """0 W used to pass and then divide by zero downstream; a site not yet drawing power omits it."""
+    row = {"id": "f", "name": "F", "owner": "O", "location": "L", "country": "FR", "status": "announced",
+           "announced_power_w": 1e9, **PROVENANCE}
+    Facility.model_validate(row)
+    with pytest.raises(ValidationError, match="operating_power_w") as info:
+        Facility.model_validate({**row, "operating_power_w": 0})
+    assert info.value.errors()[0]["type"] == "greater_than"
+
+
+def test_dated_parts_refuse_future_dates():
+    far = "9999-12-31"
+    cert = {"name": "SecNumCloud", "status": "qualified", "source": "ANSSI list"}
+    Certification.model_validate({**cert, "as_of": "2026-10-01", "valid_to": "2029-01-01"})  # validity may be future
+    with pytest.raises(ValidationError, match="in the future"):
+        Certification.model_validate({**cert, "as_of": far})
+    with pytest.raises(ValidationError, match="in the future"):
+        Egress.model_validate({"currency": "USD", "tiers": [], "source": "page", "as_of": far})
+    with pytest.raises(ValidationError, match="in the future"):
+        PueFigure.model_validate({"value": 1.2, "scope": "fleet", "year": 2025, "source": "report", "as_of": far})
+    fx = {"id": "eur", "currency": "EUR", "usd_per_unit": 1.1, **PROVENANCE}
+    with pytest.raises(ValidationError, match="rate_date"):
+        FxRate.model_validate({**fx, "rate_date": far})
+    api = {"id": "a", "vendor": "V", "api_model": "m", "currency": "USD", "input_price_per_mtok": 1,
+           "output_price_per_mtok": 2, "output_tok_per_s_per_user": 50, "speed_source": "bench", **PROVENANCE}
+    with pytest.raises(ValidationError, match="speed_as_of"):
+        ApiPrice.model_validate({**api, "speed_as_of": far})
+
+
+@pytest.mark.parametrize("day", ["2026-13", "2026-02-30"])
+def test_launch_date_must_be_a_calendar_date(tmp_path, day):
+    (err,) = _errors_of(tmp_path, "accelerators.yaml", _chip_with(f"launch_date: '{day}'"))
+    assert "'launch_date'" in err and "calendar date" in err

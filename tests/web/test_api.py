@@ -1,5 +1,5 @@
-"""HTTP API: same JSON as the CLI, hand-checked roofline, and every kind of bad request
-refused with a clear status and one-line detail."""
+"""HTTP API: the library's request models as bodies, the CLI's JSON as answers, hand-checked
+roofline, and every kind of bad or hostile request refused with a clear status and one line."""
 
 from __future__ import annotations
 
@@ -17,14 +17,15 @@ from fastapi.testclient import TestClient  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
 from tokenfab.web import create_app  # noqa: E402
 
-from ..conftest import run_cli  # noqa: E402
+from ..conftest import cli  # noqa: E402
 
 PLAN = {"model": "llama-3.1-8b", "rate_rps": 2, "isl": 1000, "osl": 200}
+LOCAL = "http://127.0.0.1"
 
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app())
+    return TestClient(create_app(), base_url=LOCAL)
 
 
 def _without_timing(d: dict) -> dict:
@@ -34,22 +35,22 @@ def _without_timing(d: dict) -> dict:
 def test_plan_is_the_cli_json(client):
     resp = client.post("/api/plan", json={**PLAN, "tpot_max_s": 0.05, "sovereignty": "eu-jurisdiction"})
     assert resp.status_code == 200, resp.text
-    proc = run_cli("plan", "--model", "llama-3.1-8b", "--rate-rps", "2", "--isl", "1000", "--osl", "200",
-                   "--tpot-max-s", "0.05", "--sovereignty", "eu-jurisdiction", "--json")
+    proc = cli("plan", "--model", "llama-3.1-8b", "--rate-rps", "2", "--isl", "1000", "--osl", "200",
+               "--tpot-max-s", "0.05", "--sovereignty", "eu-jurisdiction", "--json")
     assert proc.returncode == 0, proc.stderr
     assert _without_timing(resp.json()) == _without_timing(json.loads(proc.stdout))
     # unset fields took the Scenario defaults, the set ones were used
     sc = resp.json()["scenario"]
-    assert sc["tpot_max_s"] == 0.05 and sc["sovereignty"] == "eu-jurisdiction" and sc["ttft_max_s"] > 0
-    assert all(r["sovereignty_passes"] for r in resp.json()["front"])
+    assert sc["tpot_max_s"] == 0.05 and sc["sovereignty"] == "eu-jurisdiction" and sc["scenario"] == "server"
+    assert all(r["sovereignty"]["passes"] for r in resp.json()["front"])
 
 
 def test_estimate_is_the_cli_json(client):
     body = {"model": "llama-3.1-8b", "accelerator": "h100-sxm", "count": 1, "isl": 1000, "osl": 200, "concurrency": 16}
     resp = client.post("/api/estimate", json=body)
     assert resp.status_code == 200, resp.text
-    proc = run_cli("estimate", "--model", "llama-3.1-8b", "--accelerator", "h100-sxm", "--count", "1", "--isl", "1000",
-                   "--osl", "200", "--concurrency", "16", "--json")
+    proc = cli("estimate", "--model", "llama-3.1-8b", "--accelerator", "h100-sxm", "--count", "1", "--isl", "1000",
+               "--osl", "200", "--concurrency", "16", "--json")
     assert proc.returncode == 0, proc.stderr
     assert resp.json() == json.loads(proc.stdout)
 
@@ -73,13 +74,16 @@ def test_roofline_against_hand_calculation(client):
 
 def test_explain_recomputes_the_row(client):
     plan = client.post("/api/plan", json=PLAN).json()
-    d = client.post("/api/plan/explain", json={**PLAN, "row": 2}).json()
-    assert d["row"] == plan["front"][1]
-    m = d["money"]
-    assert m["usd_per_month"] == pytest.approx(m["accelerators_total"] * m["usd_per_accel_hour"] * 8760 / 12, rel=1e-9)
+    d = client.post("/api/plan/explain?row=2", json=PLAN).json()
+    ev, row = d["evaluation"], plan["front"][1]
+    for section in ("deployment", "money", "energy", "performance"):
+        assert ev[section] == row[section], section
+    m = ev["money"]
+    assert m["usd_per_month"] == pytest.approx(ev["deployment"]["accelerators_total"] * m["usd_per_accel_hour"] * 8760 / 12,
+                                               rel=1e-9)
     assert set(d["constraints"]) >= {"fits in memory", "TTFT", "TPOT", "sovereignty"}
-    assert d["roofline"]["accelerator"] == d["row"]["accelerator"]
-    assert client.post("/api/plan/explain", json={**PLAN, "row": 999}).status_code == 422
+    assert d["roofline"]["accelerator"] == ev["deployment"]["accelerator"]
+    assert client.post("/api/plan/explain?row=999", json=PLAN).status_code == 422
 
 
 def test_exports(client):
@@ -88,9 +92,9 @@ def test_exports(client):
     assert c.status_code == 200 and c.headers["content-type"].startswith("text/csv")
     assert "attachment" in c.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(c.text)))
-    assert [r["offer"] for r in rows] == [r["offer"] for r in plan["front"]]
+    assert [r["capacity"] for r in rows] == [r["deployment"]["capacity"] for r in plan["front"]]
     j = client.post("/api/plan/export?format=json", json=PLAN).json()
-    assert [r["offer"] for r in j["front"]] == [r["offer"] for r in plan["front"]]
+    assert [r["deployment"]["capacity"] for r in j["front"]] == [r["deployment"]["capacity"] for r in plan["front"]]
     h = client.post("/api/plan/export?format=html", json=PLAN).text
     assert h.startswith("<!doctype html>") and "Plotly" in h
     # self-contained, works offline: no script, stylesheet or image fetched from elsewhere
@@ -129,14 +133,37 @@ def test_sovereignty(client):
     ({**PLAN, "model": "llama-9"}, 404, "llama-9"),
     ({**PLAN, "sovereignty": "martian"}, 422, "martian"),
     ({**PLAN, "pricing": ["free"]}, 422, "free"),
-    ({**PLAN, "provider": [f"p{i}" for i in range(40)]}, 422, "provider"),
+    ({**PLAN, "providers": [f"p{i}" for i in range(80)]}, 422, "providers"),
     ({**PLAN, "tpot_max_s": 1e-6}, 409, "TPOT"),
+    # strict types: no bool-to-number, string-to-number, float-to-int
+    ({**PLAN, "isl": True}, 422, "isl = True"),
+    ({**PLAN, "rate_rps": "2"}, 422, "rate_rps = '2'"),
+    ({**PLAN, "own": "yes"}, 422, "own = 'yes'"),
+    ({**PLAN, "front_tolerance": "0.1"}, 422, "front_tolerance"),
 ])
 def test_bad_plan_requests(client, body, status, needle):
     resp = client.post("/api/plan", json=body)
     assert resp.status_code == status, resp.text
     detail = resp.json()["detail"]
-    assert isinstance(detail, str) and "\n" not in detail and needle in detail, detail
+    assert isinstance(detail, str) and "\n" not in detail and needle in detail and len(detail) <= 300, detail
+
+
+def test_infinity_and_nan_are_refused(client):
+    for literal in ("Infinity", "NaN", "-Infinity", "1e400"):
+        raw = '{"model": "llama-3.1-8b", "rate_rps": 2, "isl": 1000, "osl": 200, "budget_usd_per_month": %s}' % literal
+        resp = client.post("/api/plan", content=raw.encode(), headers={"content-type": "application/json"})
+        assert resp.status_code == 422 and "finite" in resp.json()["detail"], (literal, resp.text)
+    resp = client.post("/api/evaluate", json={"model": "llama-3.1-8b", "accelerator": "h100-sxm", "isl": 100,
+                                              "osl": 100, "count": 8.0})
+    assert resp.status_code == 422 and "count" in resp.json()["detail"]
+
+
+def test_error_bodies_are_capped(client):
+    huge = {"model": "x" * 5000, "rate_rps": 2, "isl": 1000, "osl": 200}
+    resp = client.post("/api/plan", json=huge)
+    assert resp.status_code == 422 and len(resp.json()["detail"]) <= 300
+    resp = client.post("/api/plan", json={**PLAN, "regions": ["z" * 70]})
+    assert len(resp.text) < 500
 
 
 def test_malformed_json(client):
@@ -157,9 +184,39 @@ def test_body_size_limit(client):
 
 
 def test_time_limit():
-    slow = TestClient(create_app(time_limit_s=1e-4))
-    resp = slow.post("/api/plan", json=PLAN)
+    slow = TestClient(create_app(time_limit_s=1e-4), base_url=LOCAL)
+    resp = slow.post("/api/plan", json={**PLAN, "rate_rps": 3})
     assert resp.status_code == 503 and "time limit" in resp.json()["detail"]
+
+
+def test_host_header_is_restricted_to_loopback():
+    """DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example."""
+    app = create_app()
+    for host in ("127.0.0.1:8765", "localhost", "[::1]:8765"):
+        assert TestClient(app, base_url=f"http://{host}").get("/api/health").status_code == 200, host
+    evil = TestClient(app, base_url="http://evil.example").get("/api/health")
+    assert evil.status_code == 400 and "--allow-host" in evil.json()["detail"]
+    allowed = TestClient(create_app(allowed_hosts=("tokenfab.internal",)), base_url="http://tokenfab.internal")
+    assert allowed.get("/api/health").status_code == 200
+
+
+def test_security_headers_on_every_response(client):
+    for resp in (client.get("/"), client.get("/api/health"), client.get("/api/catalog/nope"),
+                 client.post("/api/plan", json={"bad": 1}), client.get("/docs")):
+        assert resp.headers["x-content-type-options"] == "nosniff"
+        assert "frame-ancestors 'none'" in resp.headers["content-security-policy"]
+        assert resp.headers["referrer-policy"] == "no-referrer"
+
+
+def test_identical_requests_come_from_the_cache():
+    app = create_app(cache_size=4)
+    c = TestClient(app, base_url=LOCAL)
+    first = c.post("/api/plan", json=PLAN).json()
+    second = c.post("/api/plan", json=PLAN).json()
+    assert first == second and first["elapsed_s"] == second["elapsed_s"]  # the same computation, not a new one
+    for rate in (3, 4, 5, 6, 7):  # evicts the oldest
+        c.post("/api/plan", json={**PLAN, "rate_rps": rate})
+    assert c.post("/api/plan", json=PLAN).json()["elapsed_s"] != first["elapsed_s"]
 
 
 def test_cors_closed(client):
@@ -183,25 +240,43 @@ def test_pages_and_assets_are_local(client):
     docs = client.get("/docs").text
     assert "cdn.jsdelivr" not in docs and "/static-offline-docs/swagger-ui-bundle.js" in docs
     schema = client.get("/openapi.json").json()
-    assert {"/api/plan", "/api/estimate", "/api/catalog/{kind}", "/api/sovereignty/{subject}"} <= set(schema["paths"])
+    assert {"/api/plan", "/api/evaluate", "/api/cost", "/api/compare", "/api/gigawatt", "/api/catalog/{kind}",
+            "/api/sovereignty/{subject}"} <= set(schema["paths"])
 
 
 def test_catalog_and_sovereignty_are_the_cli_json(client):
-    proc = run_cli("catalog", "list", "offers", "--json")
+    proc = cli("catalog", "list", "offers", "--json")
     assert proc.returncode == 0, proc.stderr
     assert client.get("/api/catalog/offers").json() == json.loads(proc.stdout)
-    proc = run_cli("sovereignty", "aws-p5-48xlarge-eu-north-1", "--preset", "eu-jurisdiction", "--date", "2026-06-01",
-                   "--json")
+    proc = cli("sovereignty", "aws-p5-48xlarge-eu-north-1", "--preset", "eu-jurisdiction", "--date", "2026-06-01",
+               "--json")
     assert proc.returncode == 0, proc.stderr
     api = client.get("/api/sovereignty/aws-p5-48xlarge-eu-north-1",
                      params={"preset": "eu-jurisdiction", "date": "2026-06-01"}).json()
     assert api == json.loads(proc.stdout)
 
 
+def test_cost_compare_and_gigawatt_are_the_cli_json(client):
+    pairs = [
+        ("/api/cost", {"model": "llama-3.1-70b", "offer": "lambda-h100-8", "isl": 1000, "osl": 200},
+         ["cost", "--model", "llama-3.1-70b", "--offer", "lambda-h100-8", "--isl", "1000", "--osl", "200"]),
+        ("/api/compare", {"model": "llama-3.3-70b", "isl": 1000, "osl": 200, "top": 3},
+         ["compare", "--model", "llama-3.3-70b", "--isl", "1000", "--osl", "200", "--top", "3"]),
+        ("/api/gigawatt", {"model": "llama-3.1-8b", "isl": 1000, "osl": 200, "facility": "stargate-abilene"},
+         ["gigawatt", "--model", "llama-3.1-8b", "--isl", "1000", "--osl", "200", "--facility", "stargate-abilene"]),
+    ]
+    for path, body, args in pairs:
+        resp = client.post(path, json=body)
+        assert resp.status_code == 200, resp.text
+        assert resp.json() == json.loads(cli(*args, "--json").stdout), path
+
+
 def test_explain_owned_breaks_the_hour_down(client):
-    body = {**PLAN, "model": "llama-3.1-70b", "own": True, "own_grid": "fr", "no_rent": True, "row": 1}
-    d = client.post("/api/plan/explain", json=body).json()
-    assert d["row"]["pricing"] == "owned"
-    parts = d["money"]["ownership_usd_per_accel_hour"]
-    assert sum(v for k, v in parts.items() if k != "total") == pytest.approx(parts["total"], rel=1e-12)
-    assert parts["total"] == pytest.approx(d["row"]["usd_per_accel_hour"], rel=1e-12)
+    body = {**PLAN, "model": "llama-3.1-70b", "own": True, "own_grid": "fr", "rent": False}
+    d = client.post("/api/plan/explain?row=1", json=body).json()
+    ev = d["evaluation"]
+    assert ev["deployment"]["pricing"] == "owned"
+    parts = ev["money"]["ownership"]
+    assert sum(parts[k] for k in ("capital", "energy", "colocation", "staff", "overhead")) == pytest.approx(
+        parts["total"], rel=1e-12)
+    assert parts["total"] == pytest.approx(ev["money"]["usd_per_accel_hour"], rel=1e-12)

@@ -1,4 +1,5 @@
-"""End to end in headless Chromium (Debian's `chromium`, driven by Playwright's Python
+"""End to end in headless Chromium, under the app's Content-Security-Policy (the tests wait on
+selectors, never on evaluated JavaScript, so the policy stays on) (Debian's `chromium`, driven by Playwright's Python
 package; no browser download): open the app, run a plan, see the Pareto chart, open a
 candidate's roofline and sovereignty badges, browse the catalog; screenshots go to
 test-artifacts/.
@@ -60,7 +61,7 @@ def page(live_server):
 def test_plan_chart_and_detail(page, live_server):
     ARTIFACTS.mkdir(exist_ok=True)
     page.goto(live_server + "/")
-    page.wait_for_function("document.querySelectorAll('#model option').length > 10")
+    page.wait_for_selector("#model option >> nth=10", state="attached")
     page.select_option("#model", "llama-3.1-70b")
     page.fill("input[name=rate_rps]", "5")
     page.fill("input[name=tpot_max_s]", "0.05")
@@ -89,7 +90,7 @@ def test_plan_chart_and_detail(page, live_server):
 
 def test_owned_systems_on_a_grid(page, live_server):
     page.goto(live_server + "/")
-    page.wait_for_function("document.querySelectorAll('#own-grid option').length > 5")
+    page.wait_for_selector("#own-grid option >> nth=5", state="attached")
     # each grid option says what its price is, in its own currency and year (Eurostat 2025-S2 for France)
     assert page.locator("#own-grid option[value=fr]").inner_text() == "fr (France, 0.1946 EUR/kWh, 2025)"
     assert "excl. VAT" in page.locator("#own-grid option[value=fr]").get_attribute("title")
@@ -102,15 +103,15 @@ def test_owned_systems_on_a_grid(page, live_server):
     assert owned, "buying on the French grid should reach the front for a 70B model"
     row = next(i for i, t in enumerate(page.locator("#front tbody tr").all_inner_texts()) if "owned" in t)
     page.locator("#front tbody tr").nth(row).click()
-    page.wait_for_function("document.querySelector('#money').textContent.includes('owning: capital')")
+    page.wait_for_selector("#money >> text=owning: capital")
 
 
 def test_error_shows_one_line(page, live_server):
     page.goto(live_server + "/")
-    page.wait_for_function("document.querySelectorAll('#model option').length > 10")
+    page.wait_for_selector("#model option >> nth=10", state="attached")
     page.fill("input[name=tpot_max_s]", "0.000001")
     page.click("#run")
-    page.wait_for_function("document.querySelector('#status').classList.contains('error')")
+    page.wait_for_selector("#status.error")
     assert "TPOT" in page.inner_text("#status")
 
 
@@ -122,7 +123,7 @@ def test_catalog_browser(page, live_server):
     for col in ("id", "kind", "as_of", "source"):
         assert col in head.split()
     page.select_option("#kind", "offers")
-    page.wait_for_function("document.querySelector('#status').textContent.includes('offers')")
+    page.wait_for_selector("#status >> text=offers")
     page.fill("#filter", "ovhcloud")
     visible = page.locator("#catalog tbody tr:visible").count()
     assert 1 <= visible < page.locator("#catalog tbody tr").count()

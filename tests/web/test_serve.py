@@ -39,6 +39,6 @@ def test_plan_html_report(tmp_path):
     front = json.loads(proc.stdout)["front"]
     text = out.read_text()
     assert text.startswith("<!doctype html>") and "Plotly" in text
-    assert all(r["offer"] in text for r in front)
+    assert all(r["deployment"]["capacity"] in text for r in front)
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']?(https?:)?//", text)
     assert_one_line_error(run_cli(*args, "--html", str(tmp_path / "no" / "such" / "dir.html")), "html =", "writable")

@@ -1,19 +1,39 @@
-"""Reading catalog files (YAML and CSV) into rows, with file and line for errors."""
+"""Reading catalog files (YAML and CSV) into rows, with file and line for errors.
+
+Both readers are bounded, because overlay files come from users:
+
+* a file larger than :data:`MAX_FILE_BYTES` is refused before it is parsed;
+* YAML nesting deeper than :data:`MAX_DEPTH` is refused (no ``RecursionError``);
+* a YAML alias may only stand for a single value (``source: *anssi``); an alias of a
+  list or mapping, which is how "billion laughs" documents grow exponentially, is refused;
+* a mapping key must be a plain name; keys are unique;
+* numbers must be finite (``.inf``, ``.nan`` and ``1e400`` are refused).
+
+CSV files may start with a UTF-8 byte order mark and use CRLF line endings.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode, Node, ScalarNode
 
-from ..errors import CatalogError
+from ..errors import CatalogError, show_value
 
 SCHEMA_VERSION = 1
+MAX_FILE_BYTES = 5_000_000
+"""Largest catalog file read [bytes] (the biggest bundled file is ~40 kB)."""
+MAX_DEPTH = 32
+"""Deepest YAML nesting read (a catalog row needs about 6 levels)."""
 
 
 @dataclass(frozen=True)
@@ -29,8 +49,93 @@ class RawRow:
         return f"{self.path.name}:{self.line}"
 
 
+class RefusedYamlError(yaml.MarkedYAMLError):
+    """Well-formed YAML that a catalog file may not contain; carries its own fix."""
+
+    def __init__(self, problem: str, mark: yaml.Mark | None, fix: str) -> None:
+        super().__init__(problem=problem, problem_mark=mark)
+        self.fix = fix
+
+
+def read_text_bounded(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of ``path`` (a leading byte order mark removed), refusing files over ``limit``."""
+    if not path.is_file():
+        raise CatalogError(f"{path}: not a regular file. Fix: pass a catalog .yaml or .csv file")
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read file: {exc.strerror or exc}. Fix: check its permissions") from None
+    if len(data) > limit:
+        raise CatalogError(
+            f"{path.name}: larger than {limit / 1e6:g} MB, the limit for one catalog file. "
+            "Fix: split the rows over an overlay per purpose, or remove unused rows"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CatalogError(
+            f"{path.name}:{line}: not UTF-8 text (byte {data[exc.start]:#04x}). Fix: save the file as UTF-8"
+        ) from None
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that reads 80e9 as a float, rejects duplicate keys and keeps line numbers."""
+    """SafeLoader that reads 80e9 as a float, keeps line numbers and refuses what could blow up:
+    deep nesting, aliases of lists or mappings, unhashable or duplicate keys, non-finite numbers."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            target = self.anchors.get(event.anchor)
+            if target is not None and not isinstance(target, ScalarNode):
+                raise RefusedYamlError(
+                    f"alias *{event.anchor} stands for a list or mapping; catalog files allow aliases "
+                    "of single values only",
+                    event.start_mark,
+                    f"write the {'list' if isinstance(target, yaml.SequenceNode) else 'mapping'} out in full",
+                )
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise RefusedYamlError(
+                    f"nested deeper than {MAX_DEPTH} levels",
+                    self.peek_event().start_mark,
+                    "a catalog row needs a few levels; check the brackets and indentation",
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_document(self, node: Node) -> Any:
+        # deep construction: every error surfaces inside construct_object, with its mark
+        data = self.construct_object(node, deep=True)
+        self.constructed_objects = {}
+        self.recursive_objects = {}
+        return data
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.MarkedYAMLError:
+            raise
+        except (ValueError, OverflowError, TypeError) as exc:  # 2026-02-30, 5000-digit integers
+            shown = show_value(node.value) if isinstance(node, ScalarNode) else "this value"
+            reason = str(exc).split(": ")[0]
+            raise RefusedYamlError(f"cannot read {shown}: {reason}", node.start_mark, _fix_for(node.tag)) from None
+
+
+def _fix_for(tag: str) -> str:
+    if tag.endswith(":timestamp"):
+        return "write a calendar date as YYYY-MM-DD"
+    if tag.endswith((":int", ":float")):
+        return "write the number in scientific notation (1.2e9)"
+    return "write a plain value"
 
 
 _Loader.add_implicit_resolver(
@@ -41,26 +146,47 @@ _Loader.add_implicit_resolver(
         |\.[0-9_]+(?:[eE][-+][0-9]+)?
         |[-+]?\.(?:inf|Inf|INF)
         |\.(?:nan|NaN|NAN))$""",
-        re.X,
+        re.VERBOSE,
     ),
     list("-+0123456789."),
 )
 
 
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set[Any] = set()
+def _construct_float(loader: _Loader, node: ScalarNode) -> float:
+    value = loader.construct_yaml_float(node)
+    if not math.isfinite(value):
+        raise RefusedYamlError(
+            f"{show_value(node.value)} is not a finite number",
+            node.start_mark,
+            "write a finite number (1.2e9), or leave the field out when it is unknown",
+        )
+    return value
+
+
+def _construct_mapping(loader: _Loader, node: MappingNode, deep: bool = False) -> dict[str, Any]:
+    loader.flatten_mapping(node)
+    seen: set[str] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
+        if not isinstance(key_node, ScalarNode):
+            raise RefusedYamlError(
+                "a mapping key is a list or mapping", key_node.start_mark, "use a plain field name as the key"
             )
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            raise RefusedYamlError(
+                f"key {show_value(key_node.value)} is read as {show_value(key)}, not a name",
+                key_node.start_mark,
+                f"quote the key ('{key_node.value}':) or use a field name",
+            )
+        if key in seen:
+            raise ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+    mapping: dict[Any, Any] = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
 
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
@@ -72,65 +198,84 @@ def _strip_lines(value: Any) -> Any:
     return value
 
 
-def read_yaml_rows(path: Path) -> list[RawRow]:
-    """Rows of a catalog YAML file: a mapping with ``schema_version`` and ``rows``."""
+def load_yaml_text(text: str, name: str) -> Any:
+    """Parse catalog YAML (mappings carry a ``__line__`` key); errors are one :class:`CatalogError` line."""
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark else ""
+        where = f"{name}:{mark.line + 1}" if mark else name
+        if isinstance(exc, RefusedYamlError):
+            raise CatalogError(f"{where}: {exc.problem}. Fix: {exc.fix}") from None
+        if isinstance(exc, ComposerError) and "undefined alias" in str(exc.problem):
+            raise CatalogError(f"{where}: {exc.problem}. Fix: define the anchor (&name) before using it") from None
         raise CatalogError(
-            f"{path.name}{line}: YAML syntax error: {exc.problem or exc}. "
+            f"{where}: YAML syntax error: {exc.problem or exc}. "
             "Fix: check indentation, colons and quotes on that line"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{path}: cannot read file: {exc}") from None
+    except yaml.YAMLError as exc:  # errors without a position (rare: reader errors)
+        raise CatalogError(f"{name}: YAML error: {show_value(str(exc))}. Fix: check the file is YAML") from None
+    except RecursionError:  # pragma: no cover - MAX_DEPTH stops nesting well before this
+        raise CatalogError(f"{name}: nested too deeply. Fix: check the brackets and indentation") from None
+
+
+def read_yaml_rows(path: Path) -> list[RawRow]:
+    """Rows of a catalog YAML file: a mapping with ``schema_version`` and ``rows``."""
+    doc = load_yaml_text(read_text_bounded(path), path.name)
     if not isinstance(doc, dict) or "rows" not in doc:
         raise CatalogError(
-            f"{path.name}: expected a mapping with 'schema_version: {SCHEMA_VERSION}' and 'rows:'; "
+            f"{path.name}: expected a mapping with 'schema_version: {SCHEMA_VERSION}' and 'rows:'. "
             "Fix: put the entries in a list under 'rows:'"
         )
     version = doc.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if type(version) is not int or version != SCHEMA_VERSION:
         raise CatalogError(
-            f"{path.name}: schema_version = {version!r}: this tokenfab reads version "
+            f"{path.name}: schema_version = {show_value(version)}: this tokenfab reads version "
             f"{SCHEMA_VERSION}. Fix: set 'schema_version: {SCHEMA_VERSION}'"
         )
     rows = doc["rows"]
     if not isinstance(rows, list):
-        raise CatalogError(f"{path.name}: 'rows' must be a list of mappings, got {type(rows).__name__}")
+        raise CatalogError(
+            f"{path.name}:{doc['__line__']}: 'rows' must be a list of mappings, got {type(rows).__name__}. "
+            "Fix: start each row with '- ' under 'rows:'"
+        )
     out = []
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             raise CatalogError(
-                f"{path.name}: rows[{i}] = {row!r}: each row must be a mapping of field: value"
+                f"{path.name}: rows[{i}] = {show_value(row)}: each row must be a mapping of field: value. "
+                "Fix: write the row as 'field: value' lines"
             )
         line = row.get("__line__", 0)
         out.append(RawRow(path, line, _strip_lines(row)))
     return out
 
 
+def _csv_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, line) of the non-blank, non-comment lines; CRLF, CR and LF all end a line."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return [(n + 1, ln) for n, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")]
+
+
 def read_csv_rows(path: Path) -> list[RawRow]:
     """Rows of a catalog CSV file. Lines starting with '#' are comments; an empty cell is absent."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{path}: cannot read file: {exc}") from None
-    lines = text.splitlines()
-    numbered = [(n + 1, ln) for n, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")]
+    numbered = _csv_lines(read_text_bounded(path))
     if not numbered:
         raise CatalogError(f"{path.name}: no header row. Fix: the first non-comment line names the columns")
     reader = csv.reader(io.StringIO("\n".join(ln for _, ln in numbered)), strict=True)
     try:
         records = list(reader)
     except csv.Error as exc:
-        raise CatalogError(f"{path.name}: CSV syntax error: {exc}. Fix: check quotes and commas") from None
+        line = numbered[min(reader.line_num, len(numbered)) - 1][0] if reader.line_num else numbered[0][0]
+        raise CatalogError(f"{path.name}:{line}: CSV syntax error: {exc}. Fix: check quotes and commas") from None
     if len(records) != len(numbered):  # a quoted cell spanning lines
-        raise CatalogError(f"{path.name}: a quoted cell spans several lines; keep each row on one line")
+        raise CatalogError(
+            f"{path.name}: a quoted cell spans several lines. Fix: keep each row on one line"
+        )
     header = [h.strip() for h in records[0]]
     dup = sorted({h for h in header if header.count(h) > 1})
     if dup:
-        raise CatalogError(f"{path.name}:{numbered[0][0]}: duplicate column(s) {dup}")
+        raise CatalogError(f"{path.name}:{numbered[0][0]}: duplicate column(s) {dup}. Fix: name each column once")
     out = []
     for (line_no, _), cells in zip(numbered[1:], records[1:]):
         if len(cells) != len(header):
@@ -148,15 +293,4 @@ def read_rows(path: Path) -> list[RawRow]:
         return read_yaml_rows(path)
     if path.suffix == ".csv":
         return read_csv_rows(path)
-    raise CatalogError(f"{path.name}: unsupported file type {path.suffix!r}; use .yaml or .csv")
-
-
-def upsert_yaml_row(path: Path, row: dict[str, Any]) -> None:
-    """Add ``row`` to a catalog YAML file (replacing a row with the same id), creating the
-    file if needed. Used for user overlays; bundled files are never written."""
-    doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "rows": []}
-    if path.exists():
-        doc["rows"] = [r.data for r in read_yaml_rows(path) if r.data.get("id") != row.get("id")]
-    doc["rows"].append(row)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    raise CatalogError(f"{path.name}: unsupported file type {path.suffix!r}. Fix: use .yaml or .csv")

@@ -7,12 +7,13 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from .records import (
+    AccelCount,
     AccelMemoryBytes,
     BytesPerS,
     FlopPerS,
-    PositiveInt,
     PowerW,
     Record,
+    SramBytes,
     check_partial_date,
 )
 
@@ -48,10 +49,10 @@ class Accelerator(Record):
     memory_bytes: AccelMemoryBytes | None = None
     memory_bandwidth_bytes_per_s: BytesPerS | None = None
     memory_type: str | None = None
-    on_chip_sram_bytes: float | None = Field(default=None, gt=0)
+    on_chip_sram_bytes: SramBytes | None = None
     scale_up_link: str | None = None
     scale_up_bandwidth_bytes_per_s_per_direction: BytesPerS | None = None
-    scale_up_domain_size: PositiveInt | None = None
+    scale_up_domain_size: AccelCount | None = None
     scale_out_bandwidth_bytes_per_s_per_direction: BytesPerS | None = None
     tdp_w: PowerW | None = None
     process_node: str | None = None
@@ -83,8 +84,8 @@ class System(Record):
     vendor: str
     form: SystemForm
     accelerator: str
-    accelerators_per_system: PositiveInt
-    scale_up_domain_size: PositiveInt
+    accelerators_per_system: AccelCount
+    scale_up_domain_size: AccelCount
     scale_up_fabric: str | None = None
     system_power_w: PowerW | None = None
     list_price_usd: float | None = Field(default=None, gt=0, le=1e9)

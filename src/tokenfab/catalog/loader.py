@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from pydantic import ValidationError
 
@@ -22,6 +22,7 @@ from .records import Record, unit_hint
 from .software import Stack
 
 OVERLAY_ENV = "TOKENFAB_CATALOG"
+R = TypeVar("R", bound=Record)
 
 # kind -> (file name, record class); the order is the order of loading and listing
 KIND_FILES: dict[str, tuple[str, type[Record]]] = {
@@ -65,11 +66,16 @@ class Catalog:
         return list(self._kind(kind).values())
 
     def get(self, kind: str, row_id: str) -> Any:
+        """The row of ``kind`` with this id; ids match case-insensitively (they are lower case)."""
         rows = self._kind(kind)
-        try:
-            return rows[row_id]
-        except KeyError:
-            raise UnknownIdError(kind, row_id, rows) from None
+        row = rows.get(row_id) or rows.get(str(row_id).strip().lower())
+        if row is None:
+            raise UnknownIdError(kind, row_id, rows)
+        return row
+
+    def has(self, kind: str, row_id: str) -> bool:
+        rows = self._kind(kind)
+        return row_id in rows or str(row_id).strip().lower() in rows
 
     def find(self, row_id: str) -> list[tuple[str, Record]]:
         """Every row with this id, whatever its kind."""
@@ -90,22 +96,38 @@ class Catalog:
 
     # typed shortcuts
     def accelerator(self, row_id: str) -> Accelerator:
-        return self.get("accelerators", row_id)
+        return cast(Accelerator, self.get("accelerators", row_id))
 
     def model(self, row_id: str) -> ModelSpec:
-        return self.get("models", row_id)
+        return cast(ModelSpec, self.get("models", row_id))
 
     def provider(self, row_id: str) -> Provider:
-        return self.get("providers", row_id)
+        return cast(Provider, self.get("providers", row_id))
+
+    def typed(self, kind: str, cls: type[R]) -> list[R]:
+        """Every row of ``kind`` as ``cls`` (for typed iteration)."""
+        return [cast(R, r) for r in self._kind(kind).values() if isinstance(r, cls)]
 
     def offer(self, row_id: str) -> Offer:
-        return self.get("offers", row_id)
+        return cast(Offer, self.get("offers", row_id))
+
+    def system(self, row_id: str) -> System:
+        return cast(System, self.get("systems", row_id))
+
+    def grid(self, row_id: str) -> Grid:
+        return cast(Grid, self.get("grids", row_id))
+
+    def facility(self, row_id: str) -> Facility:
+        return cast(Facility, self.get("facilities", row_id))
+
+    def stack(self, row_id: str) -> Stack:
+        return cast(Stack, self.get("stacks", row_id))
 
     def usd_per_unit(self, currency: str) -> FxRate:
         """The newest exchange rate for ``currency`` (USD per unit)."""
-        rates = [r for r in self.rows["fx_rates"].values() if r.currency == currency]
+        rates = [r for r in self.typed("fx_rates", FxRate) if r.currency == currency]
         if not rates:
-            known = sorted({r.currency for r in self.rows["fx_rates"].values()})
+            known = sorted({r.currency for r in self.typed("fx_rates", FxRate)})
             raise InputError(
                 f"currency = {currency!r}: no exchange rate in the catalog (known: {', '.join(known)}). "
                 "Fix: add a dated row to fx_rates.csv in your overlay"

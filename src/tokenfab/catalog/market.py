@@ -3,18 +3,44 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from .records import ID_PATTERN, Currency, PositiveInt, Price, Record
+from .records import (
+    ID_PATTERN,
+    STRICT_CONFIG,
+    AccelCount,
+    Currency,
+    Price,
+    Record,
+    check_not_future,
+    refuse_bool_number,
+)
 
 ProviderCategory = Literal["hyperscaler", "neocloud", "european", "sovereign", "marketplace"]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    """A nested part of a row: same strictness as :class:`Record` (finite numbers, no extras)."""
+
+    model_config = STRICT_CONFIG
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        return refuse_bool_number(cls, value, info)
+
+
+class _Dated(_Part):
+    """A part with its own provenance date, which cannot be in the future."""
+
+    @field_validator("as_of", check_fields=False)
+    @classmethod
+    def _as_of_not_future(cls, value: _dt.date) -> _dt.date:
+        check_not_future(value, "as_of")
+        return value
 
 
 class Region(_Part):
@@ -23,7 +49,7 @@ class Region(_Part):
     country: CountryCode
 
 
-class Certification(_Part):
+class Certification(_Dated):
     """A certification or qualification, for one offer of the provider."""
 
     name: str
@@ -36,7 +62,7 @@ class Certification(_Part):
     as_of: _dt.date
 
     @model_validator(mode="after")
-    def _dates(self) -> "Certification":
+    def _dates(self) -> Certification:
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             raise ValueError(f"valid_to ({self.valid_to}) is before valid_from ({self.valid_from})")
         return self
@@ -51,16 +77,16 @@ class Certification(_Part):
 
 
 class EgressTier(_Part):
-    up_to_volume: float | None = Field(default=None, gt=0)  # None = no upper bound
+    up_to_volume: float | None = Field(default=None, gt=0, le=1e12)  # None = no upper bound
     price_per_unit: float = Field(ge=0, le=10)
 
 
-class Egress(_Part):
+class Egress(_Dated):
     """Internet egress price schedule; volumes in ``volume_unit`` (GB or GiB) per month."""
 
     currency: Currency
     volume_unit: Literal["GB", "GiB"] = "GB"
-    free_volume_per_month: float = Field(default=0, ge=0)
+    free_volume_per_month: float = Field(default=0, ge=0, le=1e12)
     tiers: tuple[EgressTier, ...]
     note: str | None = None
     source: Annotated[str, Field(min_length=3)]
@@ -68,7 +94,7 @@ class Egress(_Part):
     kind: Literal["datasheet", "measured", "derived", "estimate"] = "datasheet"
 
 
-class PueFigure(_Part):
+class PueFigure(_Dated):
     """A published power usage effectiveness: facility energy / IT energy [-]."""
 
     value: float = Field(ge=1.0, le=3.0)
@@ -92,7 +118,7 @@ class Provider(Record):
     pue: PueFigure | None = None  # the provider's own published PUE; None = not published
 
     @model_validator(mode="after")
-    def _unique_regions(self) -> "Provider":
+    def _unique_regions(self) -> Provider:
         ids = [r.id for r in self.regions]
         dup = {i for i in ids if ids.count(i) > 1}
         if dup:
@@ -113,7 +139,7 @@ class Offer(Record):
     region: str
     instance_type: str
     accelerator: str
-    accelerator_count: PositiveInt
+    accelerator_count: AccelCount
     currency: Currency
     on_demand_price_per_accel_hour: Price | None = None
     reserved_1y_price_per_accel_hour: Price | None = None
@@ -121,7 +147,7 @@ class Offer(Record):
     spot_price_per_accel_hour: Price | None = None
 
     @model_validator(mode="after")
-    def _some_price(self) -> "Offer":
+    def _some_price(self) -> Offer:
         if not any(self.price_per_accel_hour(m) for m in PRICING_MODELS):
             raise ValueError(
                 "an offer needs at least one price: on_demand_price_per_accel_hour, "
@@ -141,6 +167,12 @@ class FxRate(Record):
     usd_per_unit: float = Field(gt=0, le=1e4)
     rate_date: _dt.date
 
+    @field_validator("rate_date")
+    @classmethod
+    def _rate_date_not_future(cls, value: _dt.date) -> _dt.date:
+        check_not_future(value, "rate_date")
+        return value
+
 
 class ApiPrice(Record):
     """A public API price per million tokens (for comparison with self-hosting)."""
@@ -157,8 +189,13 @@ class ApiPrice(Record):
     speed_source: str | None = None
     speed_as_of: _dt.date | None = None
 
+    @field_validator("speed_as_of")
+    @classmethod
+    def _speed_as_of_not_future(cls, value: _dt.date | None) -> _dt.date | None:
+        return check_not_future(value, "speed_as_of")
+
     @model_validator(mode="after")
-    def _speed_sourced(self) -> "ApiPrice":
+    def _speed_sourced(self) -> ApiPrice:
         if self.output_tok_per_s_per_user is not None and (self.speed_source is None or self.speed_as_of is None):
             raise ValueError("output_tok_per_s_per_user needs speed_source and speed_as_of")
         return self

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from .records import PositiveInt, Record
+from .records import Record
+
+# Plausible sizes (the largest published models are ~10^2 layers, ~10^4 wide, ~10^3 experts,
+# ~10^5..10^6 vocabulary entries and ~10^7 context tokens): beyond them is a typo.
+Layers = Annotated[int, Field(gt=0, le=10_000)]
+LayerCount = Annotated[int, Field(ge=0, le=10_000)]
+Width = Annotated[int, Field(gt=0, le=10_000_000)]
+Heads = Annotated[int, Field(gt=0, le=100_000)]
+Vocab = Annotated[int, Field(gt=0, le=100_000_000)]
+Experts = Annotated[int, Field(gt=0, le=100_000)]
+Tokens = Annotated[int, Field(gt=0, le=2**32)]
 
 AttentionKind = Literal["mha", "gqa", "mla"]
 WeightDtype = Literal["bf16", "fp16", "fp8", "fp4", "mxfp4", "nvfp4"]
@@ -28,37 +38,37 @@ class ModelSpec(Record):
     name: str
     hf_repo: str | None = None
     architecture: str
-    num_layers: PositiveInt
-    hidden_size: PositiveInt
-    intermediate_size: PositiveInt | None = None
-    num_attention_heads: PositiveInt
-    num_kv_heads: PositiveInt
-    head_dim: PositiveInt
-    vocab_size: PositiveInt
+    num_layers: Layers
+    hidden_size: Width
+    intermediate_size: Width | None = None
+    num_attention_heads: Heads
+    num_kv_heads: Heads
+    head_dim: Width
+    vocab_size: Vocab
     tie_embeddings: bool = False
     attention: AttentionKind
     attention_bias: bool = False
     # MLA
-    kv_lora_rank: PositiveInt | None = None
-    q_lora_rank: PositiveInt | None = None
-    qk_rope_head_dim: PositiveInt | None = None
-    qk_nope_head_dim: PositiveInt | None = None
-    v_head_dim: PositiveInt | None = None
+    kv_lora_rank: Width | None = None
+    q_lora_rank: Width | None = None
+    qk_rope_head_dim: Width | None = None
+    qk_nope_head_dim: Width | None = None
+    v_head_dim: Width | None = None
     # local attention
-    sliding_window_tokens: PositiveInt | None = None
-    num_sliding_layers: int = Field(default=0, ge=0)
+    sliding_window_tokens: Tokens | None = None
+    num_sliding_layers: LayerCount = 0
     # MoE
-    num_experts: PositiveInt | None = None
-    experts_per_token: PositiveInt | None = None
-    num_shared_experts: int = Field(default=0, ge=0)
-    moe_intermediate_size: PositiveInt | None = None
-    shared_expert_intermediate_size: PositiveInt | None = None
-    num_moe_layers: int = Field(default=0, ge=0)
+    num_experts: Experts | None = None
+    experts_per_token: Experts | None = None
+    num_shared_experts: int = Field(default=0, ge=0, le=1_000)
+    moe_intermediate_size: Width | None = None
+    shared_expert_intermediate_size: Width | None = None
+    num_moe_layers: LayerCount = 0
     # published facts
     params_total: float | None = Field(default=None, gt=1e6, le=1e14)
     params_active: float | None = Field(default=None, gt=1e6, le=1e14)
-    max_position_embeddings: PositiveInt | None = None
-    context_tokens: PositiveInt | None = None
+    max_position_embeddings: Tokens | None = None
+    context_tokens: Tokens | None = None
     release_dtype: WeightDtype = "bf16"
     license: str | None = None
 
@@ -71,7 +81,7 @@ class ModelSpec(Record):
         return self.num_moe_layers > 0
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ModelSpec":
+    def _consistent(self) -> ModelSpec:
         if self.num_attention_heads % self.num_kv_heads:
             raise ValueError(
                 f"num_attention_heads ({self.num_attention_heads}) must be a multiple of "

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Annotated, Literal
+import types
+import typing
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 Kind = Literal["datasheet", "measured", "derived", "estimate"]
 KINDS: tuple[str, ...] = ("datasheet", "measured", "derived", "estimate")
@@ -26,6 +35,10 @@ BytesPerS = Annotated[float, Field(ge=1e9, le=1e17)]
 FlopPerS = Annotated[float, Field(ge=1e12, le=1e19)]
 PowerW = Annotated[float, Field(gt=0, le=1e10)]
 PositiveInt = Annotated[int, Field(gt=0)]
+# a count of chips in one offer, system or scale-up domain (the largest pods hold ~10^4)
+AccelCount = Annotated[int, Field(gt=0, le=100_000)]
+# on-chip SRAM of one device: 1 MB (small NPU) to 1 TB (beyond a wafer-scale engine's 44 GB)
+SramBytes = Annotated[float, Field(ge=1e6, le=1e12)]
 Price = Annotated[float, Field(gt=0, le=1e7)]
 
 CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP", "CAD", "NOK")
@@ -55,18 +68,63 @@ def unit_hint(field_name: str) -> str:
     return ""
 
 
+def check_not_future(value: _dt.date | None, field: str) -> _dt.date | None:
+    """Refuse a provenance date after today or before 1990 (a typo, not a fact)."""
+    if value is None:
+        return None
+    if value > _dt.date.today():
+        raise ValueError(
+            f"{field} {value.isoformat()} is in the future; it is the date the figure was read. "
+            "Fix: use the date you read the source (today or earlier)"
+        )
+    if value.year < 1990:
+        raise ValueError(f"{field} {value.isoformat()} looks wrong: before 1990")
+    return value
+
+
+def _accepts_bool(annotation: Any) -> bool:
+    """True when a field's type admits a bool (``bool``, ``bool | None``, ``Annotated[bool, ...]``)."""
+    if annotation is bool:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _accepts_bool(typing.get_args(annotation)[0])
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_accepts_bool(a) for a in typing.get_args(annotation))
+    return False
+
+
+def refuse_bool_number(model: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
+    """pydantic reads ``true`` as 1 in a number field; a catalog number never is a bool."""
+    name = info.field_name
+    if isinstance(value, bool) and name is not None:
+        field = model.model_fields.get(name)
+        if field is not None and not _accepts_bool(field.annotation):
+            raise ValueError(f"expected a number or text, not {str(value).lower()}")
+    return value
+
+
+STRICT_CONFIG = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
+
+
 def check_partial_date(value: str | None, field: str) -> str | None:
     if value is None:
         return None
-    if not _PARTIAL_DATE.match(str(value)):
+    text = str(value)
+    if not _PARTIAL_DATE.match(text):
         raise ValueError(f"{field} must be an ISO date YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
-    return str(value)
+    parts = [int(p) for p in text.split("-")]
+    try:
+        _dt.date(parts[0], *(parts[1:] + [1, 1])[:2])
+    except ValueError:
+        raise ValueError(f"{field} {text!r} is not a calendar date") from None
+    return text
 
 
 class Record(BaseModel):
     """A catalog row with provenance."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = STRICT_CONFIG
 
     id: Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=80)]
     source: Annotated[str, Field(min_length=3)]
@@ -75,15 +133,19 @@ class Record(BaseModel):
     notes: str | None = None
     field_kinds: dict[str, Kind] = Field(default_factory=dict)
 
-    @field_validator("as_of", mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _as_of_not_future(cls, value: object) -> object:
-        if isinstance(value, _dt.date) and value.year < 1990:
-            raise ValueError("as_of looks wrong: before 1990")
+    def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        return refuse_bool_number(cls, value, info)
+
+    @field_validator("as_of")
+    @classmethod
+    def _as_of_not_future(cls, value: _dt.date) -> _dt.date:
+        check_not_future(value, "as_of")
         return value
 
     @model_validator(mode="after")
-    def _provenance_consistent(self) -> "Record":
+    def _provenance_consistent(self) -> Record:
         fields = set(type(self).model_fields)
         for name in self.field_kinds:
             if name not in fields:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .records import Currency, PositiveInt, Record
 from .market import CountryCode, PueFigure
+from .records import Currency, Record
 
 
 class Grid(Record):
@@ -24,12 +25,19 @@ class Grid(Record):
     price_basis: str | None = None
 
     @model_validator(mode="after")
-    def _price_has_currency(self) -> "Grid":
+    def _price_has_currency(self) -> Grid:
         if self.electricity_price_per_kwh is not None and (
             self.price_currency is None or self.price_year is None
         ):
             raise ValueError("electricity_price_per_kwh needs price_currency and price_year")
         return self
+
+    @field_validator("carbon_year", "price_year")
+    @classmethod
+    def _year_not_future(cls, year: int | None, info: ValidationInfo) -> int | None:
+        if year is not None and year > _dt.date.today().year:
+            raise ValueError(f"{info.field_name} {year} is in the future. Fix: use the year the figure is for")
+        return year
 
 
 FacilityStatus = Literal[
@@ -47,18 +55,22 @@ class Facility(Record):
     country: CountryCode
     grid: str | None = None
     announced_power_w: Annotated[float, Field(gt=0, le=1e11)] | None = None
-    operating_power_w: Annotated[float, Field(ge=0, le=1e11)] | None = None
+    # > 0: a facility not yet drawing power leaves it out (0 would divide downstream)
+    operating_power_w: Annotated[float, Field(gt=0, le=1e11)] | None = None
     accelerator: str | None = None
-    accelerator_count: PositiveInt | None = None
-    # which power figure the accelerator count goes with, and whether power figures are
-    # grid (utility, whole facility) or IT (critical) power
-    accelerator_count_at: Literal["announced", "operating"] = "announced"
+    # the largest announced campuses count ~10^6 accelerators
+    accelerator_count: Annotated[int, Field(gt=0, le=100_000_000)] | None = None
+    # announced/operating power figures: grid (utility, whole facility) or IT (critical) power
     power_basis: Literal["grid", "it"] = "grid"
+    # the power figure the accelerator count goes with (a phase, a build-out); None = no
+    # published figure pairs with the count (the notes say why)
+    accelerator_count_power_w: Annotated[float, Field(gt=0, le=1e11)] | None = None
+    accelerator_count_power_basis: Literal["grid", "it"] = "grid"
     pue: PueFigure | None = None
     status: FacilityStatus
 
     @model_validator(mode="after")
-    def _some_power(self) -> "Facility":
+    def _some_power(self) -> Facility:
         if self.announced_power_w is None and self.operating_power_w is None:
             raise ValueError("a facility needs announced_power_w or operating_power_w")
         return self

@@ -1,12 +1,29 @@
-"""The `tokenfab` command line. Renders results; holds no model logic or defaults."""
+"""The `tokenfab` command line. Renders results; holds no model logic or defaults.
+
+Exit codes: 0 success; 2 bad input or usage (one ``error:`` line, after the usage line for
+usage errors); 3 an expected "no" (does not fit, no feasible plan); 1 anything else.
+Usage errors are recognised by what they carry (an ``exit_code`` and ``format_message``),
+not by their class, so they print the same whichever click copy typer uses.
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
-from . import catalog_cmd, economics_cmd, estimate_cmd, model_cmd, plan_cmd, serve_cmd
+from . import (
+    accuracy_cmd,
+    catalog_cmd,
+    compare_cmd,
+    deployment_cmd,
+    model_cmd,
+    plan_cmd,
+    serve_cmd,
+    site_cmd,
+    sovereignty_cmd,
+)
 
 app = typer.Typer(
     name="tokenfab",
@@ -14,40 +31,65 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 app.command("plan")(plan_cmd.plan_cmd)
+app.command("estimate")(deployment_cmd.estimate_cmd)
+app.command("cost")(deployment_cmd.cost_cmd)
+app.command("energy")(deployment_cmd.energy_cmd)
+app.command("compare")(compare_cmd.compare_cmd)
+app.command("gigawatt")(site_cmd.gigawatt_cmd)
+app.command("sovereignty")(sovereignty_cmd.sovereignty_cmd)
+app.command("validate")(accuracy_cmd.validate_cmd)
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(model_cmd.app, name="model")
-app.command("estimate")(estimate_cmd.estimate_cmd)
-app.command("validate")(estimate_cmd.validate_cmd)
-app.command("cost")(economics_cmd.cost_cmd)
-app.command("energy")(economics_cmd.energy_cmd)
-app.command("sovereignty")(economics_cmd.sovereignty_cmd)
-app.command("gigawatt")(economics_cmd.gigawatt_cmd)
-app.command("compare")(economics_cmd.compare_cmd)
 app.command("serve")(serve_cmd.serve_cmd)
 
 
-def main() -> None:
-    """Console entry point: expected errors print one line and exit non-zero, no traceback."""
+def _usage_error(exc: BaseException) -> int | None:
+    """Print a click-style usage error (any click copy) as usage line + one error line."""
+    fmt = getattr(exc, "format_message", None)
+    code = getattr(exc, "exit_code", None)
+    if not callable(fmt) or not isinstance(code, int):
+        return None
+    ctx: Any = getattr(exc, "ctx", None)
+    message = " ".join(str(fmt()).split())
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        sys.stderr.write(ctx.get_help() + "\n")
+        return code
+    if ctx is not None:
+        usage = ctx.get_usage().strip().splitlines()
+        if usage:
+            sys.stderr.write(usage[0] + "\n")
+    sys.stderr.write(f"error: {message}\n")
+    return code
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI on ``argv`` and return the exit code (no ``sys.exit``; tests call this)."""
     from ..errors import TokenfabError
 
     try:
-        rc = app(standalone_mode=False)
-        if isinstance(rc, int) and rc:
-            sys.exit(rc)
+        rc = app(args=argv, prog_name="tokenfab", standalone_mode=False)
+        return rc if isinstance(rc, int) else 0
     except TokenfabError as exc:
-        typer.secho(f"error: {exc}", err=True, fg="red")
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.secho("aborted", err=True)
-        sys.exit(130)
-    except Exception as exc:  # click usage errors come through as ClickException
-        import click
+        sys.stderr.write(f"error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("aborted\n")
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # usage errors, Abort and Exit from whichever click typer carries
+        if type(exc).__name__ == "Abort":
+            sys.stderr.write("aborted\n")
+            return 130
+        code = _usage_error(exc)
+        if code is None:
+            raise
+        return code
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(run())

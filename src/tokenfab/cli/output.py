@@ -24,3 +24,20 @@ def note(msg: str) -> None:
 def report_overrides(catalog: Any) -> None:
     for ov in catalog.overrides:
         note(str(ov))
+
+
+def load(catalog_dir: Any) -> Any:
+    """The catalog with the user's overlay, saying which bundled rows it overrode."""
+    from ..catalog import load_catalog
+
+    cat = load_catalog(catalog_dir)
+    report_overrides(cat)
+    return cat
+
+
+def money(v: float | None, digits: int = 3) -> str:
+    return "-" if v is None else f"{v:,.{digits}f}"
+
+
+def num(v: float | None, fmt: str = ".3g") -> str:
+    return "-" if v is None else format(v, fmt)

@@ -9,6 +9,8 @@ dtype the chip has, as gpt-oss does on Hopper); ``fp4``/``nvfp4`` need an FP4 pe
 
 from __future__ import annotations
 
+from typing import Literal
+
 WEIGHT_BYTES_PER_PARAM: dict[str, float] = {
     "bf16": 2.0,
     "fp16": 2.0,
@@ -27,3 +29,9 @@ COMPUTE_PEAK_ORDER: dict[str, tuple[str, ...]] = {
     "nvfp4": ("fp4",),
     "mxfp4": ("fp4", "fp8", "bf16"),
 }
+
+WeightDtype = Literal["bf16", "fp16", "fp8", "fp4", "nvfp4", "mxfp4"]
+KvDtype = Literal["bf16", "fp16", "fp8", "fp4", "nvfp4"]
+# the precisions searched when none is given (plus the model's release format): what serving
+# stacks run routinely without a quality study; FP4 weights are opt-in (--weights fp4)
+DEFAULT_WEIGHT_SEARCH: tuple[str, ...] = ("bf16", "fp8")

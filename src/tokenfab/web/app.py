@@ -1,195 +1,167 @@
-"""FastAPI app: `/api/*` calls the same functions as the CLI and returns the same JSON;
-`/` and `/catalog` are pages built on that API, with Plotly served from the installed
-package (no internet needed).
+"""FastAPI app: ``/api/*`` takes the library's own request models as bodies (the CLI's flags,
+snake_case, strict types) and returns the results' JSON, the same the CLI's ``--json``
+prints; ``/`` and ``/catalog`` are pages built on that API, with Plotly served from the
+installed package (no internet needed).
 
-Hardening: bodies over ``max_body_bytes`` get 413; request models forbid unknown fields and
-cap list sizes; every API call runs under ``time_limit_s`` (503 after it); no request
-field is ever a file-system path (the catalog overlay is a server option); no CORS
-middleware, so browsers refuse cross-origin reads.
+Hardening: a Host allow-list and bounded, timed body reads (``guard``); unknown fields,
+string-to-number, bool-to-int and non-finite numbers refused; computations run in at most
+``max_concurrent`` worker threads under ``time_limit_s`` (503 after it); identical requests
+are answered from a bounded cache; error details are one line of at most 300 characters;
+no request field is a file-system path (the catalog overlay is a server option); no CORS.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
+from .. import _api
 from ..catalog import KINDS, load_catalog
-from ..errors import ExpectedOutcome, InputError, NoFeasiblePlanError, UnknownIdError
-from ..estimate import EstimateRequest
-
-MAX_LIST = 32
-
-
-class PlanBody(BaseModel):
-    """`POST /api/plan`: the CLI's flag names in snake_case; unset fields take the Scenario defaults."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = Field(max_length=80)
-    rate_rps: float | None = None
-    tokens_per_day: float | None = None
-    isl: float
-    osl: float
-    ttft_max_s: float | None = None
-    tpot_max_s: float | None = None
-    sovereignty: str | None = None
-    date: dt.date | None = None
-    buyer_country: str | None = Field(default=None, max_length=2)
-    budget_usd_per_month: float | None = None
-    max_gco2e_per_1k_tok: float | None = None
-    provider: list[str] | None = Field(default=None, max_length=MAX_LIST)
-    exclude_provider: list[str] | None = Field(default=None, max_length=MAX_LIST)
-    region: list[str] | None = Field(default=None, max_length=MAX_LIST)
-    accelerator: list[str] | None = Field(default=None, max_length=MAX_LIST)
-    exclude_accelerator: list[str] | None = Field(default=None, max_length=MAX_LIST)
-    pricing: list[str] | None = Field(default=None, max_length=4)
-    weights: list[str] | None = Field(default=None, max_length=3)
-    own: bool | None = None
-    no_rent: bool | None = None
-    own_grid: str | None = None
-    objective: list[str] | None = Field(default=None, max_length=4)
-    front_tolerance: float | None = None
-    top: int = Field(default=50, ge=1, le=200)
-
-    def scenario(self) -> dict[str, Any]:
-        rename = dict(provider="providers", exclude_provider="exclude_providers", region="regions",
-                      accelerator="accelerators", exclude_accelerator="exclude_accelerators", objective="objectives")
-        out = {}
-        for k, v in self.model_dump(exclude={"top", "row"}).items():
-            if v is None:
-                continue
-            if k == "no_rent":
-                out["rent"] = not v
-                continue
-            out[rename.get(k, k)] = tuple(v) if isinstance(v, list) else v
-        return out
+from ..deployment.cost_report import CostQuestion
+from ..deployment.site import SiteQuestion
+from ..deployment.spec import Deployment
+from ..errors import ExpectedOutcome, InputError, NoFeasiblePlanError, UnknownIdError, describe_validation_error
+from ..planner.compare import CompareQuestion
+from ..planner.scenario import Scenario
+from .guard import LOOPBACK_HOSTS, Guard, detail
 
 
-class ExplainBody(PlanBody):
-    """`POST /api/plan/explain`: a plan body plus the 1-based front row to explain."""
+class _Cache:
+    """A bounded LRU of JSON-ready answers keyed by endpoint and canonical request."""
 
-    row: int = Field(ge=1, le=200)
+    def __init__(self, size: int) -> None:
+        self.size, self.data, self.lock = size, OrderedDict[str, Any](), threading.Lock()
+
+    def get(self, key: str) -> Any:
+        with self.lock:
+            if key in self.data:
+                self.data.move_to_end(key)
+                return self.data[key]
+        return None
+
+    def put(self, key: str, value: Any) -> None:
+        with self.lock:
+            self.data[key] = value
+            self.data.move_to_end(key)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
 
 
-def _one_line(exc: RequestValidationError) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"] if p != "body")
-    if err["type"] == "missing":
-        return f"missing required field {loc!r}"
-    if err["type"] == "extra_forbidden":
-        return f"unknown field {loc!r}"
-    return f"field {loc!r} = {err.get('input')!r}: {err['msg']}"
-
-
-def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0,
-               max_body_bytes: int = 64_000) -> FastAPI:
+def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0, max_body_bytes: int = 64_000,
+               allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS, body_timeout_s: float = 10.0,
+               max_concurrent: int = 2, cache_size: int = 256) -> Any:
+    """The ASGI app (FastAPI behind :class:`~tokenfab.web.guard.Guard`)."""
     from fastapi_offline import FastAPIOffline
 
-    app = FastAPIOffline(title="tokenfab", version="0.1.0",
-                  description="What a token costs in dollars, joules, CO2 and legal exposure. Same JSON as the CLI's --json.")
+    app = FastAPIOffline(title="tokenfab", version="0.2.0",
+                         description="What a token costs in dollars, joules, CO2 and legal exposure. Bodies are the "
+                                     "library's request models; answers are the CLI's --json.")
     cat = load_catalog(catalog_dir)
+    limiter = anyio.CapacityLimiter(max_concurrent)
+    cache = _Cache(cache_size)
 
-    async def run(fn, *args, **kwargs):
+    async def run(key: str | None, fn: Callable[[], Any]) -> Any:
+        if key is not None and (hit := cache.get(key)) is not None:
+            return hit
         with anyio.fail_after(time_limit_s):
-            # The worker thread cannot be interrupted: past the limit the client gets 503 at
-            # once and the thread finishes its (bounded) search in the background.
-            return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs), abandon_on_cancel=True)
+            # a worker thread cannot be interrupted: past the limit the client gets 503 at once
+            # and the thread finishes its bounded computation in the background
+            value = await anyio.to_thread.run_sync(fn, abandon_on_cancel=True, limiter=limiter)
+        if key is not None:
+            cache.put(key, value)
+        return value
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if request.method in ("POST", "PUT", "PATCH"):
-            if length is None:  # a chunked body could be any size: ask for its length first
-                return JSONResponse({"detail": "send a Content-Length header with the body"}, status_code=411)
-            if not length.isdigit():
-                return JSONResponse({"detail": f"Content-Length = {length!r}: must be a byte count"}, status_code=400)
-            if int(length) > max_body_bytes:
-                return JSONResponse({"detail": f"request body of {length} bytes exceeds the {max_body_bytes}-byte limit"},
-                                    status_code=413)
-        return await call_next(request)
+    def key(name: str, body: BaseModel, *extra: Any) -> str:
+        return json.dumps([name, body.model_dump(mode="json"), *extra], sort_keys=True)
 
-    # Expected errors -> one-line JSON. Starlette picks the handler by the exception's MRO,
-    # so the most specific class wins (UnknownIdError before InputError).
-    statuses = {UnknownIdError: 404, InputError: 422, ExpectedOutcome: 409, TimeoutError: 503}
+    statuses: dict[type[Exception], int] = {UnknownIdError: 404, InputError: 422, ExpectedOutcome: 409,
+                                            TimeoutError: 503}
 
-    async def _expected_error(_: Request, exc: Exception) -> JSONResponse:
+    async def expected_error(_: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, TimeoutError):
             return JSONResponse({"detail": f"request exceeded the {time_limit_s:g} s time limit"}, status_code=503)
-        body: dict[str, Any] = {"detail": str(exc)}
+        body: dict[str, Any] = {"detail": detail(str(exc))}
         if isinstance(exc, NoFeasiblePlanError):
             body["rejected"] = exc.rejected
-        status = next(code for cls, code in statuses.items() if isinstance(exc, cls))
-        return JSONResponse(body, status_code=status)
+        return JSONResponse(body, status_code=next(code for cls, code in statuses.items() if isinstance(exc, cls)))
 
     for cls in statuses:
-        app.add_exception_handler(cls, _expected_error)
+        app.add_exception_handler(cls, expected_error)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError):
-        return JSONResponse({"detail": _one_line(exc)}, status_code=422)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        line = describe_validation_error(errors[0], skip_loc=("body", "query", "path")) if errors else "invalid request"
+        return JSONResponse({"detail": detail(line)}, status_code=422)
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
         return {"status": "ok", "kinds": {k: len(cat.rows[k]) for k in KINDS}}
 
     @app.post("/api/plan")
-    async def api_plan(body: PlanBody) -> dict[str, Any]:
-        from ..planner import plan
-
-        d = (await run(plan, body.scenario(), cat)).to_dict()
-        d["front"] = d["front"][: body.top]
-        return d
+    async def api_plan(body: Scenario, top: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
+        """The Pareto front for a scenario (the first ``top`` rows)."""
+        d = await run(key("plan", body), lambda: _api.plan(body, catalog=cat).to_dict())
+        return {**d, "front": d["front"][:top]}
 
     @app.post("/api/plan/explain")
-    async def api_plan_explain(body: ExplainBody) -> dict[str, Any]:
-        """Breakdown of front row `row` (1-based) of the plan the body describes: time, money,
-        energy, constraints and roofline. The plan is recomputed, never taken from the client."""
-        from ..explain import explain
-        from ..planner import plan
-
-        def go():
-            return explain(plan(body.scenario(), cat), body.row, cat)
-
-        return await run(go)
+    async def api_plan_explain(body: Scenario, row: int = Query(ge=1, le=500)) -> dict[str, Any]:
+        """Breakdown of front row ``row`` (1-based) of the plan the body describes. The plan is
+        recomputed, never taken from the client."""
+        return await run(key("explain", body, row),  # type: ignore[no-any-return]
+                         lambda: _api.explain(_api.plan(body, catalog=cat), row, cat).to_dict())
 
     @app.post("/api/plan/export")
-    async def api_plan_export(body: PlanBody, format: Literal["csv", "json", "html"] = "csv") -> Response:
-        import json
+    async def api_plan_export(body: Scenario, format: Literal["csv", "json", "html"] = "csv") -> Response:
+        from ..report.html import plan_report_html
 
-        from ..planner import plan
-        from ..report import plan_report_html
+        result = await run(None, lambda: _api.plan(body, catalog=cat))
+        name = f"tokenfab-plan-{result.scenario.model}"
+        text, media = {"json": (lambda: json.dumps(result.to_dict(), indent=2), "application/json"),
+                       "html": (lambda: plan_report_html(result), "text/html"),
+                       "csv": (lambda: result.to_csv(), "text/csv")}[format]
+        return Response(text(), media_type=media,
+                        headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'})
 
-        result = await run(plan, body.scenario(), cat)
-        name = f"tokenfab-plan-{body.model}"
-        if format == "json":
-            return Response(json.dumps(result.to_dict(), indent=2), media_type="application/json",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
-        if format == "html":
-            return Response(plan_report_html(result.to_dict()), media_type="text/html",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.html"'})
-        return Response(result.to_csv(), media_type="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    @app.post("/api/evaluate")
+    async def api_evaluate(body: Deployment) -> dict[str, Any]:
+        """One deployment: performance, money, energy, carbon, sovereignty (``estimate``/``energy`` JSON)."""
+        return await run(key("evaluate", body), lambda: _api.evaluate(body, catalog=cat).to_dict())  # type: ignore[no-any-return]
 
     @app.post("/api/estimate")
-    async def api_estimate(body: EstimateRequest) -> dict[str, Any]:
-        from ..estimate import estimate_request
+    async def api_estimate(body: Deployment) -> dict[str, Any]:
+        """Same as ``/api/evaluate`` (``tokenfab estimate --json``)."""
+        return await api_evaluate(body)
 
-        return (await run(estimate_request, body, cat)).to_dict()
+    @app.post("/api/cost")
+    async def api_cost(body: CostQuestion) -> dict[str, Any]:
+        """``tokenfab cost --json``: the evaluation plus break-evens and egress."""
+        return await run(key("cost", body), lambda: _api.cost(body, catalog=cat).to_dict())  # type: ignore[no-any-return]
+
+    @app.post("/api/compare")
+    async def api_compare(body: CompareQuestion) -> dict[str, Any]:
+        return await run(key("compare", body), lambda: _api.compare(body, catalog=cat).to_dict())  # type: ignore[no-any-return]
+
+    @app.post("/api/gigawatt")
+    async def api_gigawatt(body: SiteQuestion) -> dict[str, Any]:
+        return await run(key("gigawatt", body), lambda: _api.gigawatt(body, catalog=cat).to_dict())  # type: ignore[no-any-return]
 
     @app.post("/api/roofline")
-    async def api_roofline(body: EstimateRequest) -> dict[str, Any]:
-        from ..roofline import roofline
-
-        return await run(roofline, body, cat)
+    async def api_roofline(body: Deployment) -> dict[str, Any]:
+        return await run(key("roofline", body), lambda: _api.roofline(body, catalog=cat).to_dict())  # type: ignore[no-any-return]
 
     @app.get("/api/catalog")
     def api_catalog_kinds() -> dict[str, int]:
@@ -201,16 +173,18 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
 
     @app.get("/api/catalog/{kind}/{row_id}")
     def api_catalog_row(kind: str, row_id: str) -> dict[str, Any]:
-        return cat.get(kind, row_id).model_dump(mode="json", exclude_none=True)
+        return cat.get(kind, row_id).model_dump(mode="json", exclude_none=True)  # type: ignore[no-any-return]
 
     @app.get("/api/sovereignty/{subject}")
     def api_sovereignty(subject: str, preset: str = "eu-jurisdiction", date: dt.date | None = None,
-                        buyer_country: str | None = None) -> dict[str, Any]:
-        from ..costing import sovereignty
+                        buyer_country: str | None = Query(None, max_length=2)) -> dict[str, Any]:
+        return _api.sovereignty(subject, preset, date, buyer_country, cat).to_dict()
 
-        rep = sovereignty(cat, subject=subject, preset=preset, date=date, buyer_country=buyer_country)
-        return rep.to_dict()
+    _pages(app)
+    return Guard(app, allowed_hosts=allowed_hosts, max_body_bytes=max_body_bytes, body_timeout_s=body_timeout_s)
 
+
+def _pages(app: FastAPI) -> None:
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
         return _static_text("index.html")
@@ -225,8 +199,7 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
 
     @app.get("/static/plotly.min.js")
     def plotly_js() -> Response:
-        return Response(_plotly_js(), media_type="application/javascript",
-                        headers={"Cache-Control": "max-age=86400"})
+        return Response(_plotly_js(), media_type="application/javascript", headers={"Cache-Control": "max-age=86400"})
 
     @app.get("/static/{name}")
     def static(name: str) -> Response:
@@ -235,7 +208,16 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
             raise UnknownIdError("static files", name, allowed)
         return Response(_static_text(name), media_type=allowed[name])
 
-    return app
+
+def app_from_env() -> Any:
+    """The app built from ``$TOKENFAB_SERVE`` (JSON of create_app's arguments): what each
+    uvicorn worker process runs when ``tokenfab serve --workers N`` starts several."""
+    import os
+
+    opts = json.loads(os.environ.get("TOKENFAB_SERVE", "{}"))
+    if "allowed_hosts" in opts:
+        opts["allowed_hosts"] = tuple(opts["allowed_hosts"])
+    return create_app(**opts)
 
 
 @lru_cache(maxsize=8)
@@ -247,4 +229,4 @@ def _static_text(name: str) -> str:
 def _plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
-    return get_plotlyjs()
+    return str(get_plotlyjs())

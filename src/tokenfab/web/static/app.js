@@ -49,15 +49,25 @@ function dl(target, pairs) {
 }
 
 // ---------------------------------------------------------------- plan page
-const state = { body: null, result: null, jurisdiction: {} };
+const state = { body: null, result: null, rows: [], jurisdiction: {} };
 
 const COLUMNS = [
   ["provider", "provider"], ["region", "region"], ["accelerator", "accelerator"],
   ["accelerators_per_instance", "per inst."], ["instances", "instances"], ["pricing", "pricing"],
-  ["weights", "dtype"], ["split", "tp/pp/ep x rep"], ["usd_per_mtok", "$/M tok"], ["usd_per_month", "$/month"],
-  ["ttft_s", "TTFT s"], ["tpot_s", "TPOT s"], ["j_per_token", "J/tok"], ["gco2e_per_1k_tok", "gCO2e/1k"],
-  ["sovereignty_passes", "sovereign"],
+  ["weights", "weights"], ["split", "tp/pp/ep x rep"], ["usd_per_mtok_output", "$/M output tok"],
+  ["usd_per_month", "$/month"], ["ttft_s", "mean TTFT s"], ["tpot_s", "mean TPOT s"],
+  ["j_per_output_token", "J/output tok"], ["gco2e_per_1k_tok", "gCO2e/1k tok"], ["sovereignty_passes", "sovereign"],
 ];
+
+// one plan row: the sections of an evaluation merged into one level (names are unique)
+function flat(ev) {
+  const s = ev.sovereignty;
+  return {
+    ...ev.deployment, ...ev.performance, ...ev.money, ...ev.energy,
+    sovereignty: s ? s.preset : "none", sovereignty_passes: s ? s.passes : true,
+    seal_estimate: s ? s.seal_estimate : null, sovereignty_reasons: s ? s.reasons.join("; ") : "not assessed",
+  };
+}
 
 function formBody(form) {
   const data = new FormData(form);
@@ -85,7 +95,7 @@ function colourKey(row) {
 }
 
 function drawPareto() {
-  const front = state.result.front;
+  const front = state.rows;
   const groups = new Map();
   front.forEach((r, i) => {
     const key = colourKey(r);
@@ -94,13 +104,13 @@ function drawPareto() {
   });
   const traces = [...groups.entries()].sort().map(([key, idx]) => ({
     type: "scatter", mode: "markers", name: key,
-    x: idx.map((i) => front[i].usd_per_mtok), y: idx.map((i) => front[i].latency_s), customdata: idx,
+    x: idx.map((i) => front[i].usd_per_mtok_output), y: idx.map((i) => front[i].latency_s), customdata: idx,
     marker: { size: 11, symbol: idx.map((i) => (front[i].sovereignty_passes ? "circle" : "x")) },
     text: idx.map((i) => {
       const r = front[i];
-      return `#${i + 1} ${r.offer} (${r.pricing})<br>${r.instances} x ${r.accelerators_per_instance} ${r.accelerator}, ` +
-        `tp${r.tp} pp${r.pp} ep${r.ep}, ${r.weights}<br>$${fmt(r.usd_per_mtok)}/M tok, $${fmt(r.usd_per_month)}/month<br>` +
-        `TTFT ${fmt(r.ttft_s)} s, TPOT ${fmt(r.tpot_s)} s<br>${fmt(r.j_per_token)} J/tok, ${fmt(r.gco2e_per_1k_tok)} gCO2e/1k` +
+      return `#${i + 1} ${r.capacity} (${r.pricing})<br>${r.instances} x ${r.accelerators_per_instance} ${r.accelerator}, ` +
+        `tp${r.tp} pp${r.pp} ep${r.ep}, ${r.weights}<br>$${fmt(r.usd_per_mtok_output)}/M output tok, $${fmt(r.usd_per_month)}/month<br>` +
+        `mean TTFT ${fmt(r.ttft_s)} s, TPOT ${fmt(r.tpot_s)} s<br>${fmt(r.j_per_output_token)} J/output tok, ${fmt(r.gco2e_per_1k_tok)} gCO2e/1k` +
         `<br>jurisdiction ${state.jurisdiction[r.provider] || "?"}, sovereignty ${r.sovereignty_passes ? "pass" : "fail"}`;
     }),
     hovertemplate: "%{text}<extra>%{fullData.name}</extra>",
@@ -116,7 +126,7 @@ function drawPareto() {
 }
 
 function drawTable() {
-  const front = state.result.front;
+  const front = state.rows;
   $("#front thead").replaceChildren(el("tr", {}, el("th", {}, "#"), ...COLUMNS.map(([, t]) => el("th", {}, t))));
   const rows = front.map((r, i) => {
     const cells = COLUMNS.map(([k]) => {
@@ -176,25 +186,27 @@ async function showDetail(i) {
   document.querySelectorAll("#front tbody tr").forEach((tr) => tr.classList.toggle("selected", tr.dataset.row === String(i)));
   setStatus(`explaining row ${i + 1}…`);
   try {
-    const d = await (await api("/api/plan/explain", { ...state.body, row: i + 1 })).json();
-    const r = d.row, m = d.money;
-    $("#detail-title").textContent = `#${i + 1}: ${r.instances} x ${r.offer} (${r.provider}, ${r.region}, ${r.pricing}), ` +
+    const d = await (await api(`/api/plan/explain?row=${i + 1}`, state.body)).json();
+    const ev = d.evaluation, r = flat(ev), m = ev.money, p = ev.performance;
+    $("#detail-title").textContent = `#${i + 1}: ${r.instances} x ${r.capacity} (${r.provider}, ${r.region}, ${r.pricing}), ` +
       `${r.accelerators_per_instance} x ${r.accelerator}, tp${r.tp} pp${r.pp} ep${r.ep}, ${r.weights}/${r.kv}, ${r.stack}`;
     drawRoofline(d.roofline);
+    const own = m.ownership ? ["capital", "energy", "colocation", "staff", "overhead", "total"].map(
+      (k) => [`owning: ${k}`, `$${fmt(m.ownership[k])}/accel-h`]) : [];
     dl($("#money"), [
-      ["accelerators", `${m.accelerators_total} x $${fmt(m.usd_per_accel_hour)}/h x ${fmt(m.hours_per_month)} h`],
+      ["accelerators", `${r.accelerators_total} x $${fmt(m.usd_per_accel_hour)}/h x 730 h`],
       ["per month", `$${fmt(m.usd_per_month, 4)}`], ["utilization", `${fmt(m.utilization * 100, 3)} %`],
-      ["per million output tokens", `$${fmt(m.usd_per_mtok)}`],
-      ...(m.ownership_usd_per_accel_hour ? Object.entries(m.ownership_usd_per_accel_hour).map(
-        ([k, v]) => [`owning: ${k}`, `$${fmt(v)}/accel-h`]) : []),
+      ["per million output tokens", `$${fmt(m.usd_per_mtok_output)}`], ...own,
     ]);
+    const e = ev.energy;
     dl($("#energy"), [
-      ["energy per output token", r.j_per_token === null ? "no power data" : `${fmt(r.j_per_token)} J (facility)`],
-      ["carbon per 1k tokens", r.gco2e_per_1k_tok === null ? "–" : `${fmt(r.gco2e_per_1k_tok)} gCO2e`],
-      ["grid", r.grid],
+      ["energy per output token", e.j_per_output_token === null ? "no power data" : `${fmt(e.j_per_output_token)} J (facility)`],
+      ["PUE", `${fmt(e.pue)}${e.pue_is_fallback ? " (industry average: none published)" : ""}`],
+      ["carbon per 1k tokens", e.gco2e_per_1k_tok === null ? "–" : `${fmt(e.gco2e_per_1k_tok)} gCO2e`],
+      ["grid", e.grid],
     ]);
-    dl($("#time"), [...Object.entries(d.time_per_step).map(([k, v]) => [k, `${fmt(v * 100, 2)} %`]),
-      ["bound", d.bound], ["MFU", `${fmt(d.mfu * 100, 2)} %`], ["MBU", `${fmt(d.mbu * 100, 2)} %`]]);
+    dl($("#time"), [...Object.entries(p.time_shares).map(([k, v]) => [k, `${fmt(v * 100, 2)} %`]),
+      ["bound", p.bound], ["MFU", `${fmt(p.mfu * 100, 2)} %`], ["MBU", `${fmt(p.mbu * 100, 2)} %`]]);
     $("#badges").replaceChildren(
       el("span", { class: `badge ${r.sovereignty_passes ? "pass" : "fail"}` }, `${r.sovereignty}: ${r.sovereignty_passes ? "pass" : "fail"}`),
       el("span", { class: "badge info" }, `SEAL ~${r.seal_estimate} (estimate)`),
@@ -241,6 +253,7 @@ async function initPlan() {
     $("#run").disabled = true;
     try {
       state.result = await (await api("/api/plan", body)).json();
+      state.rows = state.result.front.map(flat);
       state.body = body;
       $("#detail").hidden = true;
       renderPlan();

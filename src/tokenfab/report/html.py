@@ -5,23 +5,28 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ..planner.result import PlanResult
+
 COLUMNS = (
-    ("provider", "provider"), ("region", "region"), ("accelerator", "accelerator"), ("instances", "instances"),
-    ("weights", "dtype"), ("usd_per_mtok", "$/M tokens"), ("usd_per_month", "$/month"), ("ttft_s", "TTFT s"),
-    ("tpot_s", "TPOT s"), ("j_per_token", "J/token"), ("gco2e_per_1k_tok", "gCO2e/1k"), ("sovereignty_passes", "sovereign"),
+    ("capacity", "offer"), ("provider", "provider"), ("region", "region"), ("accelerator", "accelerator"),
+    ("instances", "instances"), ("weights", "weights"), ("usd_per_mtok_output", "$/M output tokens"),
+    ("usd_per_month", "$/month"), ("ttft_s", "mean TTFT s"), ("tpot_s", "mean TPOT s"),
+    ("j_per_output_token", "J/output token"), ("gco2e_per_1k_tok", "gCO2e/1k tokens"),
+    ("sovereignty_passes", "sovereignty passes"),
 )
 
 
-def plan_report_html(result: dict[str, Any]) -> str:
+def plan_report_html(plan: PlanResult) -> str:
     import plotly.graph_objects as go
 
-    front = result["front"]
+    front = plan.rows()
+    result = plan.to_dict()
     fig = go.Figure()
     for prov in sorted({r["provider"] for r in front}):
         rows = [r for r in front if r["provider"] == prov]
         fig.add_trace(go.Scatter(
-            x=[r["usd_per_mtok"] for r in rows], y=[r["latency_s"] for r in rows], mode="markers", name=prov,
-            text=[f"{r['offer']}<br>{r['instances']} x {r['accelerators_per_instance']} {r['accelerator']}" for r in rows],
+            x=[r["usd_per_mtok_output"] for r in rows], y=[r["latency_s"] for r in rows], mode="markers", name=prov,
+            text=[f"{r['capacity']}<br>{r['instances']} x {r['accelerators_per_instance']} {r['accelerator']}" for r in rows],
         ))
     fig.update_layout(title="Pareto front: cost vs latency", xaxis_title="$ per million output tokens",
                       yaxis_title="mean request latency [s]", template="plotly_white")
@@ -49,5 +54,6 @@ def _fmt(v: Any) -> str:
 
 def _scenario_line(sc: dict[str, Any]) -> str:
     traffic = f"{sc.get('rate_rps')} req/s" if sc.get("rate_rps") else f"{sc.get('tokens_per_day')} output tokens/day"
-    return (f"{traffic}, {sc.get('isl')} in / {sc.get('osl')} out, TTFT <= {sc.get('ttft_max_s')} s, "
-            f"TPOT <= {sc.get('tpot_max_s')} s, sovereignty {sc.get('sovereignty')}")
+    limits = f"scenario {sc.get('scenario')}" + "".join(
+        f", p99 {k.split('_')[0].upper()} <= {sc[k]} s" for k in ("ttft_max_s", "tpot_max_s") if sc.get(k) is not None)
+    return f"{traffic}, {sc.get('isl')} in / {sc.get('osl')} out, {limits}, sovereignty {sc.get('sovereignty')}"

@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .validation import Prepared, evaluate
+from ..catalog import assumptions as A
+from .score import Prepared, evaluate
 
 # (path in the params dict, lower bound, upper bound)
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -49,8 +50,13 @@ def _set(d: dict, path: tuple[str, ...], v: float) -> None:
     d[path[-1]] = float(v)
 
 
+def predict(prep: Prepared, params: dict[str, Any]) -> np.ndarray:
+    """Predictions with ``params`` as the calibrated section of the efficiency table."""
+    return evaluate(prep, {**A.efficiency_table(), "calibrated": params})["predicted"]
+
+
 def loss(prep: Prepared, params: dict[str, Any], mask: np.ndarray | None = None) -> float:
-    pred = evaluate(prep, params)["predicted"]
+    pred = predict(prep, params)
     meas = np.array([r.value for r in prep.rows])
     err = np.abs(np.log(np.where(np.isfinite(pred) & (pred > 0), pred, 1e-9) / meas))
     if mask is not None:
@@ -105,7 +111,7 @@ def leave_one_out(
     for g in sorted(set(groups)):
         train = groups != g
         params = fit(prep, start, mask=train, rounds=rounds)
-        pred = evaluate(prep, params)["predicted"]
+        pred = predict(prep, params)
         pooled[~train] = pred[~train]
         per_group[g] = float(np.mean(np.abs(pred[~train] - meas[~train]) / meas[~train]))
     return per_group, pooled

@@ -1,0 +1,116 @@
+"""The public functions: each parses its question (a model instance or keyword arguments
+named like the CLI flags), asks the one evaluation, and returns a typed result."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from .accuracy.score import AccuracyReport
+from .accuracy.score import measure_accuracy as _measure_accuracy
+from .catalog.loader import Catalog, load_catalog
+from .deployment.cost_report import CostQuestion, CostReport, cost_report
+from .deployment.evaluate import evaluate_deployment, pinned
+from .deployment.result import Evaluation
+from .deployment.roofline import Roofline
+from .deployment.roofline import roofline as _roofline
+from .deployment.site import SiteQuestion, SiteReport, site_report
+from .deployment.spec import Deployment
+from .inputs import parse_input
+from .planner.compare import CompareQuestion, Comparison
+from .planner.compare import compare as _compare
+from .planner.explain import Explanation
+from .planner.explain import explain as _explain
+from .planner.result import PlanResult
+from .planner.scenario import Scenario
+from .planner.search import plan as _plan
+from .policy.sovereignty import SovereigntyReport, assess_subject
+
+Q = TypeVar("Q", bound=BaseModel)
+
+
+def _question(cls: type[Q], question: Q | dict[str, Any] | None, fields: dict[str, Any]) -> Q:
+    if isinstance(question, cls):
+        if fields:
+            return parse_input(cls, {**question.model_dump(), **fields})
+        return question
+    return parse_input(cls, {**(question or {}), **fields})
+
+
+def evaluate(deployment: Deployment | dict[str, Any] | None = None, /, catalog: Catalog | None = None,
+             **fields: Any) -> Evaluation:
+    """Evaluate one deployment: performance, money, energy, carbon and sovereignty.
+    Unset choices (split, precision, concurrency) are searched as ``plan`` searches them."""
+    return evaluate_deployment(_question(Deployment, deployment, fields), catalog)
+
+
+def estimate(deployment: Deployment | dict[str, Any] | None = None, /, catalog: Catalog | None = None,
+             **fields: Any) -> Evaluation:
+    """Performance of one deployment (the same :class:`Evaluation` as :func:`evaluate`;
+    money is present when the deployment says how it is paid for)."""
+    return evaluate(deployment, catalog=catalog, **fields)
+
+
+def energy(deployment: Deployment | dict[str, Any] | None = None, /, catalog: Catalog | None = None,
+           **fields: Any) -> Evaluation:
+    """J per output token, facility power and carbon of one deployment (its ``energy`` part)."""
+    return evaluate(deployment, catalog=catalog, **fields)
+
+
+def cost(question: CostQuestion | dict[str, Any] | None = None, /, catalog: Catalog | None = None,
+         **fields: Any) -> CostReport:
+    """$/M tokens of a rented or owned deployment, own-vs-rent and GPU-debt break-even, egress."""
+    return cost_report(_question(CostQuestion, question, fields), catalog)
+
+
+def plan(scenario: Scenario | dict[str, Any] | None = None, /, catalog: Catalog | None = None,
+         progress: Callable[[str], None] | None = None, **fields: Any) -> PlanResult:
+    """The Pareto front of every deployment in the catalog for ``scenario``."""
+    return _plan(_question(Scenario, scenario, fields), catalog, progress)
+
+
+def explain(result: PlanResult, n: int, catalog: Catalog | None = None) -> Explanation:
+    """Why front row ``n`` (1-based) of a plan is what it is."""
+    return _explain(result, n, catalog)
+
+
+def compare(question: CompareQuestion | dict[str, Any] | None = None, /, catalog: Catalog | None = None,
+            **fields: Any) -> Comparison:
+    """Self-hosting on every offer beside public API prices, at the APIs' per-user speed."""
+    return _compare(_question(CompareQuestion, question, fields), catalog)
+
+
+def gigawatt(question: SiteQuestion | dict[str, Any] | None = None, /, catalog: Catalog | None = None,
+             **fields: Any) -> SiteReport:
+    """A site of P MW (or a catalog facility) in accelerators and tokens/day, or the power a traffic needs."""
+    return site_report(_question(SiteQuestion, question, fields), catalog)
+
+
+def roofline(deployment: Deployment | dict[str, Any] | None = None, /, catalog: Catalog | None = None,
+             **fields: Any) -> Roofline:
+    """Roofline points (prefill, decode) of the deployment :func:`evaluate` chooses."""
+    cat = catalog or load_catalog()
+    ev = evaluate(deployment, catalog=cat, **fields)
+    return _roofline(ev, pinned(ev), cat)
+
+
+def sovereignty(subject: str, preset: str = "eu-jurisdiction", date: dt.date | str | None = None,
+                buyer_country: str | None = None, catalog: Catalog | None = None) -> SovereigntyReport:
+    """Sovereignty assessment of an offer id or a provider id against a preset on a date."""
+    from .errors import InputError
+
+    if isinstance(date, str):
+        try:
+            date = dt.date.fromisoformat(date)
+        except ValueError:
+            raise InputError(f"date = {date!r}: use YYYY-MM-DD") from None
+    return assess_subject(catalog or load_catalog(), subject, preset, date, buyer_country)
+
+
+def measure_accuracy(path: str | Path, fidelity: str = "calibrated", catalog: Catalog | None = None) -> AccuracyReport:
+    """Predicted vs measured on a CSV of published results (``tokenfab validate``)."""
+    return _measure_accuracy(path, fidelity, catalog)

@@ -1,0 +1,38 @@
+"""`tokenfab validate`: predicted vs measured on a CSV of published results (rendering only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from .options import CatalogDir, Json
+from .output import console, load, print_json
+
+
+def validate_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV with the tokenfab validate header.")],
+    fidelity: Annotated[str, typer.Option("--fidelity", help="roofline, derated or calibrated [default: calibrated].")] = "calibrated",
+    catalog: CatalogDir = None, json_out: Json = False,
+) -> None:
+    """Predicted vs measured for every row, MAPE, median and the five worst rows."""
+    from .. import measure_accuracy
+
+    rep = measure_accuracy(file, fidelity=fidelity, catalog=load(catalog))
+    if json_out:
+        print_json(rep.to_dict())
+        return
+    t = Table(title=f"{file} ({rep.fidelity})")
+    for col in ("id", "model", "accelerator", "n", "scenario", "metric", "predicted", "measured", "APE", "split"):
+        t.add_column(col, justify="right" if col in ("n", "predicted", "measured", "APE") else "left")
+    for r in rep.rows:
+        t.add_row(r.id, r.model, r.accelerator, str(r.n_accel), r.scenario, r.metric, f"{r.predicted:,.4g}",
+                  f"{r.measured:,.4g}", f"{r.ape:.1%}", f"tp{r.tp} pp{r.pp} ep{r.ep} x{r.replicas}")
+    console.print(t)
+    console.print(f"MAPE {rep.mape or 0:.1%}   median APE {rep.median_ape or 0:.1%}   worst ratio {rep.max_ratio or 0:.2f}"
+                  f"   rows {rep.n_rows}   skipped {len(rep.skipped)}", highlight=False)
+    console.print("five worst: " + ", ".join(f"{r.id} ({r.ape:.0%})" for r in rep.worst()), highlight=False)
+    for s in rep.skipped:
+        console.print(f"skipped {s.id}: {s.reason}", highlight=False)

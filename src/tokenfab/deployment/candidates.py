@@ -1,0 +1,245 @@
+"""The one evaluation, vectorized: every candidate (capacity x split x precision x
+concurrency) gets performance, money, energy and carbon in one pass of array arithmetic.
+``evaluate`` (one deployment), ``plan`` (the whole catalog) and ``compare`` (one row per
+offer) all call :func:`build` and read their answers from the same arrays.
+
+Sizing, per candidate at per-replica concurrency B:
+
+    instance throughput T  = engine steady state at B x replicas
+    with traffic D         : instances = ceil(D / T), utilization = D / (instances x T)
+    without traffic        : instances = 1, utilization = u (given or the assumption), D = u T
+    $/hour                 = instances x accelerators x $/accelerator-hour (owned: at that utilization)
+    $/M output tokens      = $/hour / (D x 3600) x 1e6
+    IT power               = instances x (used x P(u) + idle x P(0) + server share),
+                             P(u) = TDP x (idle + (1 - idle) u)
+    J/output token         = IT power x PUE / D;   gCO2e/1k = J x 1000 / 3.6e6 x grid g/kWh
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..catalog import assumptions as A
+from ..catalog.loader import Catalog
+from ..catalog.model_spec import ModelSpec
+from ..economics import cost as C
+from ..economics import energy as EN
+from ..economics.ownership import ownership_usd_per_accel_hour
+from ..engine.serving import ServingPoint, concurrency_grid, steady_state
+from ..errors import InputError
+from .capacity import Capacity
+from .problem import Block, EngineInputs, blocks_for, engine_inputs
+from .workload import Workload
+
+SECONDS_PER_LIFETIME_YEAR = 8760.0 * 3600.0
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """What is fixed and what is searched, shared by every capacity of one question."""
+
+    weights: tuple[str, ...] | None = None  # None = the default search
+    kv: str | None = None
+    stack: str | None = None
+    fixed_split: dict[str, Any] = field(default_factory=dict)  # tp, pp, ep, dp_attention (None = searched)
+    concurrency: int | None = None  # per instance; None = the grid
+    fidelity: str = "calibrated"
+    disaggregated: bool = False
+    chunk_tokens: int = 8192
+
+
+@dataclass
+class Candidates:
+    """Arrays over pairs (capacity, config row) x concurrency points: shape (P, G)."""
+
+    spec: ModelSpec
+    workload: Workload
+    space: SearchSpace
+    capacities: list[Capacity]
+    blocks: list[Block]
+    inputs: EngineInputs
+    point: ServingPoint  # (C, G): per config row
+    per_replica: np.ndarray  # (C, G) concurrency per replica
+    pair_capacity: np.ndarray  # (P,)
+    pair_config: np.ndarray  # (P,)
+    unusable: dict[str, str]  # capacity id -> why it cannot run the model
+    a: dict[str, np.ndarray]  # the (P, G) figures, by name
+    masks: dict[str, np.ndarray]  # fits, TTFT, TPOT: (P, G) booleans
+
+
+def _blocks(cat: Catalog, spec: ModelSpec, caps: Sequence[Capacity], space: SearchSpace, skip: bool
+            ) -> tuple[list[Block], list[list[int]], dict[str, str]]:
+    """Blocks per distinct instance shape, each capacity's block indices, and unusable capacities."""
+    blocks: list[Block] = []
+    by_shape: dict[tuple[str, int], list[int] | str] = {}
+    per_cap: list[list[int]] = []
+    unusable: dict[str, str] = {}
+    for cap in caps:
+        key = (cap.accelerator.id, cap.count)
+        if key not in by_shape:
+            try:
+                new = blocks_for(cat, spec, cap.accelerator, cap.count, space.weights, space.kv, space.stack,
+                                 space.fixed_split)
+                by_shape[key] = list(range(len(blocks), len(blocks) + len(new)))
+                blocks += new
+            except InputError as exc:
+                if not skip:
+                    raise
+                by_shape[key] = str(exc)
+        got = by_shape[key]
+        if isinstance(got, str):
+            unusable[cap.id] = got
+            per_cap.append([])
+        else:
+            per_cap.append(got)
+    return blocks, per_cap, unusable
+
+
+def _engine(spec: ModelSpec, wl: Workload, blocks: list[Block], space: SearchSpace
+            ) -> tuple[EngineInputs, ServingPoint, np.ndarray]:
+    inp = engine_inputs(spec, blocks, wl.isl, wl.osl, float(space.chunk_tokens), space.disaggregated, space.fidelity)
+
+    def ex(o: Any) -> Any:
+        return type(o)(**{k: np.asarray(v)[..., None] for k, v in o.__dict__.items()})
+
+    if space.concurrency is None:
+        per_replica = np.broadcast_to(concurrency_grid()[None, :], (len(inp.idle), len(concurrency_grid())))
+    else:
+        per_replica = (space.concurrency / np.asarray(inp.cfg.replicas, float))[:, None]
+    raw = steady_state(ex(inp.m), ex(inp.hw), ex(inp.eff), ex(inp.cfg), per_replica)
+    shape = np.shape(per_replica)
+
+    def full(v: Any) -> Any:
+        return {k: np.broadcast_to(x, shape) for k, x in v.items()} if isinstance(v, dict) else np.broadcast_to(v, shape)
+
+    pt = ServingPoint(**{k: full(v) for k, v in raw.__dict__.items()})
+    return inp, pt, np.asarray(per_replica, float)
+
+
+def _col(caps: Sequence[Capacity], pc_cap: np.ndarray, fn: Any) -> np.ndarray:
+    return np.array([fn(c) for c in caps], dtype=float)[pc_cap][:, None]
+
+
+def _money_energy(c: Candidates) -> None:
+    """Fill sizing, money, energy and carbon arrays (all (P, G))."""
+    caps, pu, pc, wl, pt = c.capacities, c.pair_capacity, c.pair_config, c.workload, c.point
+    thr = pt.throughput_output_tok_per_s[pc]
+    ok = np.isfinite(thr) & (thr > 0)
+    thr = np.where(ok, thr, 1.0)
+    demand = wl.demand_tok_per_s()
+    if demand is not None:
+        inst = np.ceil(demand / thr)
+        util = demand / (inst * thr)
+        served = np.full(thr.shape, demand)
+    else:
+        inst = np.ones(thr.shape)
+        util = np.full(thr.shape, wl.serving_utilization())
+        served = util * thr
+    count = _col(caps, pu, lambda k: k.count)
+    idle_dev = c.inputs.idle[pc][:, None]
+    tdp = _col(caps, pu, lambda k: k.accelerator.tdp_w or np.nan)
+    idle_frac, server_w = A.number("idle_power_frac"), A.number("server_non_accelerator_w_per_8_accel")
+    it_inst = ((count - idle_dev) * EN.accelerator_power_w(tdp, util, idle_frac)
+               + idle_dev * EN.accelerator_power_w(tdp, 0.0, idle_frac) + server_w * count / 8.0)
+    pue = _col(caps, pu, lambda k: k.pue.value)
+    it_w = inst * it_inst
+    price = _col(caps, pu, lambda k: k.rent.usd_per_accel_hour if k.rent else np.nan)
+    owned = np.array([k.ownership is not None for k in caps])[pu][:, None]
+    if owned.any():
+        own = _ownership(caps, pu, it_inst / count, tdp + server_w / 8.0, pue)
+        price = np.where(owned, own["total"], price)
+        c.a.update({f"own_{k}": v for k, v in own.items()})
+    usd_h = inst * count * price
+    grid_g = _col(caps, pu, lambda k: k.grid.carbon_gco2e_per_kwh if k.grid else np.nan)
+    j_tok = it_w * pue / served
+    embodied = inst * (count * A.number("embodied_gco2e_per_gpu")
+                       + count / 8.0 * A.number("embodied_gco2e_per_8_accel_server"))
+    c.a.update(
+        throughput=thr, instances=inst, utilization=util, served=served, it_inst_w=it_inst, it_w=it_w, pue=pue,
+        usd_per_accel_hour=price, usd_per_hour=usd_h, usd_per_month=usd_h * C.HOURS_PER_MONTH,
+        usd_per_mtok=C.usd_per_mtok(usd_h, served), accel_hours_per_mtok=inst * count / (served * 3600.0) * 1e6,
+        latency=pt.ttft_s[pc] + wl.osl * pt.tpot_s[pc], j_per_token=j_tok, j_per_token_it=it_w / served,
+        gco2e_per_1k=EN.gco2e_per_1k_tokens(j_tok, grid_g),
+        embodied_per_1k=EN.embodied_gco2e_per_1k_tokens(embodied, A.number("lifetime_years"), served, 1.0),
+    )
+    c.a = {k: np.broadcast_to(v, thr.shape) for k, v in c.a.items()}
+    lim_ttft, lim_tpot = wl.limits_s()
+    c.masks.update(fits=pt.fits[pc] & ok, TTFT=pt.ttft_p99_s[pc] <= lim_ttft, TPOT=pt.tpot_p99_s[pc] <= lim_tpot)
+
+
+def _ownership(caps: Sequence[Capacity], pu: np.ndarray, avg_w: np.ndarray, prov_w: np.ndarray,
+               pue: np.ndarray) -> dict[str, np.ndarray]:
+    def term(name: str) -> np.ndarray:
+        return _col(caps, pu, lambda k: getattr(k.ownership, name) if k.ownership else np.nan)
+
+    return ownership_usd_per_accel_hour(
+        term("capex_usd_per_accel"), term("years"), term("residual_frac"), avg_w, prov_w,
+        term("electricity_usd_per_kwh"), pue, term("colocation_usd_per_kw_month"), term("network_share_frac"),
+        term("ops_overhead_frac"), term("cost_of_capital_frac"), term("staff_usd_per_accel_year"))
+
+
+def build(cat: Catalog, spec: ModelSpec, workload: Workload, capacities: Sequence[Capacity], space: SearchSpace,
+          skip_unusable: bool = False) -> Candidates:
+    """Evaluate every candidate of ``capacities`` under ``space``. With ``skip_unusable`` a
+    capacity whose chip cannot run the model (no FLOP peak for any searched format, no
+    valid split) is recorded in ``unusable``; otherwise its one-line error is raised."""
+    caps = list(capacities)
+    blocks, per_cap, unusable = _blocks(cat, spec, caps, space, skip_unusable)
+    if not blocks:
+        reasons = sorted(set(unusable.values()))
+        raise InputError(reasons[0] if reasons else f"nothing can run {spec.id}")
+    inp, pt, per_replica = _engine(spec, workload, blocks, space)
+    rows_of_block = [np.flatnonzero(inp.block == b) for b in range(len(blocks))]
+    pu, pc = [], []
+    for i, bl in enumerate(per_cap):
+        for b in bl:
+            pu.extend([i] * len(rows_of_block[b]))
+            pc.extend(rows_of_block[b].tolist())
+    c = Candidates(spec=spec, workload=workload, space=space, capacities=caps, blocks=blocks, inputs=inp, point=pt,
+                   per_replica=per_replica, pair_capacity=np.array(pu, dtype=int), pair_config=np.array(pc, dtype=int),
+                   unusable=unusable, a={}, masks={})
+    _money_energy(c)
+    return c
+
+
+def ranking_keys(c: Candidates) -> tuple[np.ndarray, np.ndarray]:
+    """(primary, secondary) keys a single answer is chosen by: the lowest $/M output tokens
+    (accelerator-hours per M output tokens when unpriced), then the lowest mean latency."""
+    primary = np.where(np.isfinite(c.a["usd_per_mtok"]), c.a["usd_per_mtok"], c.a["accel_hours_per_mtok"])
+    return primary, c.a["latency"]
+
+
+def best(c: Candidates, mask: np.ndarray) -> tuple[int, int] | None:
+    """The (pair, grid) index of the best candidate under ``mask``, or None."""
+    flat = np.flatnonzero(mask.ravel())
+    if flat.size == 0:
+        return None
+    primary, secondary = ranking_keys(c)
+    order = np.lexsort((secondary.ravel()[flat], primary.ravel()[flat]))
+    p, g = divmod(int(flat[order[0]]), mask.shape[1])
+    return p, g
+
+
+def best_per_capacity(c: Candidates, mask: np.ndarray) -> dict[int, tuple[int, int]]:
+    """For each capacity with a candidate under ``mask``: its best (pair, grid) index."""
+    flat = np.flatnonzero(mask.ravel())
+    if flat.size == 0:
+        return {}
+    primary, secondary = ranking_keys(c)
+    G = mask.shape[1]
+    cap_of = c.pair_capacity[flat // G]
+    order = np.lexsort((secondary.ravel()[flat], primary.ravel()[flat], cap_of))
+    out: dict[int, tuple[int, int]] = {}
+    for k in order:
+        ci = int(cap_of[k])
+        if ci not in out:
+            out[ci] = divmod(int(flat[k]), G)
+    return out
+
+
+def feasible(c: Candidates) -> np.ndarray:
+    return np.logical_and.reduce(list(c.masks.values()))

@@ -1,0 +1,284 @@
+"""Evaluate one deployment: resolve it against the catalog, evaluate its candidates with the
+shared vectorized pass and return the chosen one as a typed :class:`Evaluation`.
+``evaluation_at`` turns any candidate of any search (the planner's included) into that
+same object, so one deployment has one set of figures whichever command asked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..catalog import assumptions as A
+from ..catalog.loader import Catalog, load_catalog
+from ..economics.cost import split_by_phase
+from ..engine.arrays import ModelArrays
+from ..engine.dtypes import WEIGHT_BYTES_PER_PARAM
+from ..engine.memory import weight_bytes_total
+from ..engine.serving import BOUNDS, pass_time
+from ..errors import DoesNotFitError, InputError
+from ..inputs import parse_input
+from ..units import format_bytes
+from . import capacity as K
+from .candidates import Candidates, SearchSpace, best, build, feasible
+from .problem import model_row, weight_search
+from .result import (
+    Assumption, Choice, Energy, Evaluation, Layout, Money, OwnershipCost, Performance, RentalPriceFigures,
+    SovereigntySummary,
+)
+from .spec import Deployment
+from .workload import WORKLOAD_FIELDS, Workload
+
+
+def config_row(o: Any, i: int) -> Any:
+    """Row ``i`` of a columnar record as (1,) arrays (a column of one row is broadcast)."""
+    return type(o)(**{k: np.asarray(v)[[min(i, np.asarray(v).shape[0] - 1)]] for k, v in o.__dict__.items()})
+
+
+def _f(a: np.ndarray, p: int, g: int) -> float:
+    return float(np.asarray(a)[p, g])
+
+
+def _opt(x: float) -> float | None:
+    return x if np.isfinite(x) else None
+
+
+def _performance(c: Candidates, p: int, g: int) -> Performance:
+    ci, pt, wl = int(c.pair_config[p]), c.point, c.workload
+    thr, tpot = _f(pt.throughput_output_tok_per_s, ci, g), _f(pt.tpot_s, ci, g)
+    inp = c.inputs
+    m, hw, eff, cfg = (config_row(o, ci) for o in (inp.m, inp.hw, inp.eff, inp.cfg))
+    b = np.array([c.per_replica[ci, g]])
+    decode_only = float(pass_time(m, hw, eff, cfg, b, wl.isl + wl.osl / 2, 0.0).total_s.ravel()[0])
+    prefill_share = 0.0 if c.space.disaggregated else max(0.0, 1.0 - decode_only / tpot)
+    ttft_lim, tpot_lim = wl.limits_s()
+    count = c.capacities[int(c.pair_capacity[p])].count
+    return Performance(
+        throughput_output_tok_per_s=thr, throughput_per_accelerator_tok_per_s=thr / count,
+        input_tok_per_s=thr * wl.isl / wl.osl, ttft_s=_f(pt.ttft_s, ci, g), tpot_s=tpot,
+        ttft_p99_s=_f(pt.ttft_p99_s, ci, g), tpot_p99_s=_f(pt.tpot_p99_s, ci, g), latency_s=_f(c.a["latency"], p, g),
+        output_tok_per_s_per_user=1.0 / tpot, ttft_limit_s=_opt(ttft_lim), tpot_limit_s=_opt(tpot_lim),
+        slo_met=bool(c.masks["TTFT"][p, g] and c.masks["TPOT"][p, g]),
+        memory_per_device_bytes=_f(pt.memory_per_device_bytes, ci, g),
+        weights_per_device_bytes=_f(pt.weights_per_device_bytes, ci, g),
+        memory_capacity_bytes=float(np.asarray(inp.hw.memory_bytes)[ci]),
+        max_concurrency_per_replica=int(max(_f(pt.max_concurrency, ci, g), 0.0)),
+        bound=BOUNDS[int(np.asarray(pt.bound)[ci, g])], mfu=_f(pt.mfu, ci, g), mbu=_f(pt.mbu, ci, g),
+        time_shares={k: _f(v, ci, g) for k, v in pt.time_shares.items()}, prefill_time_share=prefill_share)
+
+
+def _layout(c: Candidates, p: int, g: int) -> Layout:
+    ci = int(c.pair_config[p])
+    cap = c.capacities[int(c.pair_capacity[p])]
+    blk = c.blocks[int(c.inputs.block[ci])]
+    s = blk.splits[int(c.inputs.split[ci])]
+    inst = int(_f(c.a["instances"], p, g))
+    per_rep = float(c.per_replica[ci, g])
+    return Layout(
+        capacity=cap.id, paid_as=cap.paid_as, provider=cap.provider, region=cap.region, country=cap.country,
+        pricing=cap.pricing, accelerator=cap.accelerator.id, accelerators_per_instance=cap.count,
+        idle_accelerators_per_instance=s.idle, instances=inst, accelerators_total=inst * cap.count, tp=s.tp, pp=s.pp,
+        ep=s.ep, dp_attention=bool(s.dp_attention), replicas_per_instance=s.replicas, weights=blk.precision.weights,
+        kv=blk.precision.kv, compute_dtype=blk.precision.compute_dtype, stack=blk.precision.stack,
+        concurrency_per_instance=int(round(per_rep * s.replicas)), concurrency_per_replica=per_rep,
+        fidelity=c.space.fidelity, disaggregated=c.space.disaggregated)
+
+
+def _money(c: Candidates, p: int, g: int, perf: Performance) -> Money:
+    cap = c.capacities[int(c.pair_capacity[p])]
+    util, served = _f(c.a["utilization"], p, g), _f(c.a["served"], p, g)
+    common = dict(demand_output_tok_per_s=served, utilization=util,
+                  accelerator_hours_per_mtok=_f(c.a["accel_hours_per_mtok"], p, g))
+    if cap.paid_as == "unpriced":
+        return Money(priced=False, unpriced_reason=cap.unpriced_reason, **common)
+    usd_h = _f(c.a["usd_per_hour"], p, g)
+    out_share, in_share = split_by_phase(usd_h, served, served * c.workload.isl / c.workload.osl,
+                                         perf.prefill_time_share)
+    own = None
+    if cap.ownership is not None:
+        t = cap.ownership
+        own = OwnershipCost(
+            **{k: _f(c.a[f"own_{k}"], p, g) for k in ("capital", "energy", "colocation", "staff", "overhead", "total")},
+            capex_usd_per_accel=t.capex_usd_per_accel, capex_basis=t.capex_basis,
+            electricity_usd_per_kwh=t.electricity_usd_per_kwh, electricity_basis=t.electricity_basis,
+            average_power_w_per_accel=_f(c.a["it_inst_w"], p, g) / cap.count,
+            provisioned_power_w_per_accel=float(cap.accelerator.tdp_w or 0.0)
+            + A.number("server_non_accelerator_w_per_8_accel") / 8.0,
+            years=t.years, residual_frac=t.residual_frac, cost_of_capital_frac=t.cost_of_capital_frac,
+            network_share_frac=t.network_share_frac)
+    price = None if cap.rent is None else RentalPriceFigures(**vars(cap.rent))
+    return Money(priced=True, usd_per_accel_hour=_f(c.a["usd_per_accel_hour"], p, g), price=price, ownership=own,
+                 usd_per_hour=usd_h, usd_per_month=_f(c.a["usd_per_month"], p, g),
+                 usd_per_mtok_output=_f(c.a["usd_per_mtok"], p, g),
+                 usd_per_mtok_output_decode_share=float(out_share), usd_per_mtok_input_prefill_share=float(in_share),
+                 **common)
+
+
+def _energy(c: Candidates, p: int, g: int) -> Energy:
+    cap = c.capacities[int(c.pair_capacity[p])]
+    base: dict[str, Any] = dict(pue=cap.pue.value, pue_basis=cap.pue.basis, pue_is_fallback=cap.pue.fallback,
+                                grid=cap.grid.id if cap.grid else None, grid_basis=cap.grid_basis,
+                                grid_gco2e_per_kwh=cap.grid.carbon_gco2e_per_kwh if cap.grid else None,
+                                grid_year=cap.grid.carbon_year if cap.grid else None)
+    if cap.accelerator.tdp_w is None:
+        return Energy(**base, unavailable_reason=f"{cap.accelerator.id} has no published tdp_w",
+                      carbon_reason="no power figure")
+    j = _f(c.a["j_per_token"], p, g)
+    op = _opt(_f(c.a["gco2e_per_1k"], p, g))
+    emb = _f(c.a["embodied_per_1k"], p, g)
+    return Energy(**base, it_power_w=_f(c.a["it_w"], p, g), facility_power_w=_f(c.a["it_w"], p, g) * cap.pue.value,
+                  j_per_output_token=j, j_per_output_token_it=_f(c.a["j_per_token_it"], p, g),
+                  kwh_per_mtok=j * 1e6 / 3.6e6, gco2e_per_1k_tok=op, embodied_gco2e_per_1k_tok=emb,
+                  total_gco2e_per_1k_tok=None if op is None else op + emb,
+                  carbon_reason=None if op is not None else "no grid: pass a grid for carbon")
+
+
+def _sovereignty(cap: K.Capacity) -> SovereigntySummary | None:
+    r = cap.sovereignty
+    if r is None:
+        return None
+    return SovereigntySummary(preset=r.preset, date=r.date, buyer_country=r.facts.export_control.buyer_country,
+                              passes=r.passes, reasons=r.reasons, seal_estimate=r.seal_estimate,
+                              controlling_country=r.facts.controlling_country,
+                              us_cloud_act_exposed=r.facts.us_cloud_act_exposed, data_location=r.facts.data_location)
+
+
+CHOICE_FIELDS = {"count": "accelerators_per_instance", "concurrency": "concurrency_per_instance"}
+
+
+def evaluation_at(c: Candidates, p: int, g: int, how: tuple[tuple[str, str], ...] = (), notes: tuple[str, ...] = (),
+                  extra_assumptions: tuple[dict[str, Any], ...] = ()) -> Evaluation:
+    """The typed evaluation of candidate (pair ``p``, concurrency point ``g``); ``how`` says,
+    per deployment field, how its value was chosen."""
+    cap = c.capacities[int(c.pair_capacity[p])]
+    perf = _performance(c, p, g)
+    used = [*cap.assumptions, *extra_assumptions, A.cited("idle_power_frac"),
+            A.cited("server_non_accelerator_w_per_8_accel")]
+    if not c.workload.has_traffic:
+        used.append(A.cited("serving_utilization", c.workload.serving_utilization()))
+    seen: dict[str, Assumption] = {}
+    for u in used:
+        seen.setdefault(str(u["name"]), Assumption.from_cited(u))
+    wl = Workload.model_validate({k: getattr(c.workload, k) for k in WORKLOAD_FIELDS})
+    layout = _layout(c, p, g)
+    choices = tuple(Choice(field=f, value=str(getattr(layout, CHOICE_FIELDS.get(f, f))), how=h) for f, h in how)
+    return Evaluation(model=c.spec.id, workload=wl, deployment=layout, performance=perf,
+                      money=_money(c, p, g, perf), energy=_energy(c, p, g), sovereignty=_sovereignty(cap),
+                      choices=choices, assumptions=tuple(seen.values()), notes=notes)
+
+
+# ---------------------------------------------------------------- one deployment
+
+
+def capacity_for(cat: Catalog, d: Deployment) -> K.Capacity:
+    """How the deployment's instances are had: owned, rented or bare accelerators."""
+    policy = K.Policy(d.sovereignty, d.date or dt.date.today(), d.buyer_country)
+    offer = cat.offer(d.offer) if d.offer else None
+    acc = cat.accelerator(d.accelerator) if d.accelerator else None
+    if offer is not None:
+        if acc is not None and acc.id != offer.accelerator:
+            raise InputError(f"accelerator = {d.accelerator!r} but offer {offer.id} rents {offer.accelerator}; "
+                             "drop accelerator")
+        acc = cat.accelerator(offer.accelerator)
+        if d.count is not None and d.count != offer.accelerator_count and not d.own:
+            raise InputError(f"count = {d.count}: offer {offer.id} rents whole instances of {offer.accelerator_count} "
+                             f"x {offer.accelerator}; drop count (accelerators a split cannot use are still paid for)")
+    if d.own:
+        if acc is None:  # the Deployment validator asks for an accelerator, a system or an offer
+            acc = cat.accelerator(cat.system(d.system or "").accelerator)
+        system = K.purchase_system(cat, acc, d.system)
+        count = d.count or (offer.accelerator_count if offer else None)
+        return K.owned(cat, acc, count, system, d.grid, d, policy)
+    if offer is not None:
+        return K.rented(cat, offer, d.pricing, policy, d.pue, d.grid)
+    if acc is None:
+        raise InputError("say what serves the model: offer (--offer ID, rent), own (--own with an accelerator "
+                         "or system, buy) or accelerator (--accelerator ID, performance and energy only)")
+    return K.unpriced(cat, acc, d.count or 1, d.grid, d.pue)
+
+
+def search_space(d: Deployment) -> SearchSpace:
+    return SearchSpace(
+        weights=(d.weights,) if d.weights else None, kv=d.kv, stack=d.stack,
+        fixed_split=dict(tp=d.tp, pp=d.pp, ep=d.ep, dp_attention=d.dp_attention), concurrency=d.concurrency,
+        fidelity=d.fidelity, disaggregated=d.disaggregated, chunk_tokens=d.chunk_tokens)
+
+
+SEARCHED = {
+    "tp": "searched among divisors of the attention heads", "pp": "searched among 1..8 stages",
+    "ep": "searched among divisors of tp and of the expert count", "dp_attention": "searched (on, off)",
+    "concurrency": "searched among 1..16,384 per replica (40 points)",
+    "kv": "default: fp8 with <= 8-bit weights on chips with FP8, else bf16",
+    "stack": "default for the accelerator's vendor",
+}
+
+
+def how_chosen(d: Any, spec: Any, weights_given: bool) -> tuple[tuple[str, str], ...]:
+    """(field, how) for the deployment fields a search may choose; ``d`` is a Deployment or
+    anything with those attributes set to None when searched."""
+    out = [("count", "given" if getattr(d, "count", None) else "the capacity's")]
+    out.append(("weights", "given" if weights_given else f"searched among {', '.join(weight_search(spec, None))}"))
+    for f, rule in SEARCHED.items():
+        out.append((f, "given" if getattr(d, f, None) is not None else rule))
+    return tuple(out)
+
+
+def _does_not_fit(c: Candidates, cap: K.Capacity) -> DoesNotFitError:
+    w = min((b.precision.weights for b in c.blocks), key=lambda x: WEIGHT_BYTES_PER_PARAM[x])
+    need = float(weight_bytes_total(ModelArrays.stack([model_row(c.spec)]), WEIGHT_BYTES_PER_PARAM[w])[0])
+    wl = c.workload
+    return DoesNotFitError(
+        f"{c.spec.id} in {w} needs {format_bytes(need)} of weights plus KV cache for {wl.isl:g}+{wl.osl:g} tokens; "
+        f"{cap.count} x {cap.accelerator.id} ({format_bytes(cap.accelerator.memory_bytes)} each) cannot hold it with "
+        "any split. Fix: more accelerators, lower-precision weights, or a shorter context")
+
+
+def evaluate_deployment(deployment: Deployment | Mapping[str, Any], catalog: Catalog | None = None) -> Evaluation:
+    """Evaluate one deployment; unset choices are searched for the lowest cost (throughput when
+    unpriced) that meets the latency limits. When no candidate meets them, the lowest-TPOT
+    point that fits is returned with ``performance.slo_met = False`` and a note."""
+    d = deployment if isinstance(deployment, Deployment) else parse_input(Deployment, dict(deployment))
+    cat = catalog or load_catalog()
+    spec = cat.model(d.model)
+    cap = capacity_for(cat, d)
+    c = build(cat, spec, d, [cap], search_space(d))
+    if not c.masks["fits"].any():
+        raise _does_not_fit(c, cap)
+    idx = best(c, feasible(c))
+    notes: tuple[str, ...] = ()
+    if idx is None:
+        tpot = np.where(c.masks["fits"], c.point.tpot_s[c.pair_config], np.inf)
+        p, g = np.unravel_index(int(np.argmin(tpot)), tpot.shape)
+        idx = (int(p), int(g))
+        notes = ("no candidate meets the latency limits: the lowest-TPOT point that fits is shown",)
+    return evaluation_at(c, idx[0], idx[1], how_chosen(d, spec, d.weights is not None), notes)
+
+
+def pinned(ev: Evaluation, **overrides: Any) -> Deployment:
+    """The deployment an evaluation describes with every choice fixed: evaluating it again
+    gives the same figures (how ``plan --explain``, ``cost`` and the web reproduce a plan row)."""
+    lay = ev.deployment
+    fields: dict[str, Any] = ev.workload.model_dump()
+    if lay.paid_as == "rented":
+        fields.update(offer=lay.capacity, pricing=lay.pricing)
+        if ev.energy.grid_basis == "given":
+            fields["grid"] = ev.energy.grid
+    elif lay.paid_as == "owned":
+        fields.update(own=True, grid=ev.energy.grid, accelerator=lay.accelerator, count=lay.accelerators_per_instance)
+        what = lay.capacity.removeprefix("own:")
+        if what != lay.accelerator:
+            fields["system"] = what
+    else:
+        fields.update(accelerator=lay.accelerator, count=lay.accelerators_per_instance, grid=ev.energy.grid)
+    fields.update(tp=lay.tp, pp=lay.pp, ep=lay.ep, dp_attention=lay.dp_attention, weights=lay.weights, kv=lay.kv,
+                  stack=lay.stack, concurrency=lay.concurrency_per_instance, fidelity=lay.fidelity,
+                  disaggregated=lay.disaggregated)
+    if ev.sovereignty is not None:
+        fields.update(sovereignty=ev.sovereignty.preset, date=ev.sovereignty.date,
+                      buyer_country=ev.sovereignty.buyer_country)
+    if ev.energy.pue_basis == "given":
+        fields["pue"] = ev.energy.pue
+    fields.update(overrides)
+    return Deployment.model_validate(fields, strict=False)

@@ -1,0 +1,208 @@
+"""From catalog rows to the engine's arrays: precision and stack defaults, the splits of an
+instance, and the columnar model / hardware / efficiency / configuration inputs. The only
+module that knows both the catalog records and the engine's array layout."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..catalog import assumptions as A
+from ..catalog.hardware import Accelerator
+from ..catalog.loader import Catalog
+from ..catalog.model_spec import ModelSpec
+from ..engine import params as P
+from ..engine.arrays import Efficiency, HardwareArrays, ModelArrays
+from ..engine.dtypes import COMPUTE_PEAK_ORDER, DEFAULT_WEIGHT_SEARCH, KV_BYTES_PER_ELEMENT, WEIGHT_BYTES_PER_PARAM
+from ..engine.efficiency import efficiency_arrays
+from ..engine.parallelism import Split, splits
+from ..engine.serving import ParallelConfig
+from ..errors import InputError
+
+DEFAULT_STACK_BY_VENDOR: dict[str, str] = {
+    "NVIDIA": "trtllm",
+    "AMD": "vllm",
+    "Google": "jax-xla",
+    "AWS": "neuron",
+    "Huawei (HiSilicon)": "cann",
+    "Tenstorrent": "tt-metal",
+}
+
+
+@dataclass(frozen=True)
+class Precision:
+    weights: str
+    kv: str
+    compute_dtype: str  # the datasheet peak the weights compute at on this chip
+    stack: str
+
+
+def compute_dtype(acc: Accelerator, weights: str) -> str:
+    """The datasheet peak a weight format computes at on this chip, or a one-line refusal."""
+    for peak in COMPUTE_PEAK_ORDER[weights]:
+        if acc.peak_flop_per_s(peak):
+            return peak
+    has = [d for d in ("fp4", "fp8", "bf16") if acc.peak_flop_per_s(d)]
+    fix = f"use --weights {' or '.join(has)}" if has else "this chip publishes no dense FLOP/s peak"
+    raise InputError(f"weights = {weights!r}: {acc.id} has no {weights} compute peak; {fix}")
+
+
+def default_kv(weights: str, acc: Accelerator) -> str:
+    return "fp8" if WEIGHT_BYTES_PER_PARAM[weights] <= 1.0 and acc.fp8_dense_flop_per_s else "bf16"
+
+
+def weight_search(spec: ModelSpec, given: Sequence[str] | None) -> tuple[str, ...]:
+    """The weight formats searched: the given ones, else bf16, fp8 and the model's release format."""
+    if given:
+        return tuple(dict.fromkeys(given))
+    return tuple(dict.fromkeys((*DEFAULT_WEIGHT_SEARCH, spec.release_dtype)))
+
+
+def precisions(cat: Catalog, spec: ModelSpec, acc: Accelerator, weights: Sequence[str] | None, kv: str | None,
+               stack: str | None) -> list[Precision]:
+    """Every (weights, kv, compute peak, stack) this chip can run; one fixed weight format the
+    chip cannot compute is refused in one line, a searched one is skipped."""
+    st = cat.stack(stack).id if stack else DEFAULT_STACK_BY_VENDOR.get(acc.vendor, "vllm")
+    out = []
+    fixed = bool(weights) and len(weights or ()) == 1
+    for w in weight_search(spec, weights):
+        try:
+            peak = compute_dtype(acc, w)
+        except InputError:
+            if fixed:
+                raise
+            continue
+        k = kv or default_kv(w, acc)
+        if k in ("fp8", "fp4", "nvfp4") and not acc.peak_flop_per_s("fp8" if k == "fp8" else "fp4"):
+            if kv is not None:
+                raise InputError(f"kv = {k!r}: {acc.id} has no {k} support; use --kv bf16")
+            k = "bf16"
+        out.append(Precision(w, k, peak, st))
+    if not out:
+        raise InputError(f"{acc.id} computes none of the weight formats {', '.join(weight_search(spec, weights))}; "
+                         "pass --weights with a format it has")
+    return out
+
+
+def model_row(spec: ModelSpec) -> dict[str, float]:
+    return dict(
+        num_layers=spec.num_layers, num_moe_layers=spec.num_moe_layers, hidden_size=spec.hidden_size,
+        intermediate_size=spec.intermediate_size or 0, num_attention_heads=spec.num_attention_heads,
+        num_kv_heads=spec.num_kv_heads, head_dim=spec.head_dim, vocab_size=spec.vocab_size,
+        tie_embeddings=float(spec.tie_embeddings), mla=float(spec.attention == "mla"),
+        kv_lora_rank=spec.kv_lora_rank or 0, q_lora_rank=spec.q_lora_rank or 0,
+        qk_rope_head_dim=spec.qk_rope_head_dim or 0, qk_nope_head_dim=spec.qk_nope_head_dim or 0,
+        v_head_dim=spec.v_head_dim or 0, sliding_window_tokens=spec.sliding_window_tokens or 0,
+        num_sliding_layers=spec.num_sliding_layers, num_experts=spec.num_experts or 0,
+        experts_per_token=spec.experts_per_token or 0, num_shared_experts=spec.num_shared_experts,
+        moe_intermediate_size=spec.moe_intermediate_size or 0,
+        shared_expert_intermediate_size=spec.shared_expert_intermediate_size or spec.moe_intermediate_size or 0,
+    )
+
+
+def hardware_row(acc: Accelerator) -> dict[str, float]:
+    """Datasheet figures of a chip for the engine; NaN for a dtype without a peak. A chip
+    without published scale-out links uses its scale-up bandwidth, else the assumption."""
+    nan = float("nan")
+    missing = [f for f in ("memory_bytes", "memory_bandwidth_bytes_per_s") if getattr(acc, f) is None]
+    if missing:
+        raise InputError(
+            f"accelerator {acc.id!r} has no published {', '.join(missing)}; the engine cannot estimate it. "
+            "Fix: add the figure in an overlay (--catalog DIR) with its source")
+    up = acc.scale_up_bandwidth_bytes_per_s_per_direction or 0.0
+    out = acc.scale_out_bandwidth_bytes_per_s_per_direction or up or A.number("scale_out_bytes_per_s_default")
+    return dict(
+        bf16_flop_per_s=acc.bf16_dense_flop_per_s or nan, fp8_flop_per_s=acc.fp8_dense_flop_per_s or nan,
+        fp4_flop_per_s=acc.fp4_dense_flop_per_s or nan, memory_bytes=float(acc.memory_bytes or 0.0),
+        memory_bandwidth_bytes_per_s=float(acc.memory_bandwidth_bytes_per_s or 0.0),
+        scale_up_bytes_per_s=up or out, scale_up_domain=acc.scale_up_domain_size or 1, scale_out_bytes_per_s=out,
+    )
+
+
+def attention_peak(spec: ModelSpec, hw_row: dict[str, float], kv: str, gemm_peak: float) -> float:
+    """Peak the attention math runs at: FP8 with an FP8 KV cache (FP8 FMHA kernels), except
+    MLA, whose absorbed decode kernels (FlashMLA) compute in BF16 whatever the cache dtype."""
+    bf16 = hw_row["bf16_flop_per_s"]
+    if kv == "fp8" and spec.attention != "mla" and np.isfinite(hw_row["fp8_flop_per_s"]):
+        return hw_row["fp8_flop_per_s"]
+    return bf16 if np.isfinite(bf16) else gemm_peak
+
+
+@dataclass(frozen=True)
+class Block:
+    """Every split of one instance shape at one precision."""
+
+    accelerator: Accelerator
+    count: int
+    precision: Precision
+    splits: tuple[Split, ...]
+
+
+def blocks_for(cat: Catalog, spec: ModelSpec, acc: Accelerator, count: int, weights: Sequence[str] | None,
+               kv: str | None, stack: str | None, fixed: dict[str, Any]) -> list[Block]:
+    """The blocks of one instance shape; ``fixed`` holds tp, pp, ep, dp_attention (None = searched)."""
+    hardware_row(acc)  # refuses a chip the engine cannot estimate
+    sp = tuple(splits(count, spec.num_attention_heads, spec.num_kv_heads, spec.num_layers, spec.num_experts or 0,
+                      spec.id, **fixed))
+    return [Block(acc, count, p, sp) for p in precisions(cat, spec, acc, weights, kv, stack)]
+
+
+@dataclass(frozen=True)
+class EngineInputs:
+    """Columnar engine inputs, one row per (block, split); ``block`` and ``split`` index back."""
+
+    m: ModelArrays
+    hw: HardwareArrays
+    eff: Efficiency
+    cfg: ParallelConfig
+    block: np.ndarray
+    split: np.ndarray
+    idle: np.ndarray
+
+
+def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: float, chunk_tokens: float,
+                  disaggregated: bool, fidelity: str, table: dict[str, Any] | None = None) -> EngineInputs:
+    hw_rows, cfg_rows, acc_ids, stacks, dtypes, bi, si, idle = [], [], [], [], [], [], [], []
+    for b_index, b in enumerate(blocks):
+        hrow = hardware_row(b.accelerator)
+        peak = hrow[f"{b.precision.compute_dtype}_flop_per_s"]
+        attn = attention_peak(spec, hrow, b.precision.kv, peak)
+        for s_index, s in enumerate(b.splits):
+            hw_rows.append(hrow)
+            cfg_rows.append(dict(
+                tp=s.tp, pp=s.pp, ep=s.ep, dp_attention=s.dp_attention, replicas=s.replicas,
+                weight_bytes_per_param=WEIGHT_BYTES_PER_PARAM[b.precision.weights],
+                kv_bytes_per_element=KV_BYTES_PER_ELEMENT[b.precision.kv], gemm_flop_per_s=peak,
+                attention_flop_per_s=attn, isl=isl, osl=osl, chunk_tokens=chunk_tokens,
+                disaggregated=float(disaggregated)))
+            acc_ids.append(b.accelerator.id)
+            stacks.append(b.precision.stack)
+            dtypes.append(b.precision.compute_dtype)
+            bi.append(b_index)
+            si.append(s_index)
+            idle.append(s.idle)
+    return EngineInputs(
+        m=ModelArrays.stack([model_row(spec)]), hw=HardwareArrays.stack(hw_rows),
+        eff=efficiency_arrays(table or A.efficiency_table(), acc_ids, stacks, dtypes, fidelity),
+        cfg=ParallelConfig.stack(cfg_rows), block=np.array(bi, dtype=int), split=np.array(si, dtype=int),
+        idle=np.array(idle, dtype=float))
+
+
+def param_counts(spec: ModelSpec) -> tuple[float, float]:
+    """Computed (total, active) parameters of a catalog model [parameters]."""
+    attn = P.attention_params(
+        spec.hidden_size, spec.num_attention_heads, spec.num_kv_heads, spec.head_dim, mla=spec.attention == "mla",
+        q_lora_rank=spec.q_lora_rank or 0, kv_lora_rank=spec.kv_lora_rank or 0,
+        qk_rope_head_dim=spec.qk_rope_head_dim or 0, qk_nope_head_dim=spec.qk_nope_head_dim or 0,
+        v_head_dim=spec.v_head_dim or 0)
+    total, active = P.model_params(
+        num_layers=spec.num_layers, num_moe_layers=spec.num_moe_layers, hidden_size=spec.hidden_size,
+        intermediate_size=spec.intermediate_size or 0, vocab_size=spec.vocab_size, tie_embeddings=spec.tie_embeddings,
+        attention_params_per_layer=attn, num_experts=spec.num_experts or 0,
+        experts_per_token=spec.experts_per_token or 0, moe_intermediate_size=spec.moe_intermediate_size or 0,
+        num_shared_experts=spec.num_shared_experts,
+        shared_expert_intermediate_size=spec.shared_expert_intermediate_size or spec.moe_intermediate_size or 0)
+    return float(total), float(active)

@@ -1,0 +1,78 @@
+"""Efficiency factors by fidelity, the one implementation (vectorized over configurations).
+
+Fidelities, chosen by name (``FIDELITIES``):
+
+* ``roofline``: datasheet peaks only (every factor 1, no fixed costs).
+* ``derated``: measured hardware efficiencies from independent sources: GEMM efficiency per
+  accelerator and compute dtype (MAMF), 0.8 of peak HBM and link bandwidth; no fixed costs.
+* ``calibrated``: the derated GEMM efficiency times a per-stack compute scale (and a global
+  FP4 scale), a per-stack memory efficiency and per-pass overhead, a per-layer overhead, a
+  collective latency and the routed-expert GEMM efficiency, fitted on measured results.
+
+The factors come from a table shaped like ``data/efficiency.yaml`` passed in by the caller
+(calibration passes trial tables); this module reads no file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ..errors import InputError
+from .arrays import ROOFLINE, Efficiency
+
+FIDELITIES: tuple[str, ...] = ("roofline", "derated", "calibrated")
+
+
+def check_fidelity(fidelity: str) -> str:
+    if fidelity not in FIDELITIES:
+        raise InputError(f"fidelity = {fidelity!r}: use one of {', '.join(FIDELITIES)}")
+    return fidelity
+
+
+def hardware_compute_eff(table: Mapping[str, Any], accelerator: str, compute_dtype: str) -> float:
+    """Measured GEMM efficiency of one accelerator at one compute dtype [-]; a dtype without
+    a measurement uses the chip's bf16 figure, a chip without any the default."""
+    d = table["derated"]
+    per = d["compute_eff"].get(accelerator, {})
+    return float(per.get(compute_dtype, per.get("bf16", d["default_compute_eff"])))
+
+
+def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: str, fidelity: str) -> dict[str, float]:
+    if fidelity == "roofline":
+        return dict(ROOFLINE)
+    d = table["derated"]
+    hw = hardware_compute_eff(table, accelerator, compute_dtype)
+    if fidelity == "derated":
+        return dict(ROOFLINE, compute_eff=hw, memory_eff=float(d["memory_eff"]), network_eff=float(d["network_eff"]))
+    c = table["calibrated"]
+    s = c["stacks"].get(stack) or c["stacks"][c["default_stack"]]
+    scale = float(s["compute_scale"]) * (float(c["fp4_compute_scale"]) if compute_dtype == "fp4" else 1.0)
+    return dict(
+        compute_eff=min(hw * scale, 1.0),
+        memory_eff=min(float(s["memory_eff"]), 1.0),
+        network_eff=float(d["network_eff"]),
+        overhead_s=float(s["overhead_s"]),
+        collective_latency_s=float(c["collective_latency_s"]),
+        layer_overhead_s=float(c["layer_overhead_s"]),
+        moe_eff=float(c["moe_eff"]),
+        moe_half_tokens=float(c["moe_half_tokens"]),
+    )
+
+
+def efficiency_arrays(
+    table: Mapping[str, Any], accelerator: ArrayLike, stack: ArrayLike, compute_dtype: ArrayLike, fidelity: str
+) -> Efficiency:
+    """Efficiency columns for configurations given by parallel arrays of accelerator ids,
+    stack ids and compute dtypes (strings), at one fidelity. Each distinct combination is
+    worked out once and broadcast back."""
+    check_fidelity(fidelity)
+    keys = np.stack(np.broadcast_arrays(np.asarray(accelerator, dtype=str), np.asarray(stack, dtype=str),
+                                        np.asarray(compute_dtype, dtype=str)), axis=-1).reshape(-1, 3)
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    rows = [_one(table, a, s, d, fidelity) for a, s, d in uniq]
+    cols = {name: np.array([r[name] for r in rows], dtype=float)[inverse.ravel()] for name in ROOFLINE}
+    return Efficiency(**cols)

@@ -1,0 +1,165 @@
+"""The planner: every deployment of a model across the catalog through the one vectorized
+evaluation, the constraints as masks (each counted on its own), and the Pareto front.
+
+Candidates = (rented offer x pricing model, or owned system) x weight format x parallel
+split of the instance x concurrency; each is sized to the traffic with whole instances
+(``deployment.candidates``). Front rows are the same :class:`Evaluation` objects
+``tokenfab evaluate``/``cost``/``energy`` return for that deployment.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..catalog.loader import Catalog, load_catalog
+from ..catalog.hardware import System
+from ..catalog.market import Offer, Provider
+from ..deployment import capacity as K
+from ..deployment.candidates import Candidates, SearchSpace, build
+from ..deployment.evaluate import evaluation_at, how_chosen
+from ..errors import InputError, NoFeasiblePlanError, UnknownIdError, did_you_mean
+from ..inputs import parse_input
+from .misses import nearest_misses, why
+from .pareto import epsilon_thin, pareto_mask
+from .result import PlanResult
+from .scenario import Scenario
+
+OBJECTIVE_FIELDS = {"cost": "usd_per_mtok", "latency": "latency", "energy": "j_per_token", "carbon": "gco2e_per_1k"}
+
+
+def _known(cat: Catalog, kind: str, ids: Sequence[str]) -> set[str]:
+    out = set()
+    for i in ids:
+        if not cat.has(kind, i):
+            raise UnknownIdError(kind, i, cat.rows[kind])
+        out.add(i.strip().lower())
+    return out
+
+
+def _regions(cat: Catalog, wanted: Sequence[str]) -> tuple[set[str], set[str]]:
+    """(region ids, country codes) the region filter keeps; an entry matching neither is refused."""
+    region_ids = {r.id.lower() for p in cat.typed("providers", Provider) for r in p.regions}
+    countries = {r.country for p in cat.typed("providers", Provider) for r in p.regions}
+    ids, codes = set(), set()
+    for w in wanted:
+        key = w.strip()
+        if key.lower() in region_ids:
+            ids.add(key.lower())
+        if key.upper() in countries:
+            codes.add(key.upper())
+        if key.lower() not in region_ids and key.upper() not in countries:
+            hint = did_you_mean(key, sorted(region_ids | {c.lower() for c in countries}))
+            raise InputError(f"region = {key!r} matches no region id or country code of the catalog"
+                             + (f"; {hint}" if hint else "; run 'tokenfab catalog list providers'"))
+    return ids, codes
+
+
+def capacities(cat: Catalog, s: Scenario) -> list[K.Capacity]:
+    """Every way to have an instance the scenario allows to consider (filters are masks later)."""
+    import datetime as dt
+
+    policy = K.Policy(s.sovereignty, s.date or dt.date.today(), s.buyer_country)
+    out: list[K.Capacity] = []
+    if s.rent:
+        for off in cat.typed("offers", Offer):
+            for pm in s.pricing:
+                if off.price_per_accel_hour(pm) is not None:
+                    out.append(K.rented(cat, off, pm, policy))
+    if s.own:
+        grid = cat.grid(s.own_grid or "")
+        if grid.electricity_price_per_kwh is None:
+            raise InputError(f"own_grid = {grid.id!r} has no electricity price; pick one of "
+                             + ", ".join(g.id for g in cat.rows["grids"].values()
+                                         if getattr(g, "electricity_price_per_kwh", None)))
+        for sysm in cat.typed("systems", System):
+            acc = cat.accelerator(sysm.accelerator)
+            if (sysm.list_price_usd or sysm.street_price_usd) and acc.tdp_w:
+                out.append(K.owned(cat, acc, None, sysm, grid.id, _NoOverrides(), policy))
+    return out
+
+
+class _NoOverrides:
+    """Ownership overrides for catalog systems in a plan: every figure from the catalog."""
+
+    def __getattr__(self, name: str) -> None:
+        return None
+
+
+def _masks(s: Scenario, cat: Catalog, c: Candidates) -> dict[str, np.ndarray]:
+    shape = c.a["usd_per_mtok"].shape
+    providers = _known(cat, "providers", s.providers)
+    excluded = _known(cat, "providers", s.exclude_providers)
+    accs = _known(cat, "accelerators", s.accelerators)
+    no_accs = _known(cat, "accelerators", s.exclude_accelerators)
+    region_ids, codes = _regions(cat, s.regions)
+
+    def per_cap(fn: Callable[[K.Capacity], bool]) -> np.ndarray:
+        return np.broadcast_to(np.array([fn(k) for k in c.capacities], dtype=bool)[c.pair_capacity][:, None], shape)
+
+    power_needed = s.max_gco2e_per_1k_tok is not None or bool({"energy", "carbon"} & set(s.objectives))
+    gco2 = c.a["gco2e_per_1k"]
+    masks = {
+        "provider filter": per_cap(lambda k: (not providers or k.provider in providers) and k.provider not in excluded),
+        "region filter": per_cap(lambda k: not s.regions or k.region.lower() in region_ids or k.country in codes),
+        "accelerator filter": per_cap(lambda k: (not accs or k.accelerator.id in accs) and k.accelerator.id not in no_accs),
+        "fits in memory": c.masks["fits"], "TTFT": c.masks["TTFT"], "TPOT": c.masks["TPOT"],
+        "budget": (c.a["usd_per_month"] <= s.budget_usd_per_month) if s.budget_usd_per_month else np.ones(shape, bool),
+        "carbon": ((gco2 <= s.max_gco2e_per_1k_tok) & np.isfinite(gco2)) if s.max_gco2e_per_1k_tok
+        else np.ones(shape, bool),
+        "sovereignty": per_cap(lambda k: k.sovereignty is None or k.sovereignty.passes),
+        "power data": np.isfinite(c.a["j_per_token"]) | (not power_needed),
+    }
+    return masks
+
+
+def plan(scenario: Scenario | Mapping[str, Any], catalog: Catalog | None = None,
+         progress: Callable[[str], None] | None = None) -> PlanResult:
+    """Search every deployment for ``scenario``; raise NoFeasiblePlanError when none passes."""
+    t0 = time.perf_counter()
+    s = scenario if isinstance(scenario, Scenario) else parse_input(Scenario, dict(scenario))
+    cat = catalog or load_catalog()
+    spec = cat.model(s.model)
+    step = progress or (lambda _msg: None)
+    step("offers and sovereignty")
+    caps = capacities(cat, s)
+    if not caps:
+        raise NoFeasiblePlanError(f"no capacity to consider: no offer has a {'/'.join(s.pricing)} price", {})
+    step("performance, money and energy")
+    try:
+        c = build(cat, spec, s, caps, SearchSpace(weights=s.weights), skip_unusable=True)
+    except InputError as exc:
+        raise NoFeasiblePlanError(f"no catalog capacity can run {spec.id}: {exc}", {}) from None
+    step("constraints")
+    masks = _masks(s, cat, c)
+    ok = np.logical_and.reduce(list(masks.values()))
+    total = int(ok.size)
+    rejected = {k: int((~v).sum()) for k, v in masks.items() if (~v).any()}
+    misses = nearest_misses(s, masks, {"TPOT": c.point.tpot_p99_s[c.pair_config], "TTFT": c.point.ttft_p99_s[c.pair_config],
+                                       "budget": c.a["usd_per_month"], "carbon": c.a["gco2e_per_1k"]},
+                            feasible=bool(ok.any()))
+    if not ok.any():
+        summary = ", ".join(f"{n:,} {why(k, s)}" for k, n in rejected.items())
+        hint = f"; nearest misses: {'; '.join(misses)}" if misses else ""
+        raise NoFeasiblePlanError(f"no feasible plan among {total:,} candidates: {summary}{hint}", rejected)
+    step("Pareto front")
+    flat = np.flatnonzero(ok.ravel())
+    obj = np.stack([c.a[OBJECTIVE_FIELDS[o]].ravel()[flat] for o in s.objectives], axis=1)
+    exact = np.flatnonzero(pareto_mask(obj))
+    front = flat[exact[epsilon_thin(obj[exact], s.front_tolerance)]]
+    order = np.lexsort(tuple(obj[np.searchsorted(flat, front)][:, k] for k in reversed(range(len(s.objectives)))))
+    how = how_chosen(_NoOverrides(), spec, bool(s.weights))
+    G = ok.shape[1]
+    rows = tuple(evaluation_at(c, *divmod(int(front[i]), G), how=how) for i in order)
+    notes = [f"demand {s.demand():,.1f} output tok/s; each candidate uses whole instances of one offer",
+             "TTFT/TPOT shown are means; limits apply to p99, approximated from the means (docs/engine.md)"]
+    if len(exact) > len(front):
+        notes.append(f"{len(exact) - len(front)} Pareto rows within {s.front_tolerance:.0%} of a kept row on every "
+                     "objective are not shown (front_tolerance = 0 shows the exact front)")
+    if c.unusable:
+        notes.append(f"{len(c.unusable)} capacities cannot run {spec.id} at all (e.g. {next(iter(c.unusable.values()))})")
+    return PlanResult(scenario=s, front=rows, rejected=rejected, candidates_evaluated=total, feasible=int(ok.sum()),
+                      nearest_misses=tuple(misses), notes=tuple(notes), elapsed_s=time.perf_counter() - t0)

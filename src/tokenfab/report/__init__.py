@@ -1,0 +1,1 @@
+"""Reports rendered from results (no figures computed here): the self-contained HTML plan report."""
