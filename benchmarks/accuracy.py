@@ -20,9 +20,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tokenfab import efficiency as E  # noqa: E402
 from tokenfab.calibration import leave_one_out  # noqa: E402
 from tokenfab.validation import evaluate, prepare, read_validation_csv, validate_file  # noqa: E402
+
+from tokenfab import efficiency as E  # noqa: E402
 
 
 def summary(pred: np.ndarray, meas: np.ndarray) -> str:

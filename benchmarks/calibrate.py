@@ -17,9 +17,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tokenfab import efficiency as E  # noqa: E402
 from tokenfab.calibration import fit, loss  # noqa: E402
 from tokenfab.validation import evaluate, prepare, read_validation_csv  # noqa: E402
+
+from tokenfab import efficiency as E  # noqa: E402
 
 HEADER = """\
 # tokenfab engine efficiency factors, kept apart from the datasheet peaks.
@@ -42,7 +43,8 @@ def main() -> None:
     pred = evaluate(prep, params)["predicted"]
     meas = np.array([r.value for r in prep.rows])
     ape = np.abs(pred - meas) / meas
-    print(f"fitted: MAPE {ape.mean():.1%}  median {np.median(ape):.1%}  max ratio {np.max(np.maximum(pred / meas, meas / pred)):.2f}")
+    worst = np.max(np.maximum(pred / meas, meas / pred))
+    print(f"fitted: MAPE {ape.mean():.1%}  median {np.median(ape):.1%}  max ratio {worst:.2f}")
     print(yaml.safe_dump({"calibrated": params}, sort_keys=False))
     if args.write:
         params["fitted_at"] = dt.date.today().isoformat()

@@ -21,12 +21,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from tokenfab import efficiency as E  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
+from tokenfab.deployment.problem import hardware_row, model_row  # noqa: E402
 from tokenfab.engine import Efficiency, HardwareArrays, ModelArrays, ParallelConfig, steady_state  # noqa: E402
 from tokenfab.engine.dtypes import WEIGHT_BYTES_PER_PARAM  # noqa: E402
 from tokenfab.engine.serving import concurrency_grid  # noqa: E402
-from tokenfab.deployment.problem import hardware_row, model_row  # noqa: E402
-from tokenfab import efficiency as E  # noqa: E402
 
 
 def build_grid():
@@ -57,7 +57,8 @@ def build_grid():
         kv_bytes_per_element=np.where(idt > 0, 1.0, 2.0), gemm_flop_per_s=peak, attention_flop_per_s=peak,
         isl=np.full(n, 2000.0), osl=np.full(n, 500.0), chunk_tokens=np.full(n, 8192.0), disaggregated=np.zeros(n),
     )
-    return m_all.take(im), hw_all.take(ia), eff_all.take(ia), cfg, conc[ic], (len(accs), len(models), len(splits), len(dtypes), len(conc))
+    dims = (len(accs), len(models), len(splits), len(dtypes), len(conc))
+    return m_all.take(im), hw_all.take(ia), eff_all.take(ia), cfg, conc[ic], dims
 
 
 def main() -> None:

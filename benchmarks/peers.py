@@ -62,7 +62,7 @@ def worker_genz(rows: list[dict]) -> dict:
                 d = decode_moddeling(model=name, batch_size=b, input_tokens=int(r["isl"] + r["osl"] / 2),
                                      output_tokens=int(r["osl"]), Bb=1, system_name=system, bits=bits,
                                      tensor_parallel=r["tp"], pipeline_parallel=r["pp"])
-            except Exception:  # noqa: BLE001 - GenZ raises ValueError when it does not fit
+            except Exception:
                 break
             e2e_s = (float(p["Latency"]) + r["osl"] * float(d["Latency"])) / 1000.0
             best = max(best, b * r["osl"] / e2e_s)
@@ -106,7 +106,7 @@ def worker_llma(rows: list[dict]) -> dict:
             first = A.infer(batch_size_per_gpu=1, **kw)
             bmax = int(max(1, min(first["decode_max_batch_size_per_gpu"], first["prefill_max_batch_size_per_gpu"], 1024)))
             res = A.infer(batch_size_per_gpu=bmax, **kw)
-        except Exception:  # noqa: BLE001
+        except Exception:
             continue
         out[r["id"]] = bmax * r["osl"] / res["total_latency"] * r["replicas"]
     return out
@@ -116,8 +116,9 @@ def worker_llma(rows: list[dict]) -> dict:
 
 def build_rows() -> tuple[list[dict], dict]:
     sys.path.insert(0, str(ROOT / "src"))
-    from tokenfab.catalog import load_catalog
     from tokenfab.validation import evaluate, prepare, read_validation_csv
+
+    from tokenfab.catalog import load_catalog
 
     cat = load_catalog()
     rows = []
@@ -205,7 +206,7 @@ def main() -> None:
     print(f"{'id':<7} {'model':<15} {'accel':<9} {'measured':>10} " + " ".join(f"{n.split()[0]:>12}" for n in results))
     for r in rows:
         vals = []
-        for n, (res, _, _) in results.items():
+        for res, _, _ in results.values():
             v = (res or {}).get(r["id"])
             vals.append(f"{v:12.0f}" if v else f"{'-':>12}")
         print(f"{r['id']:<7} {r['model']:<15} {r['accelerator']:<9} {r['measured']:10.0f} " + " ".join(vals))

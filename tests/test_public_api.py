@@ -36,14 +36,16 @@ CALLS = {
 }
 
 
+TYPES = {"estimate": "Evaluation", "plan": "PlanResult", "cost": "CostReport"}
+
+
 @pytest.mark.parametrize("order", list(itertools.permutations(CALLS)))
 def test_functions_stay_functions_in_every_order(order):
     """Each call returns its typed result whatever was called (and imported) before, in a fresh
     interpreter; touching the submodules with the same words changes nothing."""
     code = "\n".join([
         "import tokenfab",
-        *[f"r = {CALLS[name]}; assert type(r).__name__ == {repr({'estimate': 'Evaluation', 'plan': 'PlanResult', 'cost': 'CostReport'}[name])}, type(r)"
-          for name in order],
+        *[f"r = {CALLS[name]}; assert type(r).__name__ == {TYPES[name]!r}, type(r)" for name in order],
         "import tokenfab.deployment.evaluate, tokenfab.planner.search, tokenfab.deployment.cost_report, tokenfab.planner.explain",
         *[f"assert callable(tokenfab.{name}) and not isinstance(tokenfab.{name}, type(tokenfab))" for name in order],
         "print('ok')",

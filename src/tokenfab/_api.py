@@ -38,7 +38,7 @@ def _question(cls: type[Q], question: Q | dict[str, Any] | None, fields: dict[st
         if fields:
             return parse_input(cls, {**question.model_dump(), **fields})
         return question
-    return parse_input(cls, {**(question or {}), **fields})
+    return parse_input(cls, {**dict(question or {}), **fields})
 
 
 def evaluate(deployment: Deployment | dict[str, Any] | None = None, /, catalog: Catalog | None = None,

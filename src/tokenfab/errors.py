@@ -47,7 +47,8 @@ class UnknownIdError(InputError, KeyError):
         self.kind = kind
         self.value = value
         known = sorted(known)
-        hint = did_you_mean(value, known) or f"run 'tokenfab catalog list {kind}' to see the {len(known)} known ids"
+        lists = " or ".join(f"'tokenfab catalog list {k}'" for k in kind.split(" or "))
+        hint = did_you_mean(value, known) or f"run {lists} to see the {len(known)} known ids"
         super().__init__(f"unknown {singular(kind)}id {show_value(value)}: {hint}")
 
     def __str__(self) -> str:  # KeyError would quote the message otherwise

@@ -181,7 +181,8 @@ def test_gigawatt_uses_the_rack_power_and_flags_the_pue_fallback():
     [
         (["cost", "--offer", "lambda-h100-8", "--utilization", "1.5"], "utilization = 1.5"),
         (["cost", "--offer", "lambda-h100-8", "--utilization", "0"], "utilization = 0"),
-        (["cost", "--own", "--accelerator", "h100-sxm", "--capex-usd-per-accel", "-5", "--grid", "fr"], "capex_usd_per_accel = -5"),
+        (["cost", "--own", "--accelerator", "h100-sxm", "--capex-usd-per-accel", "-5", "--grid", "fr"],
+         "capex_usd_per_accel = -5"),
         (["cost", "--offer", "lambda-h100-8", "--pricing", "spot"], "has no such price"),
         (["cost", "--offer", "lambda-h100-9"], "did you mean 'lambda-h100-8'"),
         (["cost", "--accelerator", "h100-sxm"], "offer (--offer ID, rent) or own (--own, buy)"),

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from tests.conftest import assert_one_line_error, cli as run_cli
+from tests.conftest import assert_one_line_error
+from tests.conftest import cli as run_cli
 from tokenfab.catalog import load_catalog
 from tokenfab.policy.sovereignty import assess, assess_owned
 
@@ -94,7 +95,7 @@ def test_eu_framework_objectives_are_estimates_with_rules():
     assert [o.id for o in us] == [f"SOV-{i}" for i in range(1, 9)]
     assert sum(o.weight for o in us) == pytest.approx(1.0)
     assert all(o.rule for o in us)
-    by = lambda rows, oid: next(o.seal_estimate for o in rows if o.id == oid)  # noqa: E731
+    by = lambda rows, oid: next(o.seal_estimate for o in rows if o.id == oid)
     assert by(us, "SOV-2") == 1 and by(eu, "SOV-2") == 3  # CLOUD Act exposure vs EU control
     assert by(us, "SOV-5") == by(eu, "SOV-5") == 1  # both run TSMC-made NVIDIA GPUs
     assert by(eu, "SOV-6") is None  # no facts, no guess

@@ -6,10 +6,10 @@ config.json dimensions, not taken from tokenfab's output.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from tokenfab.catalog import load_catalog
+from tokenfab.deployment.problem import hardware_row, model_row
 from tokenfab.engine import Efficiency, HardwareArrays, ModelArrays, ParallelConfig
 from tokenfab.engine.arrays import ROOFLINE
 from tokenfab.engine.memory import kv_bytes_per_token, kv_bytes_sequence, weight_bytes_total
@@ -21,7 +21,6 @@ from tokenfab.engine.ops import (
 )
 from tokenfab.engine.params import attention_params
 from tokenfab.engine.serving import pass_time
-from tokenfab.deployment.problem import hardware_row, model_row
 
 
 def arrays(model_id: str, **override) -> ModelArrays:

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokenfab.catalog import load_catalog
+from tokenfab.deployment.problem import hardware_row, model_row
 from tokenfab.engine import Efficiency, HardwareArrays, ModelArrays, ParallelConfig, steady_state
 from tokenfab.engine.memory import max_concurrency
-from tokenfab.deployment.problem import hardware_row, model_row
 
 CAT = load_catalog()
 MODELS = ["llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "deepseek-v3", "gpt-oss-120b", "gemma-3-27b", "qwen3-30b-a3b"]
@@ -85,7 +85,7 @@ def test_more_gpus_never_reduce_memory_available_per_device(c):
     """Splitting the same model over more devices (tp or pp doubled) never leaves less free
     memory on a device."""
     m, hw, eff, cfg = build(c)
-    args = lambda tp, pp: (cfg.weight_bytes_per_param, cfg.kv_bytes_per_element, tp, pp, 0, 1.0, 1.0)  # noqa: E731
+    args = lambda tp, pp: (cfg.weight_bytes_per_param, cfg.kv_bytes_per_element, tp, pp, 0, 1.0, 1.0)
     _, w1 = max_concurrency(m, hw.memory_bytes, *args(cfg.tp, cfg.pp))
     _, w2 = max_concurrency(m, hw.memory_bytes, *args(cfg.tp * 2, cfg.pp))
     _, w3 = max_concurrency(m, hw.memory_bytes, *args(cfg.tp, cfg.pp * 2))
@@ -99,7 +99,7 @@ def test_vectorized_equals_one_at_a_time():
                wbytes=1.0, kvbytes=1.0) for _ in range(20)]
     singles = [steady_state(*build(c), c["batch"]).tpot_s[0] for c in cs]
     parts = [build(c) for c in cs]
-    stack = lambda i: type(parts[0][i])(**{k: np.concatenate([getattr(p[i], k) for p in parts])  # noqa: E731
+    stack = lambda i: type(parts[0][i])(**{k: np.concatenate([getattr(p[i], k) for p in parts])
                                            for k in parts[0][i].__dict__})
     together = steady_state(stack(0), stack(1), stack(2), stack(3), np.array([c["batch"] for c in cs])).tpot_s
     assert np.allclose(singles, together, rtol=1e-12)

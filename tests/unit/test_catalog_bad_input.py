@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from tests.conftest import assert_one_line_error, run_cli
+from tests.conftest import assert_one_line_error
+from tests.conftest import cli as run_cli
 from tokenfab.catalog import validate_catalog
 from tokenfab.catalog.hardware import Accelerator, System
 from tokenfab.catalog.market import ApiPrice, Certification, Egress, FxRate, PueFigure

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.conftest import FIXTURES, assert_one_line_error, run_cli
+from tests.conftest import FIXTURES, assert_one_line_error
+from tests.conftest import cli as run_cli
 from tokenfab.catalog import load_catalog
 from tokenfab.catalog.hf_config import read_hf_config, spec_from_hf_config
 from tokenfab.errors import InputError

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, assert_one_line_error, run_cli
+from tests.conftest import FIXTURES, assert_one_line_error
+from tests.conftest import cli as run_cli
 from tokenfab.catalog import validate_catalog
 from tokenfab.catalog.loader import bundled_dir
 from tokenfab.catalog.model_spec import ModelSpec

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import run_cli
+from tests.conftest import cli as run_cli
 from tests.unit.test_catalog_bad_input import GOOD_CHIP, OFFERS_HEADER
-
 from tokenfab.catalog import load_catalog
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_one_line_error, run_cli
+from tests.conftest import assert_one_line_error
+from tests.conftest import cli as run_cli
 from tests.unit.test_catalog_bad_input import GOOD_CHIP, OFFERS_HEADER
 from tokenfab.catalog import load_catalog, validate_catalog
 from tokenfab.catalog.files import read_csv_rows, read_yaml_rows

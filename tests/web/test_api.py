@@ -12,12 +12,12 @@ import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from tokenfab.catalog import load_catalog  # noqa: E402
-from tokenfab.web import create_app  # noqa: E402
+from tokenfab.catalog import load_catalog
+from tokenfab.web import create_app
 
-from ..conftest import cli  # noqa: E402
+from ..conftest import cli
 
 PLAN = {"model": "llama-3.1-8b", "rate_rps": 2, "isl": 1000, "osl": 200}
 LOCAL = "http://127.0.0.1"
@@ -150,7 +150,7 @@ def test_bad_plan_requests(client, body, status, needle):
 
 def test_infinity_and_nan_are_refused(client):
     for literal in ("Infinity", "NaN", "-Infinity", "1e400"):
-        raw = '{"model": "llama-3.1-8b", "rate_rps": 2, "isl": 1000, "osl": 200, "budget_usd_per_month": %s}' % literal
+        raw = f'{{"model": "llama-3.1-8b", "rate_rps": 2, "isl": 1000, "osl": 200, "budget_usd_per_month": {literal}}}'
         resp = client.post("/api/plan", content=raw.encode(), headers={"content-type": "application/json"})
         assert resp.status_code == 422 and "finite" in resp.json()["detail"], (literal, resp.text)
     resp = client.post("/api/evaluate", json={"model": "llama-3.1-8b", "accelerator": "h100-sxm", "isl": 100,

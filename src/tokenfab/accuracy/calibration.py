@@ -10,7 +10,8 @@ over- and under-prediction), minimised by coordinate descent over multiplicative
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,8 @@ STEPS = (0.5, 0.7, 0.85, 0.95, 1.05, 1.2, 1.5, 2.0)
 
 
 def _paths(params: dict[str, Any], stacks: list[str]) -> list[tuple[str, ...]]:
-    out = [("layer_overhead_s",), ("collective_latency_s",), ("fp4_compute_scale",), ("moe_eff",), ("moe_half_tokens",)]
+    out: list[tuple[str, ...]] = [("layer_overhead_s",), ("collective_latency_s",), ("fp4_compute_scale",), ("moe_eff",),
+                                  ("moe_half_tokens",)]
     for s in stacks:
         out += [("stacks", s, "compute_scale"), ("stacks", s, "memory_eff"), ("stacks", s, "overhead_s")]
     return out

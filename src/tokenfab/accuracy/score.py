@@ -15,19 +15,20 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from ..catalog import assumptions as A
 from ..catalog.loader import Catalog, load_catalog
+from ..catalog.model_spec import ModelSpec
+from ..deployment.problem import Block, blocks_for, engine_inputs
+from ..deployment.workload import LIMIT_PRESETS_S
 from ..engine.arrays import Efficiency, HardwareArrays, ModelArrays, _Columns
 from ..engine.efficiency import check_fidelity, efficiency_arrays
 from ..engine.serving import ParallelConfig, best_point
 from ..errors import InputError, TokenfabError
 from ..inputs import ResultModel
-from ..deployment.problem import Block, blocks_for, engine_inputs
-from ..deployment.workload import LIMIT_PRESETS_S
 from .measured import BENCHMARK_DEFAULT_ISL, METRICS, MeasuredRow, read_measured
 
 CHUNK_CANDIDATES = 8192
@@ -37,14 +38,14 @@ T = TypeVar("T", bound=_Columns)
 def _concat(parts: Sequence[T]) -> T:
     cls = type(parts[0])
     return cls(**{f.name: np.concatenate([np.asarray(getattr(p, f.name), float).ravel() for p in parts])
-                  for f in dataclasses.fields(cls)})
+                  for f in dataclasses.fields(cast(Any, cls))})
 
 
 def _repeat(rec: T, n: int) -> T:
     """Each column tiled ``n`` times (a (1,) column is first broadcast to the record's length)."""
-    length = max(np.asarray(getattr(rec, f.name)).size for f in dataclasses.fields(rec))
+    length = max(np.asarray(getattr(rec, f.name)).size for f in dataclasses.fields(cast(Any, rec)))
     return type(rec)(**{f.name: np.tile(np.broadcast_to(np.asarray(getattr(rec, f.name), float), (length,)), n)
-                        for f in dataclasses.fields(rec)})
+                        for f in dataclasses.fields(cast(Any, rec))})
 
 
 @dataclass
@@ -69,7 +70,7 @@ def _limits(row: MeasuredRow) -> tuple[float, float]:
     return (row.ttft_limit_s or ttft, row.tpot_limit_s or tpot)
 
 
-def _shape(cat: Catalog, row: MeasuredRow) -> tuple[Any, Block]:
+def _shape(cat: Catalog, row: MeasuredRow) -> tuple[ModelSpec, Block]:
     if not cat.has("models", row.model):
         raise InputError(f"model {row.model!r} is not in the catalog")
     if not cat.has("accelerators", row.accelerator):
@@ -85,7 +86,7 @@ def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prep
     cat = catalog or load_catalog()
     kept: list[MeasuredRow] = []
     skipped: list[tuple[MeasuredRow, str]] = []
-    shapes: dict[tuple[str, str, int, str, str], tuple[Any, Block] | str] = {}
+    shapes: dict[tuple[str, str, int, str, str], tuple[ModelSpec, Block] | str] = {}
     groups: dict[tuple[str, str, int, str, str], list[int]] = {}
     for row in rows:
         key = (row.model, row.accelerator, row.n_accel, row.weights_dtype, row.stack)
@@ -103,10 +104,14 @@ def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prep
             groups.setdefault(key, []).append(len(kept))
             kept.append(row)
     parts: list[tuple[ModelArrays, HardwareArrays, ParallelConfig]] = []
-    row_index, combos_of, split_of = [], [], []
+    row_index: list[np.ndarray] = []
+    combos_of: list[np.ndarray] = []
+    split_of: list[tuple[int, int, int, int, int]] = []
     combos: dict[tuple[str, str, str], int] = {}
     for key, members in groups.items():
-        spec, block = shapes[key]  # type: ignore[misc]
+        shape = shapes[key]
+        assert not isinstance(shape, str)  # only shapes that built have members
+        spec, block = shape
         inp = engine_inputs(spec, [block], 1.0, 1.0, 8192.0, False, "roofline")
         s = len(block.splits)
         isl = np.repeat([kept[i].isl_tokens or BENCHMARK_DEFAULT_ISL[kept[i].model] for i in members], s)
@@ -116,7 +121,7 @@ def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prep
         row_index.append(np.repeat(members, s))
         combo = (block.accelerator.id, block.precision.stack, block.precision.compute_dtype)
         combos_of.append(np.full(len(members) * s, combos.setdefault(combo, len(combos))))
-        split_of.extend([tuple(sp[:5]) for sp in block.splits] * len(members))
+        split_of.extend([(sp.tp, sp.pp, sp.ep, sp.dp_attention, sp.replicas) for sp in block.splits] * len(members))
     if not parts:
         empty = np.zeros(0)
         return Prepared(kept, skipped, ModelArrays.stack([]), HardwareArrays.stack([]), ParallelConfig.stack([]),
@@ -128,7 +133,7 @@ def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prep
         rows=kept, skipped=skipped, m=_concat([p[0] for p in parts]).take(order),
         hw=_concat([p[1] for p in parts]).take(order), cfg=_concat([p[2] for p in parts]).take(order),
         row_index=idx, ttft_limit=lim[idx, 0], tpot_limit=lim[idx, 1], combos=list(combos),
-        combo_index=np.concatenate(combos_of)[order], split_of=[split_of[i] for i in order])  # type: ignore[misc]
+        combo_index=np.concatenate(combos_of)[order], split_of=[split_of[i] for i in order])
 
 
 def efficiency_for(prep: Prepared, table: Mapping[str, Any], fidelity: str) -> Efficiency:

@@ -4,12 +4,12 @@ No physics here: the engine never imports the catalog and the catalog never
 imports the engine; the planner joins them.
 """
 
-from .sites import Facility, Grid
 from .hardware import Accelerator, System
 from .loader import KINDS, Catalog, Override, load_catalog, validate_catalog
 from .market import Certification, Egress, Offer, Provider, Region
 from .model_spec import ModelSpec
 from .records import Record
+from .sites import Facility, Grid
 from .software import Stack
 
 __all__ = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import os
 from dataclasses import dataclass, field
@@ -12,13 +13,13 @@ from typing import Any, TypeVar, cast
 
 from pydantic import ValidationError
 
-from ..errors import CatalogError, InputError, UnknownIdError, singular
-from .sites import Facility, Grid
+from ..errors import CatalogError, InputError, UnknownIdError, show_value, singular
 from .files import RawRow, read_rows
 from .hardware import Accelerator, System
 from .market import ApiPrice, FxRate, Offer, Provider
 from .model_spec import ModelSpec
 from .records import Record, unit_hint
+from .sites import Facility, Grid
 from .software import Stack
 
 OVERLAY_ENV = "TOKENFAB_CATALOG"
@@ -62,8 +63,8 @@ class Catalog:
     overrides: tuple[Override, ...] = ()
     origins: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    def list(self, kind: str) -> list[Record]:
-        return list(self._kind(kind).values())
+    def list(self, kind: str) -> builtins.list[Record]:
+        return builtins.list(self._kind(kind).values())
 
     def get(self, kind: str, row_id: str) -> Any:
         """The row of ``kind`` with this id; ids match case-insensitively (they are lower case)."""
@@ -77,11 +78,11 @@ class Catalog:
         rows = self._kind(kind)
         return row_id in rows or str(row_id).strip().lower() in rows
 
-    def find(self, row_id: str) -> list[tuple[str, Record]]:
+    def find(self, row_id: str) -> builtins.list[tuple[str, Record]]:
         """Every row with this id, whatever its kind."""
         return [(k, rows[row_id]) for k, rows in self.rows.items() if row_id in rows]
 
-    def all_ids(self) -> list[str]:
+    def all_ids(self) -> builtins.list[str]:
         return sorted({i for rows in self.rows.values() for i in rows})
 
     def origin(self, kind: str, row_id: str) -> str:
@@ -104,9 +105,9 @@ class Catalog:
     def provider(self, row_id: str) -> Provider:
         return cast(Provider, self.get("providers", row_id))
 
-    def typed(self, kind: str, cls: type[R]) -> list[R]:
+    def typed(self, kind: str, cls: type[R]) -> builtins.list[R]:
         """Every row of ``kind`` as ``cls`` (for typed iteration)."""
-        return [cast(R, r) for r in self._kind(kind).values() if isinstance(r, cls)]
+        return [r for r in self._kind(kind).values() if isinstance(r, cls)]
 
     def offer(self, row_id: str) -> Offer:
         return cast(Offer, self.get("offers", row_id))
@@ -162,7 +163,7 @@ def format_validation_error(raw: RawRow, kind: str, exc: ValidationError) -> lis
             hint = unit_hint(loc[-1]) if loc else ""
             fix = f". Fix: {hint}" if hint else ""
             if loc:
-                lines.append(f"{head}: field {field_name!r} = {value!r}: {msg}{fix}")
+                lines.append(f"{head}: field {field_name!r} = {show_value(value)}: {msg}{fix}")
             else:
                 lines.append(f"{head}: {msg.removeprefix('Value error, ')}")
     return lines
@@ -170,7 +171,7 @@ def format_validation_error(raw: RawRow, kind: str, exc: ValidationError) -> lis
 
 def _load_kind(path: Path, kind: str, errors: list[str]) -> list[tuple[Record, RawRow]]:
     cls = KIND_FILES[kind][1]
-    out = []
+    out: list[tuple[Record, RawRow]] = []
     try:
         raws = read_rows(path)
     except CatalogError as exc:
@@ -202,23 +203,26 @@ def check_references(rows: dict[str, dict[str, Record]]) -> list[str]:
         if target is not None and target not in rows[kind]:
             close = difflib.get_close_matches(target, list(rows[kind]), n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"add it to {KIND_FILES[kind][0]}"
-            errors.append(f"{where}: field {fld!r} = {target!r}: unknown {singular(kind)}id; {hint}")
+            errors.append(f"{where}: field {fld!r} = {show_value(target)}: unknown {singular(kind)}id; {hint}")
 
-    for off in rows["offers"].values():
+    def of(kind: str, cls: type[R]) -> list[R]:
+        return [r for r in rows[kind].values() if isinstance(r, cls)]
+
+    for off in of("offers", Offer):
         where = f"offers.csv: offer {off.id}"
         need("providers", off.provider, where, "provider")
         need("accelerators", off.accelerator, where, "accelerator")
         prov = rows["providers"].get(off.provider)
-        if prov is not None and prov.region(off.region) is None:
+        if isinstance(prov, Provider) and prov.region(off.region) is None:
             errors.append(
                 f"{where}: field 'region' = {off.region!r}: provider {prov.id!r} has no such region; "
                 f"known: {', '.join(r.id for r in prov.regions) or 'none'}"
             )
-    for sysm in rows["systems"].values():
+    for sysm in of("systems", System):
         need("accelerators", sysm.accelerator, f"systems.yaml: system {sysm.id}", "accelerator")
-    for api in rows["api_prices"].values():
+    for api in of("api_prices", ApiPrice):
         need("models", api.model, f"api_prices.csv: api price {api.id}", "model")
-    for fac in rows["facilities"].values():
+    for fac in of("facilities", Facility):
         need("accelerators", fac.accelerator, f"facilities.yaml: facility {fac.id}", "accelerator")
         need("grids", fac.grid, f"facilities.yaml: facility {fac.id}", "grid")
     return errors
@@ -252,17 +256,17 @@ def _build(overlay: Path | None) -> tuple[Catalog, list[str]]:
         for path in sorted(overlay.iterdir()):
             if path.name.startswith(".") or path.is_dir():
                 continue
-            kind = known_files.get(path.name)
-            if kind is None:
+            file_kind = known_files.get(path.name)
+            if file_kind is None:
                 close = difflib.get_close_matches(path.name, list(known_files), n=1)
                 hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(known_files)}"
                 errors.append(f"{path}: not a catalog file name: {hint}")
                 continue
-            for rec, raw in _load_kind(path, kind, errors):
-                if rec.id in rows[kind]:
-                    overrides.append(Override(kind, rec.id, str(path)))
-                rows[kind][rec.id] = rec
-                origins[(kind, rec.id)] = f"{path}:{raw.line}"
+            for rec, raw in _load_kind(path, file_kind, errors):
+                if rec.id in rows[file_kind]:
+                    overrides.append(Override(file_kind, rec.id, str(path)))
+                rows[file_kind][rec.id] = rec
+                origins[(file_kind, rec.id)] = f"{path}:{raw.line}"
     if not errors:
         errors.extend(check_references(rows))
     return Catalog(rows=rows, overrides=tuple(overrides), origins=origins), errors

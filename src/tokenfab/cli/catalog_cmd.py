@@ -8,9 +8,10 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.table import Table
 
+from ..catalog import Catalog
 from ..errors import singular
 from ..units import format_bytes, format_si, humanize
-from .output import console, print_json, report_overrides
+from .output import console, load, print_json, report_overrides
 
 app = typer.Typer(help="Browse and validate the catalog (bundled data plus your overlay).", no_args_is_help=True)
 
@@ -76,14 +77,16 @@ COLUMNS: dict[str, list[tuple[str, Any]]] = {
     "grids": [
         ("country", lambda r: r.country + (f"-{r.subdivision}" if r.subdivision else "")),
         ("gCO2e/kWh", lambda r: f"{r.carbon_gco2e_per_kwh:g} ({r.carbon_year})"),
-        ("price /kWh", lambda r: f"{r.electricity_price_per_kwh:.4f} {r.price_currency} ({r.price_year})" if r.electricity_price_per_kwh else "-"),
+        ("price /kWh", lambda r: (f"{r.electricity_price_per_kwh:.4f} {r.price_currency} ({r.price_year})"
+                                  if r.electricity_price_per_kwh else "-")),
     ],
     "facilities": [
         ("owner", lambda r: r.owner[:40]),
         ("country", lambda r: r.country),
         ("announced", lambda r: format_si(r.announced_power_w, "W")),
         ("operating", lambda r: format_si(r.operating_power_w, "W")),
-        ("accelerators", lambda r: f"{r.accelerator or '?'} x{r.accelerator_count:,}" if r.accelerator_count else (r.accelerator or "-")),
+        ("accelerators", lambda r: (f"{r.accelerator or '?'} x{r.accelerator_count:,}" if r.accelerator_count
+                                    else (r.accelerator or "-"))),
         ("status", lambda r: r.status),
     ],
     "fx_rates": [
@@ -105,17 +108,15 @@ COLUMNS: dict[str, list[tuple[str, Any]]] = {
 }
 
 
-def _load(catalog_dir: Path | None):
-    from ..catalog import load_catalog
-
-    cat = load_catalog(catalog_dir)
-    report_overrides(cat)
+def _load(catalog_dir: Path | None) -> Catalog:
+    cat: Catalog = load(catalog_dir)
     return cat
 
 
 @app.command("list")
 def list_cmd(
-    kind: Annotated[str, typer.Argument(help="accelerators, systems, models, providers, offers, grids, facilities, stacks, fx_rates or api_prices")],
+    kind: Annotated[str, typer.Argument(help="accelerators, systems, models, providers, offers, grids, facilities, "
+                                             "stacks, fx_rates or api_prices")],
     catalog: CatalogOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -143,7 +144,7 @@ def list_cmd(
                       "`tokenfab catalog show ID` prints each row's price_basis.")
 
 
-def _grid_usd(cat, grid) -> str:
+def _grid_usd(cat: Catalog, grid: Any) -> str:
     if grid.electricity_price_per_kwh is None:
         return "-"
     return f"{cat.to_usd(grid.electricity_price_per_kwh, grid.price_currency):.4f}"

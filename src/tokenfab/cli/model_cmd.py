@@ -24,8 +24,8 @@ def _row_with_params(spec: ModelSpec, where: Path) -> dict[str, Any]:
     """The catalog row of ``spec`` with its derived parameter counts, validated again."""
     from pydantic import ValidationError
 
-    from ..deployment.problem import param_counts as spec_param_counts
     from ..catalog.model_spec import ModelSpec
+    from ..deployment.problem import param_counts as spec_param_counts
     from ..errors import input_error_from
 
     total, active = spec_param_counts(spec)

@@ -58,6 +58,24 @@ def _base(tp: Any) -> Any:
     return str  # str, Literal[...], dates: the model parses and checks them
 
 
+def _choices(tp: Any) -> tuple[str, ...]:
+    """The values of a Literal inside an annotation (also inside Optional, Annotated, tuple)."""
+    if typing.get_origin(tp) is typing.Literal:
+        return tuple(str(a) for a in typing.get_args(tp))
+    for arg in typing.get_args(tp):
+        found = _choices(arg)
+        if found:
+            return found
+    return ()
+
+
+def _metavar(info: FieldInfo, base: Any) -> str:
+    choices = _choices(info.annotation)
+    if choices:
+        return "|".join(choices) + (",..." if base is list else "")
+    return {int: "INT", float: "NUMBER", list: "ID,..."}.get(base, "TEXT")
+
+
 def _default_text(info: FieldInfo) -> str:
     d = info.default
     if info.is_required() or d is None or d == () or d is False:
@@ -79,7 +97,8 @@ def _param(name: str, info: FieldInfo) -> inspect.Parameter:
         decls, annotation = (flag, *ALIASES.get(name, ())), Optional[list[str]]
     else:
         decls, annotation = (flag, *ALIASES.get(name, ())), (base if required else Optional[base])
-    option = typer.Option(*decls, help=help_text, show_default=False)
+    option = typer.Option(*decls, help=help_text, show_default=False,
+                          metavar=None if base is bool else _metavar(info, base))
     default = inspect.Parameter.empty if required else None
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
                              annotation=Annotated[annotation, option])

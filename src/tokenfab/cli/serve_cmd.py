@@ -14,11 +14,14 @@ from .output import err_console
 
 
 def serve_cmd(
-    host: Annotated[str, typer.Option("--host", help="Interface to bind; keep 127.0.0.1 unless you mean to share it [default: 127.0.0.1].")] = "127.0.0.1",
+    host: Annotated[str, typer.Option("--host",
+        help="Interface to bind; keep 127.0.0.1 unless you mean to share it [default: 127.0.0.1].")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port [default: 8765].")] = 8765,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes (one per CPU core for load) [default: 1].")] = 1,
-    allow_host: Annotated[Optional[list[str]], typer.Option("--allow-host", help="Host header to accept besides the loopback names (repeat; '*' accepts any).")] = None,
-    time_limit_s: Annotated[Optional[float], typer.Option("--time-limit-s", help="Time limit per API request [s] [default: 20].")] = None,
+    allow_host: Annotated[Optional[list[str]], typer.Option("--allow-host",
+        help="Host header to accept besides the loopback names (repeat; '*' accepts any).")] = None,
+    time_limit_s: Annotated[Optional[float], typer.Option("--time-limit-s",
+        help="Time limit per API request [s] [default: 20].")] = None,
     catalog: CatalogDir = None,
 ) -> None:
     """Serve the web app (plan, Pareto and roofline charts, catalog browser) and its HTTP API."""

@@ -12,7 +12,8 @@ from .output import console, load, print_json
 
 def sovereignty_cmd(
     subject: Annotated[str, typer.Argument(metavar="OFFER_OR_PROVIDER", help="An offer id or a provider id.")],
-    preset: Annotated[str, typer.Option("--preset", help="none, eu-residency, eu-jurisdiction or secnumcloud [default: eu-jurisdiction].")] = "eu-jurisdiction",
+    preset: Annotated[str, typer.Option("--preset",
+        help="none, eu-residency, eu-jurisdiction or secnumcloud [default: eu-jurisdiction].")] = "eu-jurisdiction",
     date: Annotated[Optional[str], typer.Option("--date", help="Evaluation date YYYY-MM-DD [default: today].")] = None,
     buyer_country: Annotated[Optional[str], typer.Option("--buyer-country", help="ISO code, for export controls.")] = None,
     catalog: CatalogDir = None, json_out: Json = False,

@@ -162,7 +162,8 @@ def ownership_terms(cat: Catalog, acc: Accelerator, system: System | None, grid_
     elif system is not None and (system.list_price_usd or system.street_price_usd):
         price = float(system.list_price_usd or system.street_price_usd or 0.0)
         capex = price / system.accelerators_per_system
-        capex_basis = f"{system.id}: ${price:,.0f} / {system.accelerators_per_system} ({system.kind_of('street_price_usd')}; {system.source})"
+        capex_basis = (f"{system.id}: ${price:,.0f} / {system.accelerators_per_system} "
+                       f"({system.kind_of('street_price_usd')}; {system.source})")
     else:
         raise InputError(f"no purchase price for {acc.id} in the catalog. Fix: pass capex_usd_per_accel "
                          "(--capex-usd-per-accel, USD per accelerator, server share included)")
@@ -193,8 +194,10 @@ def owned(cat: Catalog, acc: Accelerator, count: int | None, system: System | No
     if pue_choice.fallback:
         used.append(A.cited("pue_default"))
     site = grid_row.country if grid_row else None
-    sov = (assess_owned(site, policy.preset, policy.on, acc, policy.buyer_country, f"owned {acc.id} on grid {grid_row.id}")
-           if grid_row else None)
+    sov = None
+    if grid_row is not None:
+        sov = assess_owned(grid_row.country, policy.preset, policy.on, acc, policy.buyer_country,
+                           f"owned {acc.id} on grid {grid_row.id}")
     return Capacity(
         id=f"own:{system.id if system else acc.id}", paid_as="owned", provider="owned", region=grid_row.id if grid_row else "-",
         country=site, accelerator=acc, count=n, pricing="owned", pue=pue_choice, grid=grid_row,

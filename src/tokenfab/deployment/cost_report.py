@@ -29,7 +29,8 @@ class CostQuestion(Deployment):
     rental_value_halving_years: float | None = Field(
         default=None, gt=0.1, le=50, description="Obsolescence: years for rental prices to halve (default: the assumption).")
     egress_gb_per_month: float | None = Field(default=None, ge=0, le=1e9, description="Internet egress per month [GB, decimal].")
-    exit_volume_tb: float | None = Field(default=None, ge=0, le=1e6, description="One-off data volume moved out to switch provider [TB, decimal].")
+    exit_volume_tb: float | None = Field(default=None, ge=0, le=1e6,
+                                         description="One-off data volume moved out to switch provider [TB, decimal].")
 
     @model_validator(mode="after")
     def _paid(self) -> CostQuestion:

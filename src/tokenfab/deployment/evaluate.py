@@ -25,7 +25,15 @@ from . import capacity as K
 from .candidates import Candidates, SearchSpace, best, build, feasible
 from .problem import model_row, weight_search
 from .result import (
-    Assumption, Choice, Energy, Evaluation, Layout, Money, OwnershipCost, Performance, RentalPriceFigures,
+    Assumption,
+    Choice,
+    Energy,
+    Evaluation,
+    Layout,
+    Money,
+    OwnershipCost,
+    Performance,
+    RentalPriceFigures,
     SovereigntySummary,
 )
 from .spec import Deployment

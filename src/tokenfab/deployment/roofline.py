@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..catalog.loader import Catalog, load_catalog
+from ..engine.serving import pass_time
 from ..inputs import ResultModel
 from .candidates import build
-from .evaluate import config_row, capacity_for, search_space
+from .evaluate import capacity_for, config_row, search_space
 from .problem import hardware_row
 from .result import Evaluation
 from .spec import Deployment
-from ..engine.serving import pass_time
 
 
 class RooflinePoint(ResultModel):

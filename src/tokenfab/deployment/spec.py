@@ -25,36 +25,61 @@ class Deployment(Workload):
     figures and the sourced assumptions."""
 
     offer: str | None = Field(default=None, max_length=80, description="Rent this offer (tokenfab catalog list offers).")
-    pricing: PricingModel = Field(default="on_demand", description="Price of the offer: on_demand, reserved_1y, reserved_3y or spot.")
-    own: bool = Field(default=False, description="Buy the accelerators (TCO); with an offer, that offer is the rent it is compared with.")
-    system: str | None = Field(default=None, max_length=80, description="Catalog system whose price an owned deployment pays (default: the first priced system with the accelerator).")
-    accelerator: str | None = Field(default=None, max_length=80, description="Accelerator id (default: the offer's or the system's).")
-    count: int | None = Field(default=None, ge=1, le=1_000_000, description="Accelerators per instance (default: the offer's, the system's, or 1).")
-    grid: str | None = Field(default=None, max_length=40, description="Grid for the electricity price and carbon (default: the offer region's country).")
+    pricing: PricingModel = Field(default="on_demand",
+        description="Price of the offer: on_demand, reserved_1y, reserved_3y or spot.")
+    own: bool = Field(default=False,
+        description="Buy the accelerators (TCO); with an offer, that offer is the rent it is compared with.")
+    system: str | None = Field(default=None, max_length=80,
+        description="Catalog system whose price an owned deployment pays (default: the first priced system with the "
+                    "accelerator).")
+    accelerator: str | None = Field(default=None, max_length=80,
+        description="Accelerator id (default: the offer's or the system's).")
+    count: int | None = Field(default=None, ge=1, le=1_000_000,
+        description="Accelerators per instance (default: the offer's, the system's, or 1).")
+    grid: str | None = Field(default=None, max_length=40,
+        description="Grid for the electricity price and carbon (default: the offer region's country).")
     tp: int | None = Field(default=None, ge=1, le=4096, description="Tensor-parallel degree (default: searched).")
     pp: int | None = Field(default=None, ge=1, le=1024, description="Pipeline-parallel degree (default: searched).")
     ep: int | None = Field(default=None, ge=1, le=4096, description="Expert-parallel degree (default: searched).")
-    dp_attention: bool | None = Field(default=None, description="Data-parallel attention for MoE models with ep > 1 (default: searched).")
-    weights: WeightDtype | None = Field(default=None, description="Weight format: bf16, fp16, fp8, fp4, nvfp4, mxfp4 (default: searched among bf16, fp8 and the model's release format).")
-    kv: KvDtype | None = Field(default=None, description="KV-cache format: bf16, fp16, fp8, fp4, nvfp4 (default: fp8 with <= 8-bit weights on chips with FP8, else bf16).")
-    stack: str | None = Field(default=None, max_length=40, description="Serving stack id (default: by vendor, tokenfab catalog list stacks).")
-    concurrency: int | None = Field(default=None, ge=1, le=10_000_000, description="Concurrent requests per instance (default: searched).")
+    dp_attention: bool | None = Field(default=None,
+        description="Data-parallel attention for MoE models with ep > 1 (default: searched).")
+    weights: WeightDtype | None = Field(default=None,
+        description="Weight format: bf16, fp16, fp8, fp4, nvfp4, mxfp4 (default: searched among bf16, fp8 and the model's"
+                    " release format).")
+    kv: KvDtype | None = Field(default=None,
+        description="KV-cache format: bf16, fp16, fp8, fp4, nvfp4 (default: fp8 with <= 8-bit weights on chips with FP8, "
+                    "else bf16).")
+    stack: str | None = Field(default=None, max_length=40,
+        description="Serving stack id (default: by vendor, tokenfab catalog list stacks).")
+    concurrency: int | None = Field(default=None, ge=1, le=10_000_000,
+        description="Concurrent requests per instance (default: searched).")
     fidelity: Fidelity = Field(default="calibrated", description="Engine fidelity: roofline, derated or calibrated.")
     disaggregated: bool = Field(default=False, description="Prefill on separate replicas of the same shape.")
     chunk_tokens: int = Field(default=DEFAULT_CHUNK_TOKENS, ge=16, le=1_000_000, description="Prefill chunk [tokens].")
-    capex_usd_per_accel: float | None = Field(default=None, gt=0, le=1e7, description="Owned: purchase price per accelerator, server share included [USD].")
+    capex_usd_per_accel: float | None = Field(default=None, gt=0, le=1e7,
+        description="Owned: purchase price per accelerator, server share included [USD].")
     years: float | None = Field(default=None, gt=0, le=30, description="Owned: amortisation period [years].")
-    residual_frac: float | None = Field(default=None, ge=0, le=1, description="Owned: resale value at the end, share of capex [-].")
-    electricity_usd_per_kwh: float | None = Field(default=None, ge=0, le=5, description="Owned: electricity price [USD/kWh] (instead of the grid's).")
-    pue: float | None = Field(default=None, ge=1, le=3, description="Power usage effectiveness [-] (default: the provider's or facility's published figure, else the industry average).")
-    colocation_usd_per_kw_month: float | None = Field(default=None, ge=0, le=5000, description="Owned: colocation price per provisioned kW and month [USD].")
-    network_share_frac: float | None = Field(default=None, ge=0, le=1, description="Owned: network fabric as a share of accelerator capex [-].")
-    ops_overhead_frac: float | None = Field(default=None, ge=0, le=5, description="Owned: operations overhead as a share of hardware and facility cost [-].")
+    residual_frac: float | None = Field(default=None, ge=0, le=1,
+        description="Owned: resale value at the end, share of capex [-].")
+    electricity_usd_per_kwh: float | None = Field(default=None, ge=0, le=5,
+        description="Owned: electricity price [USD/kWh] (instead of the grid's).")
+    pue: float | None = Field(default=None, ge=1, le=3,
+        description="Power usage effectiveness [-] (default: the provider's or facility's published figure, else the "
+                    "industry average).")
+    colocation_usd_per_kw_month: float | None = Field(default=None, ge=0, le=5000,
+        description="Owned: colocation price per provisioned kW and month [USD].")
+    network_share_frac: float | None = Field(default=None, ge=0, le=1,
+        description="Owned: network fabric as a share of accelerator capex [-].")
+    ops_overhead_frac: float | None = Field(default=None, ge=0, le=5,
+        description="Owned: operations overhead as a share of hardware and facility cost [-].")
     cost_of_capital_frac: float | None = Field(default=None, ge=0, le=1, description="Owned: annual cost of capital [-].")
-    staff_usd_per_accel_year: float | None = Field(default=None, ge=0, le=1e6, description="Owned: staff cost per accelerator and year [USD].")
+    staff_usd_per_accel_year: float | None = Field(default=None, ge=0, le=1e6,
+        description="Owned: staff cost per accelerator and year [USD].")
     sovereignty: SovereigntyPreset = Field(default="none", description="Sovereignty preset the deployment is assessed against.")
-    date: LenientDate = Field(default=None, description="Evaluation date for certifications and the Data Act, YYYY-MM-DD (default: today).")
-    buyer_country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$", description="Buyer's ISO country code, for export controls.")
+    date: LenientDate = Field(default=None,
+        description="Evaluation date for certifications and the Data Act, YYYY-MM-DD (default: today).")
+    buyer_country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$",
+        description="Buyer's ISO country code, for export controls.")
 
     @model_validator(mode="after")
     def _paid_one_way(self) -> Deployment:

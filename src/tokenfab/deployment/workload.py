@@ -45,7 +45,7 @@ class Workload(InputModel):
     tokens_per_day: float | None = Field(default=None, gt=0, le=1e16,
                                          description="Traffic: output tokens per day [tokens/day]; instead of rate_rps.")
     utilization: float | None = Field(
-        default=None, gt=0, le=1,
+        default=None, ge=0.01, le=1,
         description="Share of capacity used when no traffic is given [-] (default: the serving_utilization "
         "assumption, tokenfab catalog assumptions).")
 

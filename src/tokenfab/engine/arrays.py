@@ -7,8 +7,9 @@ call evaluates as many configurations as the arrays hold. Build them with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Sequence, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -19,11 +20,11 @@ class _Columns:
     @classmethod
     def stack(cls: type[T], rows: Sequence[dict[str, Any]]) -> T:
         """One array per field from a list of per-item dicts (missing = 0)."""
-        return cls(**{f.name: np.array([r.get(f.name, 0) for r in rows], dtype=float) for f in fields(cls)})
+        return cls(**{f.name: np.array([r.get(f.name, 0) for r in rows], dtype=float) for f in fields(cast(Any, cls))})
 
     def take(self: T, index: Any) -> T:
         """Rows at ``index`` (fancy indexing), keeping the column layout."""
-        return type(self)(**{f.name: np.asarray(getattr(self, f.name))[index] for f in fields(self)})
+        return type(self)(**{f.name: np.asarray(getattr(self, f.name))[index] for f in fields(cast(Any, self))})
 
 
 @dataclass(frozen=True)

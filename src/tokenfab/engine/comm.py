@@ -11,27 +11,31 @@ scale-out links (InfiniBand/Ethernet), whose per-device bandwidth is used instea
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def link_bandwidth(group_size, scale_up_domain, scale_up_bytes_per_s, scale_out_bytes_per_s) -> np.ndarray:
+def link_bandwidth(group_size: ArrayLike, scale_up_domain: ArrayLike, scale_up_bytes_per_s: ArrayLike,
+    scale_out_bytes_per_s: ArrayLike) -> np.ndarray:
     """Per-device, per-direction bandwidth of the link a group of ``group_size`` devices uses."""
     inside = np.asarray(group_size) <= np.asarray(scale_up_domain)
     return np.where(inside, scale_up_bytes_per_s, scale_out_bytes_per_s)
 
 
-def allreduce_time(size_bytes, n_ranks, bw_bytes_per_s, alpha_s, eff=1.0) -> np.ndarray:
+def allreduce_time(size_bytes: ArrayLike, n_ranks: ArrayLike, bw_bytes_per_s: ArrayLike, alpha_s: ArrayLike,
+    eff: ArrayLike = 1.0) -> np.ndarray:
     n = np.asarray(n_ranks, dtype=float)
     bw = np.asarray(bw_bytes_per_s, dtype=float) * eff
     t = 2.0 * (n - 1.0) / n * np.asarray(size_bytes) / bw + np.asarray(alpha_s) * np.log2(np.maximum(n, 1.0))
     return np.where(n > 1, t, 0.0)
 
 
-def alltoall_time(size_bytes, n_ranks, bw_bytes_per_s, alpha_s, eff=1.0) -> np.ndarray:
+def alltoall_time(size_bytes: ArrayLike, n_ranks: ArrayLike, bw_bytes_per_s: ArrayLike, alpha_s: ArrayLike,
+    eff: ArrayLike = 1.0) -> np.ndarray:
     n = np.asarray(n_ranks, dtype=float)
     bw = np.asarray(bw_bytes_per_s, dtype=float) * eff
     t = (n - 1.0) / n * np.asarray(size_bytes) / bw + np.asarray(alpha_s)
     return np.where(n > 1, t, 0.0)
 
 
-def p2p_time(size_bytes, bw_bytes_per_s, alpha_s, eff=1.0) -> np.ndarray:
+def p2p_time(size_bytes: ArrayLike, bw_bytes_per_s: ArrayLike, alpha_s: ArrayLike, eff: ArrayLike = 1.0) -> np.ndarray:
     return np.asarray(size_bytes) / (np.asarray(bw_bytes_per_s, dtype=float) * eff) + np.asarray(alpha_s)

@@ -9,6 +9,7 @@ Sliding/chunked layers keep at most ``sliding_window_tokens`` tokens.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .arrays import ModelArrays
 from .params import attention_params
@@ -25,7 +26,7 @@ def kv_elements_per_token_layer(m: ModelArrays) -> np.ndarray:
     return np.where(m.mla > 0, mla, gqa)
 
 
-def effective_context_layers(m: ModelArrays, context_tokens: np.ndarray) -> np.ndarray:
+def effective_context_layers(m: ModelArrays, context_tokens: ArrayLike) -> np.ndarray:
     """Sum over layers of the tokens each layer attends to: global layers see the whole
     context, sliding layers at most the window [token-layers]."""
     c = np.asarray(context_tokens, dtype=float)
@@ -38,7 +39,7 @@ def kv_bytes_per_token(m: ModelArrays, kv_bytes_per_element: np.ndarray | float)
     return kv_elements_per_token_layer(m) * (m.num_layers - m.num_sliding_layers) * kv_bytes_per_element
 
 
-def kv_bytes_sequence(m: ModelArrays, kv_bytes_per_element, context_tokens) -> np.ndarray:
+def kv_bytes_sequence(m: ModelArrays, kv_bytes_per_element: ArrayLike, context_tokens: ArrayLike) -> np.ndarray:
     """KV bytes held by one sequence at a given context length [bytes]."""
     return kv_elements_per_token_layer(m) * effective_context_layers(m, context_tokens) * kv_bytes_per_element
 
@@ -68,14 +69,15 @@ def weight_groups(m: ModelArrays) -> dict[str, np.ndarray]:
     }
 
 
-def weight_bytes_total(m: ModelArrays, weight_bytes_per_param) -> np.ndarray:
+def weight_bytes_total(m: ModelArrays, weight_bytes_per_param: ArrayLike) -> np.ndarray:
     """All weights of one model copy [bytes]; the input embedding stays 16-bit."""
     g = weight_groups(m)
     body = g["attention"] + g["dense_mlp"] + g["experts"] + g["shared"] + g["lm_head"]
     return body * weight_bytes_per_param + g["embedding"] * EMBEDDING_BYTES_PER_PARAM
 
 
-def weight_bytes_per_device(m: ModelArrays, weight_bytes_per_param, tp, pp, dp_attention) -> np.ndarray:
+def weight_bytes_per_device(m: ModelArrays, weight_bytes_per_param: ArrayLike, tp: ArrayLike, pp: ArrayLike,
+    dp_attention: ArrayLike) -> np.ndarray:
     """Weights held by one device of a tp x pp replica [bytes]. Everything is sharded
     tp ways (experts: ep x tp/ep), except attention under data-parallel attention, which is
     replicated on each device of the stage."""
@@ -86,7 +88,7 @@ def weight_bytes_per_device(m: ModelArrays, weight_bytes_per_param, tp, pp, dp_a
     return (sharded * weight_bytes_per_param + g["embedding"] / tp * EMBEDDING_BYTES_PER_PARAM) / pp
 
 
-def kv_shards(m: ModelArrays, tp, dp_attention) -> np.ndarray:
+def kv_shards(m: ModelArrays, tp: ArrayLike, dp_attention: ArrayLike) -> np.ndarray:
     """Ways one sequence's KV cache is split inside a stage: GQA heads split up to n_kv
     (replicated beyond); an MLA latent is not split by heads (each TP rank keeps it all)
     unless attention is data-parallel, where each device holds different sequences."""
@@ -98,14 +100,14 @@ def kv_shards(m: ModelArrays, tp, dp_attention) -> np.ndarray:
 
 def max_concurrency(
     m: ModelArrays,
-    memory_bytes,
-    weight_bytes_per_param,
-    kv_bytes_per_element,
-    tp,
-    pp,
-    dp_attention,
-    context_tokens,
-    activation_tokens,
+    memory_bytes: ArrayLike,
+    weight_bytes_per_param: ArrayLike,
+    kv_bytes_per_element: ArrayLike,
+    tp: ArrayLike,
+    pp: ArrayLike,
+    dp_attention: ArrayLike,
+    context_tokens: ArrayLike,
+    activation_tokens: ArrayLike,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(largest number of concurrent sequences per replica, weights per device [bytes]).
 

@@ -12,12 +12,13 @@ MoE weights read for n tokens in one pass: E (1 - (1 - k/E)^n) distinct experts 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .arrays import ModelArrays
 from .memory import weight_groups
 
 
-def distinct_experts(num_experts, experts_per_token, n_tokens) -> np.ndarray:
+def distinct_experts(num_experts: ArrayLike, experts_per_token: ArrayLike, n_tokens: ArrayLike) -> np.ndarray:
     """Expected distinct experts touched per MoE layer by ``n_tokens`` tokens."""
     E = np.asarray(num_experts, dtype=float)
     k = np.asarray(experts_per_token, dtype=float)
@@ -40,7 +41,8 @@ def linear_flops_per_token(m: ModelArrays, groups: dict[str, np.ndarray] | None 
 
 
 def weight_bytes_read(
-    m: ModelArrays, weight_bytes_per_param, n_tokens, attn_reads=1.0, groups: dict[str, np.ndarray] | None = None
+    m: ModelArrays, weight_bytes_per_param: ArrayLike, n_tokens: ArrayLike, attn_reads: ArrayLike = 1.0,
+        groups: dict[str, np.ndarray] | None = None
 ) -> np.ndarray:
     """Weight bytes streamed from memory by one forward pass over ``n_tokens`` tokens
     [bytes, summed over the devices of one replica]. ``attn_reads`` counts replicated
@@ -61,14 +63,14 @@ def _attn_flops_per_pair(m: ModelArrays, prefill: bool) -> np.ndarray:
     return np.where(m.mla > 0, mla, gqa)
 
 
-def attention_flops_decode(m: ModelArrays, context_tokens) -> np.ndarray:
+def attention_flops_decode(m: ModelArrays, context_tokens: ArrayLike) -> np.ndarray:
     """Attention FLOPs of one new token attending ``context_tokens`` [FLOP]."""
     from .memory import effective_context_layers
 
     return _attn_flops_per_pair(m, prefill=False) * effective_context_layers(m, context_tokens)
 
 
-def causal_pairs(seq_tokens, window) -> np.ndarray:
+def causal_pairs(seq_tokens: ArrayLike, window: ArrayLike) -> np.ndarray:
     """Token pairs attended in causal prefill of ``seq_tokens``, window ``window`` (0 = none)."""
     s = np.asarray(seq_tokens, dtype=float)
     w = np.asarray(window, dtype=float)
@@ -76,7 +78,7 @@ def causal_pairs(seq_tokens, window) -> np.ndarray:
     return s * w_eff - w_eff * w_eff / 2.0
 
 
-def attention_flops_prefill(m: ModelArrays, seq_tokens) -> np.ndarray:
+def attention_flops_prefill(m: ModelArrays, seq_tokens: ArrayLike) -> np.ndarray:
     """Attention FLOPs of the causal prefill of one sequence [FLOP]."""
     pairs_global = causal_pairs(seq_tokens, 0) * (m.num_layers - m.num_sliding_layers)
     pairs_local = causal_pairs(seq_tokens, m.sliding_window_tokens) * m.num_sliding_layers

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import comm
 from .arrays import Efficiency, HardwareArrays, ModelArrays, _Columns
@@ -89,7 +90,8 @@ class PassTime:
 
 
 def pass_time(
-    m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, n_decode, context, n_prefill,
+    m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, n_decode: ArrayLike, context: ArrayLike,
+        n_prefill: ArrayLike,
     groups: dict[str, np.ndarray] | None = None,
 ) -> PassTime:
     """Time of one iteration of a replica carrying ``n_decode`` decode tokens at mean
@@ -181,7 +183,7 @@ class ServingPoint:
 
 
 def steady_state(
-    m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, concurrency
+    m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, concurrency: ArrayLike
 ) -> ServingPoint:
     """Serving metrics at ``concurrency`` sequences per replica (arrays broadcast)."""
     B = np.asarray(concurrency, float)
@@ -258,8 +260,8 @@ def best_point(
     hw: HardwareArrays,
     eff: Efficiency,
     cfg: ParallelConfig,
-    ttft_limit_s=np.inf,
-    tpot_limit_s=np.inf,
+    ttft_limit_s: ArrayLike=np.inf,
+    tpot_limit_s: ArrayLike=np.inf,
     grid: np.ndarray | None = None,
 ) -> tuple[ServingPoint, np.ndarray]:
     """Highest-throughput concurrency per configuration whose p99 TTFT/TPOT stay under
@@ -267,7 +269,7 @@ def best_point(
     concurrency and a boolean 'feasible' array. Configurations are along axis 0 and the
     grid along a new last axis, evaluated in one vectorized pass."""
     g = concurrency_grid() if grid is None else np.asarray(grid, float)
-    ex = lambda a: np.asarray(a)[..., None]  # noqa: E731
+    ex = lambda a: np.asarray(a)[..., None]
     m2 = type(m)(**{k: ex(v) for k, v in m.__dict__.items()})
     hw2 = type(hw)(**{k: ex(v) for k, v in hw.__dict__.items()})
     eff2 = type(eff)(**{k: ex(v) for k, v in eff.__dict__.items()})
@@ -283,12 +285,12 @@ def best_point(
     best = np.argmax(score, axis=-1)
     feasible = np.take_along_axis(ok, best[..., None], axis=-1)[..., 0]
 
-    def pick(a):
+    def pick(a: ArrayLike) -> np.ndarray:
         a = np.broadcast_to(a, score.shape)
         return np.take_along_axis(a, best[..., None], axis=-1)[..., 0]
 
     chosen = ServingPoint(
-        **{
+        **{  # type: ignore[arg-type]  # time_shares holds a dict of picked arrays
             k: ({kk: pick(vv) for kk, vv in v.items()} if isinstance(v, dict) else pick(v))
             for k, v in pt.__dict__.items()
         }

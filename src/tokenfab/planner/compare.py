@@ -28,7 +28,8 @@ from ..inputs import ResultModel, parse_input
 
 class CompareQuestion(Workload):
     top: int = Field(default=10, ge=1, le=200, description="Self-hosted rows to show.")
-    pricing: PricingModel = Field(default="on_demand", description="Price of the offers: on_demand, reserved_1y, reserved_3y or spot.")
+    pricing: PricingModel = Field(default="on_demand",
+                                  description="Price of the offers: on_demand, reserved_1y, reserved_3y or spot.")
 
 
 class ComparisonRow(ResultModel):

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..deployment.spec import LenientDate, PricingModel, SovereigntyPreset
-from ..engine.dtypes import WeightDtype
 from ..deployment.workload import Workload
+from ..engine.dtypes import WeightDtype
 
 Objective = Literal["cost", "latency", "energy", "carbon"]
 OBJECTIVES: tuple[str, ...] = ("cost", "latency", "energy", "carbon")
@@ -19,11 +19,14 @@ Ids = Annotated[tuple[Annotated[str, Field(max_length=80)], ...], Field(strict=F
 class Scenario(Workload):
     """One planning question. Every default lives here (CLI flags and HTTP fields map 1:1)."""
 
-    sovereignty: SovereigntyPreset = Field(default="none", description="Sovereignty preset every candidate must pass: none, eu-residency, eu-jurisdiction, secnumcloud.")
+    sovereignty: SovereigntyPreset = Field(default="none",
+        description="Sovereignty preset every candidate must pass: none, eu-residency, eu-jurisdiction, secnumcloud.")
     date: LenientDate = Field(default=None, description="Evaluation date for certifications, YYYY-MM-DD (default: today).")
-    buyer_country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$", description="Buyer's ISO country code, for export controls.")
+    buyer_country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$",
+        description="Buyer's ISO country code, for export controls.")
     budget_usd_per_month: float | None = Field(default=None, gt=0, le=1e12, description="Budget [USD/month].")
-    max_gco2e_per_1k_tok: float | None = Field(default=None, gt=0, le=1e4, description="Carbon cap, operational [gCO2e per 1k output tokens].")
+    max_gco2e_per_1k_tok: float | None = Field(default=None, gt=0, le=1e4,
+        description="Carbon cap, operational [gCO2e per 1k output tokens].")
     providers: Ids = Field(default=(), description="Only these provider ids (repeat or comma-separate).")
     exclude_providers: Ids = Field(default=(), description="Never these provider ids.")
     regions: Ids = Field(default=(), description="Only these region ids or ISO country codes (case-insensitive).")
@@ -36,7 +39,8 @@ class Scenario(Workload):
         default=None, description="Weight formats considered (default: bf16, fp8 and the model's release format).")
     rent: bool = Field(default=True, description="Consider rented offers.")
     own: bool = Field(default=False, description="Also consider buying catalog systems (needs own_grid).")
-    own_grid: str | None = Field(default=None, max_length=40, description="Grid whose electricity price and carbon apply to owned systems.")
+    own_grid: str | None = Field(default=None, max_length=40,
+        description="Grid whose electricity price and carbon apply to owned systems.")
     objectives: Annotated[tuple[Objective, ...], Field(strict=False, min_length=1, max_length=4)] = Field(
         default=("cost", "latency"), description="Objectives of the Pareto front: cost, latency, energy, carbon.")
     front_tolerance: float = Field(

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..catalog.loader import Catalog, load_catalog
 from ..catalog.hardware import System
+from ..catalog.loader import Catalog, load_catalog
 from ..catalog.market import Offer, Provider
 from ..deployment import capacity as K
 from ..deployment.candidates import Candidates, SearchSpace, build
@@ -153,7 +153,7 @@ def plan(scenario: Scenario | Mapping[str, Any], catalog: Catalog | None = None,
     order = np.lexsort(tuple(obj[np.searchsorted(flat, front)][:, k] for k in reversed(range(len(s.objectives)))))
     how = how_chosen(_NoOverrides(), spec, bool(s.weights))
     G = ok.shape[1]
-    rows = tuple(evaluation_at(c, *divmod(int(front[i]), G), how=how) for i in order)
+    rows = tuple(evaluation_at(c, int(front[i]) // G, int(front[i]) % G, how=how) for i in order)
     notes = [f"demand {s.demand():,.1f} output tok/s; each candidate uses whole instances of one offer",
              "TTFT/TPOT shown are means; limits apply to p99, approximated from the means (docs/engine.md)"]
     if len(exact) > len(front):

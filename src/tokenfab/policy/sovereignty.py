@@ -20,6 +20,7 @@ A buyer country whose export status for the chip is ``denied`` fails every prese
 from __future__ import annotations
 
 import datetime as dt
+
 from ..catalog.hardware import Accelerator
 from ..catalog.loader import Catalog
 from ..catalog.market import Certification, Offer, Provider

@@ -38,10 +38,12 @@ def plan_report_html(plan: PlanResult) -> str:
     sc = result.get("scenario", {})
     rejected = ", ".join(f"{html.escape(k)}: {v:,}" for k, v in result.get("rejected", {}).items())
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>tokenfab plan: {html.escape(str(sc.get('model')))}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}</style>
+<style>body{{font-family:system-ui,sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px}}</style>
 </head><body><h1>tokenfab plan: {html.escape(str(sc.get('model')))}</h1>
 <p>{html.escape(_scenario_line(sc))}</p>
-<p>{result.get('candidates_evaluated', 0):,} candidates evaluated, {result.get('feasible', 0):,} feasible; ruled out: {rejected or 'none'}</p>
+<p>{result.get('candidates_evaluated', 0):,} candidates evaluated, {result.get('feasible', 0):,} feasible;
+ruled out: {rejected or 'none'}</p>
 {chart}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 <p>Figures from tokenfab; every catalog figure carries its source, date and kind (see the catalog).</p></body></html>"""
 

@@ -121,7 +121,7 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
     async def api_plan_explain(body: Scenario, row: int = Query(ge=1, le=500)) -> dict[str, Any]:
         """Breakdown of front row ``row`` (1-based) of the plan the body describes. The plan is
         recomputed, never taken from the client."""
-        return await run(key("explain", body, row),  # type: ignore[no-any-return]
+        return await run(key("explain", body, row),
                          lambda: _api.explain(_api.plan(body, catalog=cat), row, cat).to_dict())
 
     @app.post("/api/plan/export")
@@ -139,7 +139,7 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
     @app.post("/api/evaluate")
     async def api_evaluate(body: Deployment) -> dict[str, Any]:
         """One deployment: performance, money, energy, carbon, sovereignty (``estimate``/``energy`` JSON)."""
-        return await run(key("evaluate", body), lambda: _api.evaluate(body, catalog=cat).to_dict())  # type: ignore[no-any-return]
+        return await run(key("evaluate", body), lambda: _api.evaluate(body, catalog=cat).to_dict())
 
     @app.post("/api/estimate")
     async def api_estimate(body: Deployment) -> dict[str, Any]:
@@ -149,19 +149,19 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
     @app.post("/api/cost")
     async def api_cost(body: CostQuestion) -> dict[str, Any]:
         """``tokenfab cost --json``: the evaluation plus break-evens and egress."""
-        return await run(key("cost", body), lambda: _api.cost(body, catalog=cat).to_dict())  # type: ignore[no-any-return]
+        return await run(key("cost", body), lambda: _api.cost(body, catalog=cat).to_dict())
 
     @app.post("/api/compare")
     async def api_compare(body: CompareQuestion) -> dict[str, Any]:
-        return await run(key("compare", body), lambda: _api.compare(body, catalog=cat).to_dict())  # type: ignore[no-any-return]
+        return await run(key("compare", body), lambda: _api.compare(body, catalog=cat).to_dict())
 
     @app.post("/api/gigawatt")
     async def api_gigawatt(body: SiteQuestion) -> dict[str, Any]:
-        return await run(key("gigawatt", body), lambda: _api.gigawatt(body, catalog=cat).to_dict())  # type: ignore[no-any-return]
+        return await run(key("gigawatt", body), lambda: _api.gigawatt(body, catalog=cat).to_dict())
 
     @app.post("/api/roofline")
     async def api_roofline(body: Deployment) -> dict[str, Any]:
-        return await run(key("roofline", body), lambda: _api.roofline(body, catalog=cat).to_dict())  # type: ignore[no-any-return]
+        return await run(key("roofline", body), lambda: _api.roofline(body, catalog=cat).to_dict())
 
     @app.get("/api/catalog")
     def api_catalog_kinds() -> dict[str, int]:
@@ -173,7 +173,7 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
 
     @app.get("/api/catalog/{kind}/{row_id}")
     def api_catalog_row(kind: str, row_id: str) -> dict[str, Any]:
-        return cat.get(kind, row_id).model_dump(mode="json", exclude_none=True)  # type: ignore[no-any-return]
+        return cat.get(kind, row_id).model_dump(mode="json", exclude_none=True)
 
     @app.get("/api/sovereignty/{subject}")
     def api_sovereignty(subject: str, preset: str = "eu-jurisdiction", date: dt.date | None = None,
