@@ -62,3 +62,16 @@ def test_thinning_by_hand():
     front = np.array([[2, 3.10], [10, 3.00], [12, 2.0]])
     assert epsilon_thin(front, 0.05).tolist() == [0, 2]
     assert epsilon_thin(front, 0.0).tolist() == [0, 1, 2]
+
+
+def test_large_fronts_take_the_fast_path_and_stay_exact():
+    """Above 4,096 points two objectives go through an O(n) box and an argsort pre-pass;
+    the front must equal the brute-force one, ties and duplicates included."""
+    rng = np.random.default_rng(7)
+    obj = np.round(rng.random((6000, 2)) * 50) / 50  # many ties and exact duplicates
+    fast = pareto_mask(obj)
+    dominated = ((obj[None, :, :] <= obj[:, None, :]).all(-1) & (obj[None, :, :] < obj[:, None, :]).any(-1)).any(1)
+    front = ~dominated
+    # duplicates keep one representative: same set of points
+    assert {tuple(p) for p in obj[fast]} == {tuple(p) for p in obj[front]}
+    assert fast.sum() == len({tuple(p) for p in obj[front]})

@@ -62,6 +62,8 @@ class Catalog:
     rows: dict[str, dict[str, Record]]
     overrides: tuple[Override, ...] = ()
     origins: dict[tuple[str, str], str] = field(default_factory=dict)
+    # derived data computed from the rows (never from outside), kept with the catalog it came from
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def list(self, kind: str) -> builtins.list[Record]:
         return builtins.list(self._kind(kind).values())

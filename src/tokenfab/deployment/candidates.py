@@ -67,8 +67,21 @@ class Candidates:
     pair_capacity: np.ndarray  # (P,)
     pair_config: np.ndarray  # (P,)
     unusable: dict[str, str]  # capacity id -> why it cannot run the model
-    a: dict[str, np.ndarray]  # the (P, G) figures, by name
+    a: dict[str, np.ndarray]  # per pair (P, G): money, PUE-scaled energy, carbon, latency
     masks: dict[str, np.ndarray]  # fits, TTFT, TPOT: (P, G) booleans
+    cfg_a: dict[str, np.ndarray] = field(default_factory=dict)  # per config row (C, G): sizing, IT power
+    own: dict[str, np.ndarray] = field(default_factory=dict)  # owned pairs: "pairs" and the cost parts
+
+    def value(self, name: str, p: int, g: int) -> float:
+        """One figure of candidate (pair p, point g), wherever it is kept."""
+        if name in self.a:
+            return float(self.a[name][p, g])
+        if name in self.cfg_a:
+            return float(self.cfg_a[name][self.pair_config[p], g])
+        if name.startswith("own_"):
+            row = int(np.searchsorted(self.own["pairs"], p))
+            return float(self.own[name.removeprefix("own_")][row, g])
+        raise KeyError(name)
 
 
 def _blocks(cat: Catalog, spec: ModelSpec, caps: Sequence[Capacity], space: SearchSpace, skip: bool
@@ -124,10 +137,11 @@ def _col(caps: Sequence[Capacity], pc_cap: np.ndarray, fn: Any) -> np.ndarray:
     return np.array([fn(c) for c in caps], dtype=float)[pc_cap][:, None]
 
 
-def _money_energy(c: Candidates) -> None:
-    """Fill sizing, money, energy and carbon arrays (all (P, G))."""
-    caps, pu, pc, wl, pt = c.capacities, c.pair_capacity, c.pair_config, c.workload, c.point
-    thr = pt.throughput_output_tok_per_s[pc]
+def _per_config(c: Candidates) -> None:
+    """Figures that depend on the configuration (chip, count, split, precision, concurrency)
+    and the workload only, computed once per config row: (C, G)."""
+    pt, wl, inp = c.point, c.workload, c.inputs
+    thr = pt.throughput_output_tok_per_s
     ok = np.isfinite(thr) & (thr > 0)
     thr = np.where(ok, thr, 1.0)
     demand = wl.demand_tok_per_s()
@@ -139,47 +153,61 @@ def _money_energy(c: Candidates) -> None:
         inst = np.ones(thr.shape)
         util = np.full(thr.shape, wl.serving_utilization())
         served = util * thr
-    count = _col(caps, pu, lambda k: k.count)
-    idle_dev = c.inputs.idle[pc][:, None]
-    tdp = _col(caps, pu, lambda k: k.accelerator.tdp_w or np.nan)
+    count = np.array([c.blocks[b].count for b in inp.block], dtype=float)[:, None]
+    tdp = np.array([c.blocks[b].accelerator.tdp_w or np.nan for b in inp.block], dtype=float)[:, None]
+    idle_dev = inp.idle[:, None]
     idle_frac, server_w = A.number("idle_power_frac"), A.number("server_non_accelerator_w_per_8_accel")
     it_inst = ((count - idle_dev) * EN.accelerator_power_w(tdp, util, idle_frac)
                + idle_dev * EN.accelerator_power_w(tdp, 0.0, idle_frac) + server_w * count / 8.0)
-    pue = _col(caps, pu, lambda k: k.pue.value)
-    it_w = inst * it_inst
-    price = _col(caps, pu, lambda k: k.rent.usd_per_accel_hour if k.rent else np.nan)
-    owned = np.array([k.ownership is not None for k in caps])[pu][:, None]
-    if owned.any():
-        own = _ownership(caps, pu, it_inst / count, tdp + server_w / 8.0, pue)
-        price = np.where(owned, own["total"], price)
-        c.a.update({f"own_{k}": v for k, v in own.items()})
-    usd_h = inst * count * price
-    grid_g = _col(caps, pu, lambda k: k.grid.carbon_gco2e_per_kwh if k.grid else np.nan)
-    j_tok = it_w * pue / served
     embodied = inst * (count * A.number("embodied_gco2e_per_gpu")
                        + count / 8.0 * A.number("embodied_gco2e_per_8_accel_server"))
-    c.a.update(
-        throughput=thr, instances=inst, utilization=util, served=served, it_inst_w=it_inst, it_w=it_w, pue=pue,
-        usd_per_accel_hour=price, usd_per_hour=usd_h, usd_per_month=usd_h * C.HOURS_PER_MONTH,
-        usd_per_mtok=C.usd_per_mtok(usd_h, served), accel_hours_per_mtok=inst * count / (served * 3600.0) * 1e6,
-        latency=pt.ttft_s[pc] + wl.osl * pt.tpot_s[pc], j_per_token=j_tok, j_per_token_it=it_w / served,
-        gco2e_per_1k=EN.gco2e_per_1k_tokens(j_tok, grid_g),
-        embodied_per_1k=EN.embodied_gco2e_per_1k_tokens(embodied, A.number("lifetime_years"), served, 1.0),
-    )
-    c.a = {k: np.broadcast_to(v, thr.shape) for k, v in c.a.items()}
     lim_ttft, lim_tpot = wl.limits_s()
-    c.masks.update(fits=pt.fits[pc] & ok, TTFT=pt.ttft_p99_s[pc] <= lim_ttft, TPOT=pt.tpot_p99_s[pc] <= lim_tpot)
+    c.cfg_a.update(
+        throughput=thr, instances=inst, utilization=util, served=served, it_inst_w=it_inst, it_w=inst * it_inst,
+        j_per_token_it=inst * it_inst / served, accel_hours_per_mtok=inst * count / (served * 3600.0) * 1e6,
+        latency=pt.ttft_s + wl.osl * pt.tpot_s, provisioned_w_per_accel=np.broadcast_to(tdp + server_w / 8.0, thr.shape),
+        embodied_per_1k=EN.embodied_gco2e_per_1k_tokens(embodied, A.number("lifetime_years"), served, 1.0),
+        fits=pt.fits & ok, TTFT=pt.ttft_p99_s <= lim_ttft, TPOT=pt.tpot_p99_s <= lim_tpot)
+    c.cfg_a = {k: np.broadcast_to(v, thr.shape) for k, v in c.cfg_a.items()}
 
 
-def _ownership(caps: Sequence[Capacity], pu: np.ndarray, avg_w: np.ndarray, prov_w: np.ndarray,
+def _money_energy(c: Candidates) -> None:
+    """Per pair (capacity, config): price, money, PUE-scaled energy and carbon, (P, G)."""
+    _per_config(c)
+    caps, pu, pc, cf = c.capacities, c.pair_capacity, c.pair_config, c.cfg_a
+    inst = cf["instances"][pc]
+    served = cf["served"][pc] if c.workload.demand_tok_per_s() is None else cf["served"][0, 0]
+    count = _col(caps, pu, lambda k: k.count)
+    pue = _col(caps, pu, lambda k: k.pue.value)
+    price = np.broadcast_to(_col(caps, pu, lambda k: k.rent.usd_per_accel_hour if k.rent else np.nan), inst.shape)
+    owned = np.flatnonzero([caps[i].ownership is not None for i in pu])
+    if owned.size:
+        own = _ownership(caps, pu[owned], pc[owned], cf, pue[owned])
+        price = price.copy()
+        price[owned] = own["total"]
+        c.own = {"pairs": owned, **{k: np.broadcast_to(v, (owned.size, inst.shape[1])) for k, v in own.items()}}
+    usd_h = inst * (count * price)
+    j_tok = cf["j_per_token_it"][pc] * pue
+    grid_g = _col(caps, pu, lambda k: k.grid.carbon_gco2e_per_kwh if k.grid else np.nan)
+    c.a.update(
+        usd_per_accel_hour=price, usd_per_hour=usd_h, usd_per_month=usd_h * C.HOURS_PER_MONTH,
+        usd_per_mtok=C.usd_per_mtok(usd_h, served), latency=cf["latency"][pc], j_per_token=j_tok,
+        gco2e_per_1k=EN.gco2e_per_1k_tokens(j_tok, grid_g), pue=np.broadcast_to(pue, inst.shape))
+    c.masks.update(fits=cf["fits"][pc], TTFT=cf["TTFT"][pc], TPOT=cf["TPOT"][pc])
+
+
+def _ownership(caps: Sequence[Capacity], pu: np.ndarray, pc: np.ndarray, cf: dict[str, np.ndarray],
                pue: np.ndarray) -> dict[str, np.ndarray]:
+    """Owning, per accelerator-hour, for the owned pairs only (energy at each point's utilization)."""
     def term(name: str) -> np.ndarray:
-        return _col(caps, pu, lambda k: getattr(k.ownership, name) if k.ownership else np.nan)
+        return _col(caps, pu, lambda k: getattr(k.ownership, name))
 
+    count = _col(caps, pu, lambda k: k.count)
     return ownership_usd_per_accel_hour(
-        term("capex_usd_per_accel"), term("years"), term("residual_frac"), avg_w, prov_w,
-        term("electricity_usd_per_kwh"), pue, term("colocation_usd_per_kw_month"), term("network_share_frac"),
-        term("ops_overhead_frac"), term("cost_of_capital_frac"), term("staff_usd_per_accel_year"))
+        term("capex_usd_per_accel"), term("years"), term("residual_frac"), cf["it_inst_w"][pc] / count,
+        cf["provisioned_w_per_accel"][pc], term("electricity_usd_per_kwh"), pue, term("colocation_usd_per_kw_month"),
+        term("network_share_frac"), term("ops_overhead_frac"), term("cost_of_capital_frac"),
+        term("staff_usd_per_accel_year"))
 
 
 def build(cat: Catalog, spec: ModelSpec, workload: Workload, capacities: Sequence[Capacity], space: SearchSpace,
@@ -209,7 +237,9 @@ def build(cat: Catalog, spec: ModelSpec, workload: Workload, capacities: Sequenc
 def ranking_keys(c: Candidates) -> tuple[np.ndarray, np.ndarray]:
     """(primary, secondary) keys a single answer is chosen by: the lowest $/M output tokens
     (accelerator-hours per M output tokens when unpriced), then the lowest mean latency."""
-    primary = np.where(np.isfinite(c.a["usd_per_mtok"]), c.a["usd_per_mtok"], c.a["accel_hours_per_mtok"])
+    usd = c.a["usd_per_mtok"]
+    primary = usd if np.isfinite(usd).all() else np.where(np.isfinite(usd), usd,
+                                                          c.cfg_a["accel_hours_per_mtok"][c.pair_config])
     return primary, c.a["latency"]
 
 

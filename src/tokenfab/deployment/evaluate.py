@@ -66,7 +66,7 @@ def _performance(c: Candidates, p: int, g: int) -> Performance:
     return Performance(
         throughput_output_tok_per_s=thr, throughput_per_accelerator_tok_per_s=thr / count,
         input_tok_per_s=thr * wl.isl / wl.osl, ttft_s=_f(pt.ttft_s, ci, g), tpot_s=tpot,
-        ttft_p99_s=_f(pt.ttft_p99_s, ci, g), tpot_p99_s=_f(pt.tpot_p99_s, ci, g), latency_s=_f(c.a["latency"], p, g),
+        ttft_p99_s=_f(pt.ttft_p99_s, ci, g), tpot_p99_s=_f(pt.tpot_p99_s, ci, g), latency_s=c.value("latency", p, g),
         output_tok_per_s_per_user=1.0 / tpot, ttft_limit_s=_opt(ttft_lim), tpot_limit_s=_opt(tpot_lim),
         slo_met=bool(c.masks["TTFT"][p, g] and c.masks["TPOT"][p, g]),
         memory_per_device_bytes=_f(pt.memory_per_device_bytes, ci, g),
@@ -82,7 +82,7 @@ def _layout(c: Candidates, p: int, g: int) -> Layout:
     cap = c.capacities[int(c.pair_capacity[p])]
     blk = c.blocks[int(c.inputs.block[ci])]
     s = blk.splits[int(c.inputs.split[ci])]
-    inst = int(_f(c.a["instances"], p, g))
+    inst = int(c.value("instances", p, g))
     per_rep = float(c.per_replica[ci, g])
     return Layout(
         capacity=cap.id, paid_as=cap.paid_as, provider=cap.provider, region=cap.region, country=cap.country,
@@ -96,30 +96,30 @@ def _layout(c: Candidates, p: int, g: int) -> Layout:
 
 def _money(c: Candidates, p: int, g: int, perf: Performance) -> Money:
     cap = c.capacities[int(c.pair_capacity[p])]
-    util, served = _f(c.a["utilization"], p, g), _f(c.a["served"], p, g)
+    util, served = c.value("utilization", p, g), c.value("served", p, g)
     common = dict(demand_output_tok_per_s=served, utilization=util,
-                  accelerator_hours_per_mtok=_f(c.a["accel_hours_per_mtok"], p, g))
+                  accelerator_hours_per_mtok=c.value("accel_hours_per_mtok", p, g))
     if cap.paid_as == "unpriced":
         return Money(priced=False, unpriced_reason=cap.unpriced_reason, **common)
-    usd_h = _f(c.a["usd_per_hour"], p, g)
+    usd_h = c.value("usd_per_hour", p, g)
     out_share, in_share = split_by_phase(usd_h, served, served * c.workload.isl / c.workload.osl,
                                          perf.prefill_time_share)
     own = None
     if cap.ownership is not None:
         t = cap.ownership
         own = OwnershipCost(
-            **{k: _f(c.a[f"own_{k}"], p, g) for k in ("capital", "energy", "colocation", "staff", "overhead", "total")},
+            **{k: c.value(f"own_{k}", p, g) for k in ("capital", "energy", "colocation", "staff", "overhead", "total")},
             capex_usd_per_accel=t.capex_usd_per_accel, capex_basis=t.capex_basis,
             electricity_usd_per_kwh=t.electricity_usd_per_kwh, electricity_basis=t.electricity_basis,
-            average_power_w_per_accel=_f(c.a["it_inst_w"], p, g) / cap.count,
+            average_power_w_per_accel=c.value("it_inst_w", p, g) / cap.count,
             provisioned_power_w_per_accel=float(cap.accelerator.tdp_w or 0.0)
             + A.number("server_non_accelerator_w_per_8_accel") / 8.0,
             years=t.years, residual_frac=t.residual_frac, cost_of_capital_frac=t.cost_of_capital_frac,
             network_share_frac=t.network_share_frac)
     price = None if cap.rent is None else RentalPriceFigures(**vars(cap.rent))
-    return Money(priced=True, usd_per_accel_hour=_f(c.a["usd_per_accel_hour"], p, g), price=price, ownership=own,
-                 usd_per_hour=usd_h, usd_per_month=_f(c.a["usd_per_month"], p, g),
-                 usd_per_mtok_output=_f(c.a["usd_per_mtok"], p, g),
+    return Money(priced=True, usd_per_accel_hour=c.value("usd_per_accel_hour", p, g), price=price, ownership=own,
+                 usd_per_hour=usd_h, usd_per_month=c.value("usd_per_month", p, g),
+                 usd_per_mtok_output=c.value("usd_per_mtok", p, g),
                  usd_per_mtok_output_decode_share=float(out_share), usd_per_mtok_input_prefill_share=float(in_share),
                  **common)
 
@@ -133,11 +133,11 @@ def _energy(c: Candidates, p: int, g: int) -> Energy:
     if cap.accelerator.tdp_w is None:
         return Energy(**base, unavailable_reason=f"{cap.accelerator.id} has no published tdp_w",
                       carbon_reason="no power figure")
-    j = _f(c.a["j_per_token"], p, g)
-    op = _opt(_f(c.a["gco2e_per_1k"], p, g))
-    emb = _f(c.a["embodied_per_1k"], p, g)
-    return Energy(**base, it_power_w=_f(c.a["it_w"], p, g), facility_power_w=_f(c.a["it_w"], p, g) * cap.pue.value,
-                  j_per_output_token=j, j_per_output_token_it=_f(c.a["j_per_token_it"], p, g),
+    j = c.value("j_per_token", p, g)
+    op = _opt(c.value("gco2e_per_1k", p, g))
+    emb = c.value("embodied_per_1k", p, g)
+    return Energy(**base, it_power_w=c.value("it_w", p, g), facility_power_w=c.value("it_w", p, g) * cap.pue.value,
+                  j_per_output_token=j, j_per_output_token_it=c.value("j_per_token_it", p, g),
                   kwh_per_mtok=j * 1e6 / 3.6e6, gco2e_per_1k_tok=op, embodied_gco2e_per_1k_tok=emb,
                   total_gco2e_per_1k_tok=None if op is None else op + emb,
                   carbon_reason=None if op is not None else "no grid: pass a grid for carbon")

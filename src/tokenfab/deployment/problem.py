@@ -165,30 +165,31 @@ class EngineInputs:
 
 def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: float, chunk_tokens: float,
                   disaggregated: bool, fidelity: str, table: dict[str, Any] | None = None) -> EngineInputs:
-    hw_rows, cfg_rows, acc_ids, stacks, dtypes, bi, si, idle = [], [], [], [], [], [], [], []
-    for b_index, b in enumerate(blocks):
+    """Columns for every (block, split): per-block figures repeated over the block's splits."""
+    n = np.array([len(b.splits) for b in blocks], dtype=int)
+    split_cols = np.array([s[:6] for b in blocks for s in b.splits], dtype=float).reshape(-1, 6)
+    hw_rows, per_block = [], []
+    for b in blocks:
         hrow = hardware_row(b.accelerator)
         peak = hrow[f"{b.precision.compute_dtype}_flop_per_s"]
-        attn = attention_peak(spec, hrow, b.precision.kv, peak)
-        for s_index, s in enumerate(b.splits):
-            hw_rows.append(hrow)
-            cfg_rows.append(dict(
-                tp=s.tp, pp=s.pp, ep=s.ep, dp_attention=s.dp_attention, replicas=s.replicas,
-                weight_bytes_per_param=WEIGHT_BYTES_PER_PARAM[b.precision.weights],
-                kv_bytes_per_element=KV_BYTES_PER_ELEMENT[b.precision.kv], gemm_flop_per_s=peak,
-                attention_flop_per_s=attn, isl=isl, osl=osl, chunk_tokens=chunk_tokens,
-                disaggregated=float(disaggregated)))
-            acc_ids.append(b.accelerator.id)
-            stacks.append(b.precision.stack)
-            dtypes.append(b.precision.compute_dtype)
-            bi.append(b_index)
-            si.append(s_index)
-            idle.append(s.idle)
+        hw_rows.append(hrow)
+        per_block.append((WEIGHT_BYTES_PER_PARAM[b.precision.weights], KV_BYTES_PER_ELEMENT[b.precision.kv], peak,
+                          attention_peak(spec, hrow, b.precision.kv, peak)))
+    wb, kvb, peak, attn = (np.repeat(col, n) for col in np.array(per_block, dtype=float).reshape(-1, 4).T)
+    rows = len(split_cols)
+    cfg = ParallelConfig(
+        tp=split_cols[:, 0], pp=split_cols[:, 1], ep=split_cols[:, 2], dp_attention=split_cols[:, 3],
+        replicas=split_cols[:, 4], weight_bytes_per_param=wb, kv_bytes_per_element=kvb, gemm_flop_per_s=peak,
+        attention_flop_per_s=attn, isl=np.full(rows, float(isl)), osl=np.full(rows, float(osl)),
+        chunk_tokens=np.full(rows, float(chunk_tokens)), disaggregated=np.full(rows, float(disaggregated)))
+    block = np.repeat(np.arange(len(blocks)), n)
     return EngineInputs(
-        m=ModelArrays.stack([model_row(spec)]), hw=HardwareArrays.stack(hw_rows),
-        eff=efficiency_arrays(table or A.efficiency_table(), acc_ids, stacks, dtypes, fidelity),
-        cfg=ParallelConfig.stack(cfg_rows), block=np.array(bi, dtype=int), split=np.array(si, dtype=int),
-        idle=np.array(idle, dtype=float))
+        m=ModelArrays.stack([model_row(spec)]), hw=HardwareArrays.stack(hw_rows).take(block),
+        eff=efficiency_arrays(table or A.efficiency_table(), [b.accelerator.id for b in blocks],
+                              [b.precision.stack for b in blocks], [b.precision.compute_dtype for b in blocks],
+                              fidelity).take(block),
+        cfg=cfg, block=block, split=np.concatenate([np.arange(k) for k in n]) if rows else np.zeros(0, int),
+        idle=split_cols[:, 5])
 
 
 def param_counts(spec: ModelSpec) -> tuple[float, float]:

@@ -89,6 +89,8 @@ class PassTime:
     bytes: np.ndarray
 
 
+# pass_time and steady_state run over 60 lines on purpose: each is one block of equations
+# (docs/engine.md) whose terms are easier to check side by side than split across helpers.
 def pass_time(
     m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, n_decode: ArrayLike, context: ArrayLike,
         n_prefill: ArrayLike,

@@ -9,6 +9,7 @@ split of the instance x concurrency; each is sized to the traffic with whole ins
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -28,6 +29,7 @@ from .pareto import epsilon_thin, pareto_mask
 from .result import PlanResult
 from .scenario import Scenario
 
+_MEMO_LOCK = threading.Lock()
 OBJECTIVE_FIELDS = {"cost": "usd_per_mtok", "latency": "latency", "energy": "j_per_token", "carbon": "gco2e_per_1k"}
 
 
@@ -59,7 +61,25 @@ def _regions(cat: Catalog, wanted: Sequence[str]) -> tuple[set[str], set[str]]:
 
 
 def capacities(cat: Catalog, s: Scenario) -> list[K.Capacity]:
-    """Every way to have an instance the scenario allows to consider (filters are masks later)."""
+    """Every way to have an instance the scenario allows to consider (filters are masks later).
+    They depend on the catalog and the scenario's money and sovereignty fields only, not on the
+    workload: kept with the catalog (a bounded memo) so repeated plans do not rebuild them."""
+    import datetime as dt
+
+    key = ("capacities", s.sovereignty, s.date or dt.date.today(), s.buyer_country, s.pricing, s.rent, s.own, s.own_grid)
+    with _MEMO_LOCK:
+        memo: dict[Any, list[K.Capacity]] = cat.memo.setdefault("capacities", {})
+        found = memo.get(key)
+    if found is None:
+        found = _capacities(cat, s)
+        with _MEMO_LOCK:
+            if len(memo) >= 64:
+                memo.pop(next(iter(memo)))
+            memo[key] = found
+    return found
+
+
+def _capacities(cat: Catalog, s: Scenario) -> list[K.Capacity]:
     import datetime as dt
 
     policy = K.Policy(s.sovereignty, s.date or dt.date.today(), s.buyer_country)

@@ -29,7 +29,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
 from .. import _api
-from ..catalog import KINDS, load_catalog
+from ..catalog import KINDS, Catalog, load_catalog
 from ..deployment.cost_report import CostQuestion
 from ..deployment.site import SiteQuestion
 from ..deployment.spec import Deployment
@@ -60,6 +60,30 @@ class _Cache:
                 self.data.popitem(last=False)
 
 
+class _Runner:
+    """Runs computations for the routes: cached, in at most ``max_concurrent`` threads, under
+    a time limit (a worker thread cannot be interrupted: past the limit the client gets 503
+    at once and the thread finishes its bounded computation in the background)."""
+
+    def __init__(self, time_limit_s: float, max_concurrent: int, cache_size: int) -> None:
+        self.time_limit_s = time_limit_s
+        self.limiter = anyio.CapacityLimiter(max_concurrent)
+        self.cache = _Cache(cache_size)
+
+    async def __call__(self, key: str | None, fn: Callable[[], Any]) -> Any:
+        if key is not None and (hit := self.cache.get(key)) is not None:
+            return hit
+        with anyio.fail_after(self.time_limit_s):
+            value = await anyio.to_thread.run_sync(fn, abandon_on_cancel=True, limiter=self.limiter)
+        if key is not None:
+            self.cache.put(key, value)
+        return value
+
+
+def _key(name: str, body: BaseModel, *extra: Any) -> str:
+    return json.dumps([name, body.model_dump(mode="json"), *extra], sort_keys=True)
+
+
 def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0, max_body_bytes: int = 64_000,
                allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS, body_timeout_s: float = 10.0,
                max_concurrent: int = 2, cache_size: int = 256) -> Any:
@@ -70,23 +94,17 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
                          description="What a token costs in dollars, joules, CO2 and legal exposure. Bodies are the "
                                      "library's request models; answers are the CLI's --json.")
     cat = load_catalog(catalog_dir)
-    limiter = anyio.CapacityLimiter(max_concurrent)
-    cache = _Cache(cache_size)
+    run = _Runner(time_limit_s, max_concurrent, cache_size)
+    _errors(app, time_limit_s)
+    _plan_routes(app, cat, run)
+    _deployment_routes(app, cat, run)
+    _catalog_routes(app, cat)
+    _pages(app)
+    return Guard(app, allowed_hosts=allowed_hosts, max_body_bytes=max_body_bytes, body_timeout_s=body_timeout_s)
 
-    async def run(key: str | None, fn: Callable[[], Any]) -> Any:
-        if key is not None and (hit := cache.get(key)) is not None:
-            return hit
-        with anyio.fail_after(time_limit_s):
-            # a worker thread cannot be interrupted: past the limit the client gets 503 at once
-            # and the thread finishes its bounded computation in the background
-            value = await anyio.to_thread.run_sync(fn, abandon_on_cancel=True, limiter=limiter)
-        if key is not None:
-            cache.put(key, value)
-        return value
 
-    def key(name: str, body: BaseModel, *extra: Any) -> str:
-        return json.dumps([name, body.model_dump(mode="json"), *extra], sort_keys=True)
-
+def _errors(app: FastAPI, time_limit_s: float) -> None:
+    """Expected errors become one-line JSON; the most specific class wins (MRO)."""
     statuses: dict[type[Exception], int] = {UnknownIdError: 404, InputError: 422, ExpectedOutcome: 409,
                                             TimeoutError: 503}
 
@@ -107,21 +125,19 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
         line = describe_validation_error(errors[0], skip_loc=("body", "query", "path")) if errors else "invalid request"
         return JSONResponse({"detail": detail(line)}, status_code=422)
 
-    @app.get("/api/health")
-    def health() -> dict[str, Any]:
-        return {"status": "ok", "kinds": {k: len(cat.rows[k]) for k in KINDS}}
 
+def _plan_routes(app: FastAPI, cat: Catalog, run: _Runner) -> None:
     @app.post("/api/plan")
     async def api_plan(body: Scenario, top: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
         """The Pareto front for a scenario (the first ``top`` rows)."""
-        d = await run(key("plan", body), lambda: _api.plan(body, catalog=cat).to_dict())
+        d = await run(_key("plan", body), lambda: _api.plan(body, catalog=cat).to_dict())
         return {**d, "front": d["front"][:top]}
 
     @app.post("/api/plan/explain")
     async def api_plan_explain(body: Scenario, row: int = Query(ge=1, le=500)) -> dict[str, Any]:
         """Breakdown of front row ``row`` (1-based) of the plan the body describes. The plan is
         recomputed, never taken from the client."""
-        return await run(key("explain", body, row),
+        return await run(_key("explain", body, row),
                          lambda: _api.explain(_api.plan(body, catalog=cat), row, cat).to_dict())
 
     @app.post("/api/plan/export")
@@ -136,10 +152,17 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
         return Response(text(), media_type=media,
                         headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'})
 
+    @app.post("/api/compare")
+    async def api_compare(body: CompareQuestion) -> dict[str, Any]:
+        """``tokenfab compare --json``: self-hosting at the APIs' per-user speed beside API prices."""
+        return await run(_key("compare", body), lambda: _api.compare(body, catalog=cat).to_dict())
+
+
+def _deployment_routes(app: FastAPI, cat: Catalog, run: _Runner) -> None:
     @app.post("/api/evaluate")
     async def api_evaluate(body: Deployment) -> dict[str, Any]:
         """One deployment: performance, money, energy, carbon, sovereignty (``estimate``/``energy`` JSON)."""
-        return await run(key("evaluate", body), lambda: _api.evaluate(body, catalog=cat).to_dict())
+        return await run(_key("evaluate", body), lambda: _api.evaluate(body, catalog=cat).to_dict())
 
     @app.post("/api/estimate")
     async def api_estimate(body: Deployment) -> dict[str, Any]:
@@ -149,19 +172,23 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
     @app.post("/api/cost")
     async def api_cost(body: CostQuestion) -> dict[str, Any]:
         """``tokenfab cost --json``: the evaluation plus break-evens and egress."""
-        return await run(key("cost", body), lambda: _api.cost(body, catalog=cat).to_dict())
-
-    @app.post("/api/compare")
-    async def api_compare(body: CompareQuestion) -> dict[str, Any]:
-        return await run(key("compare", body), lambda: _api.compare(body, catalog=cat).to_dict())
+        return await run(_key("cost", body), lambda: _api.cost(body, catalog=cat).to_dict())
 
     @app.post("/api/gigawatt")
     async def api_gigawatt(body: SiteQuestion) -> dict[str, Any]:
-        return await run(key("gigawatt", body), lambda: _api.gigawatt(body, catalog=cat).to_dict())
+        """``tokenfab gigawatt --json``: a site in accelerators and tokens/day, or the power a traffic needs."""
+        return await run(_key("gigawatt", body), lambda: _api.gigawatt(body, catalog=cat).to_dict())
 
     @app.post("/api/roofline")
     async def api_roofline(body: Deployment) -> dict[str, Any]:
-        return await run(key("roofline", body), lambda: _api.roofline(body, catalog=cat).to_dict())
+        """Roofline points (prefill, decode) of the deployment ``/api/evaluate`` chooses."""
+        return await run(_key("roofline", body), lambda: _api.roofline(body, catalog=cat).to_dict())
+
+
+def _catalog_routes(app: FastAPI, cat: Catalog) -> None:
+    @app.get("/api/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "kinds": {k: len(cat.rows[k]) for k in KINDS}}
 
     @app.get("/api/catalog")
     def api_catalog_kinds() -> dict[str, int]:
@@ -173,15 +200,13 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
 
     @app.get("/api/catalog/{kind}/{row_id}")
     def api_catalog_row(kind: str, row_id: str) -> dict[str, Any]:
-        return cat.get(kind, row_id).model_dump(mode="json", exclude_none=True)
+        row: dict[str, Any] = cat.get(kind, row_id).model_dump(mode="json", exclude_none=True)
+        return row
 
     @app.get("/api/sovereignty/{subject}")
     def api_sovereignty(subject: str, preset: str = "eu-jurisdiction", date: dt.date | None = None,
                         buyer_country: str | None = Query(None, max_length=2)) -> dict[str, Any]:
         return _api.sovereignty(subject, preset, date, buyer_country, cat).to_dict()
-
-    _pages(app)
-    return Guard(app, allowed_hosts=allowed_hosts, max_body_bytes=max_body_bytes, body_timeout_s=body_timeout_s)
 
 
 def _pages(app: FastAPI) -> None:
