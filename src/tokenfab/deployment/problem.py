@@ -171,10 +171,10 @@ def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: flo
     hw_rows, per_block = [], []
     for b in blocks:
         hrow = hardware_row(b.accelerator)
-        peak = hrow[f"{b.precision.compute_dtype}_flop_per_s"]
+        gemm = hrow[f"{b.precision.compute_dtype}_flop_per_s"]
         hw_rows.append(hrow)
-        per_block.append((WEIGHT_BYTES_PER_PARAM[b.precision.weights], KV_BYTES_PER_ELEMENT[b.precision.kv], peak,
-                          attention_peak(spec, hrow, b.precision.kv, peak)))
+        per_block.append((WEIGHT_BYTES_PER_PARAM[b.precision.weights], KV_BYTES_PER_ELEMENT[b.precision.kv], gemm,
+                          attention_peak(spec, hrow, b.precision.kv, gemm)))
     wb, kvb, peak, attn = (np.repeat(col, n) for col in np.array(per_block, dtype=float).reshape(-1, 4).T)
     rows = len(split_cols)
     cfg = ParallelConfig(
