@@ -20,10 +20,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tokenfab.calibration import leave_one_out  # noqa: E402
-from tokenfab.validation import evaluate, prepare, read_validation_csv, validate_file  # noqa: E402
-
-from tokenfab import efficiency as E  # noqa: E402
+from tokenfab.accuracy.calibration import leave_one_out  # noqa: E402
+from tokenfab.accuracy.measured import read_measured  # noqa: E402
+from tokenfab.accuracy.score import evaluate, measure_accuracy, prepare  # noqa: E402
+from tokenfab.catalog import load_catalog  # noqa: E402
+from tokenfab.catalog.assumptions import efficiency_table  # noqa: E402
 
 
 def summary(pred: np.ndarray, meas: np.ndarray) -> str:
@@ -39,13 +40,14 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="skip leave-one-out refits")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    prep = prepare(read_validation_csv(args.csv))
+    table = efficiency_table()
+    prep = prepare(read_measured(args.csv), load_catalog())
     meas = np.array([r.value for r in prep.rows])
     print(f"# {args.csv}: {len(prep.rows)} rows, {len(prep.skipped)} skipped")
     for fid in ("roofline", "derated", "calibrated"):
-        print(f"{fid:>10}: {summary(evaluate(prep, fidelity=fid)['predicted'], meas)}")
+        print(f"{fid:>10}: {summary(evaluate(prep, table, fid)['predicted'], meas)}")
     if not args.quick:
-        start = E.table()["calibrated"]
+        start = table["calibrated"]
         for key in ("accelerator", "model"):
             per, pooled = leave_one_out(prep, start, key)
             print(f"\n## leave-one-{key}-out (refit without the group, predict the group)")
@@ -56,12 +58,12 @@ def main() -> None:
             print(f"{'pooled':<18} {len(groups):>4}  {summary(pooled, meas)}")
     holdout = ROOT / "validation" / "holdout.csv"
     if holdout.exists():
-        rep = validate_file(holdout)
+        rep = measure_accuracy(holdout, "calibrated")
         print(f"\n## holdout ({holdout.name}, never used in fitting): MAPE {rep.mape:.1%}  median "
               f"{rep.median_ape:.1%}  max ratio {rep.max_ratio:.2f}  rows {len(rep.rows)} skipped {len(rep.skipped)}")
         for r in rep.rows:
-            print(f"  {r['id']:<8} {r['model']:<16} {r['accelerator']:<9} x{r['n_accel']:<3} {r['scenario']:<11} "
-                  f"pred {r['predicted']:>10.1f} meas {r['measured']:>10.1f}  ape {r['ape']:6.1%}")
+            print(f"  {r.id:<8} {r.model:<16} {r.accelerator:<9} x{r.n_accel:<3} {r.scenario:<11} "
+                  f"pred {r.predicted:>10.1f} meas {r.measured:>10.1f}  ape {r.ape:6.1%}")
     print(f"\nelapsed {time.perf_counter() - t0:.1f} s")
 
 

@@ -17,10 +17,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tokenfab.calibration import fit, loss  # noqa: E402
-from tokenfab.validation import evaluate, prepare, read_validation_csv  # noqa: E402
-
-from tokenfab import efficiency as E  # noqa: E402
+from tokenfab.accuracy.calibration import fit, loss, predict  # noqa: E402
+from tokenfab.accuracy.measured import read_measured  # noqa: E402
+from tokenfab.accuracy.score import prepare  # noqa: E402
+from tokenfab.catalog import load_catalog  # noqa: E402
+from tokenfab.catalog.assumptions import efficiency_table  # noqa: E402
 
 HEADER = """\
 # tokenfab engine efficiency factors, kept apart from the datasheet peaks.
@@ -35,12 +36,12 @@ def main() -> None:
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--csv", default=str(ROOT / "validation" / "measured.csv"))
     args = ap.parse_args()
-    prep = prepare(read_validation_csv(args.csv))
-    table = E.table()
+    prep = prepare(read_measured(args.csv), load_catalog())
+    table = efficiency_table()
     start = table["calibrated"]
     print(f"rows: {len(prep.rows)} (skipped {len(prep.skipped)}); start mean|log err| = {loss(prep, start):.4f}")
     params = fit(prep, start, rounds=10, log=print)
-    pred = evaluate(prep, params)["predicted"]
+    pred = predict(prep, params)
     meas = np.array([r.value for r in prep.rows])
     ape = np.abs(pred - meas) / meas
     worst = np.max(np.maximum(pred / meas, meas / pred))
@@ -50,7 +51,7 @@ def main() -> None:
         params["fitted_at"] = dt.date.today().isoformat()
         params["fitted_on"] = "validation/measured.csv"
         rounded = _round(params)
-        out = {"schema_version": 1, "derated": table["derated"], "calibrated": rounded}
+        out = {**table, "calibrated": rounded}  # schema_version and derated kept as they are
         path = ROOT / "src" / "tokenfab" / "data" / "efficiency.yaml"
         path.write_text(HEADER + yaml.safe_dump(out, sort_keys=False, width=120), encoding="utf-8")
         print(f"wrote {path}")

@@ -7,6 +7,9 @@ both from data/assumptions.yaml and the catalog), measured wall power, and J per
 token three ways: measured, predicted power / measured throughput (the power model alone),
 and tokenfab's full prediction (`tokenfab energy` with PUE 1: predicted power / predicted
 throughput). Power-capped (MaxQ) runs are marked: the model assumes the TDP.
+Each run is evaluated as measured: at full load (utilization 1, not the serving_utilization
+default), offline rows without latency limits (scenario "offline", not the default "server"),
+server rows under MLPerf's p99 TTFT/TPOT limits.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tokenfab.costing import energy  # noqa: E402
+import tokenfab  # noqa: E402
 
 
 def rows():
@@ -37,13 +40,13 @@ def main() -> None:
     for r in rows():
         scen = "server" if r["scenario"] == "server" else "offline"
         kw = dict(model=r["model"], accelerator=r["accelerator"], count=int(r["n_accel"]), weights=r["weights_dtype"],
-                  isl=ISL[r["model"]], osl=OSL[r["model"]], scenario=scen, grid="world", pue=1.0)
+                  isl=ISL[r["model"]], osl=OSL[r["model"]], scenario=scen, utilization=1.0, grid="world", pue=1.0)
         if scen == "server":
             kw.update(ttft_max_s=2.0, tpot_max_s=0.2 if r["model"] != "llama-3.1-8b" else 0.1)
-        e = energy(**kw)
+        e = tokenfab.energy(**kw).energy
         p_meas, thr = float(r["system_power_w"]), float(r["throughput_output_tok_per_s"])
-        p_pred = e["it_power_w"]
-        j_meas, j_p, j_full = p_meas / thr, p_pred / thr, e["j_per_output_token"]
+        p_pred = e.it_power_w
+        j_meas, j_p, j_full = p_meas / thr, p_pred / thr, e.j_per_output_token
         pe, fe = (p_pred - p_meas) / p_meas, (j_full - j_meas) / j_meas
         p_errs.append(abs(pe))
         full_errs.append(abs(fe))

@@ -3,7 +3,9 @@
     python benchmarks/engine_speed.py [--repeat 3]
 
 Grid: every accelerator with published memory figures x every catalog model x
-(tp, pp) in {1,2,4,8} x {1,2} x weights {bf16, fp8, fp4} x 40 concurrencies. Each
+(tp, pp) in {1,2,4,8} x {1,2} x weights {bf16, fp8, fp4} x the engine's concurrency grid
+(40 geometric points from 1 to 16,384, 37 distinct integers), at the calibrated TensorRT-LLM
+BF16 efficiency of each chip. Each
 configuration gets TTFT, TPOT, throughput, memory fit, bound, MFU and MBU. Also times
 one `tokenfab estimate` end to end in a fresh process. Last line: configs_per_s.
 """
@@ -21,11 +23,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tokenfab import efficiency as E  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
+from tokenfab.catalog.assumptions import efficiency_table  # noqa: E402
 from tokenfab.deployment.problem import hardware_row, model_row  # noqa: E402
-from tokenfab.engine import Efficiency, HardwareArrays, ModelArrays, ParallelConfig, steady_state  # noqa: E402
+from tokenfab.engine import HardwareArrays, ModelArrays, ParallelConfig, steady_state  # noqa: E402
 from tokenfab.engine.dtypes import WEIGHT_BYTES_PER_PARAM  # noqa: E402
+from tokenfab.engine.efficiency import efficiency_arrays  # noqa: E402
 from tokenfab.engine.serving import concurrency_grid  # noqa: E402
 
 
@@ -37,7 +40,8 @@ def build_grid():
     hw_rows = [hardware_row(a) for a in accs]
     m_all = ModelArrays.stack([model_row(s) for s in models])
     hw_all = HardwareArrays.stack(hw_rows)
-    eff_all = Efficiency.stack([E.factors(a.id, "trtllm", "bf16", "calibrated") for a in accs])
+    eff_all = efficiency_arrays(efficiency_table(), [a.id for a in accs], ["trtllm"] * len(accs), ["bf16"] * len(accs),
+                                "calibrated")
     splits = [(t, p) for t in (1, 2, 4, 8) for p in (1, 2)]
     dtypes = ["bf16", "fp8", "fp4"]
     conc = concurrency_grid()

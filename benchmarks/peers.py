@@ -116,26 +116,30 @@ def worker_llma(rows: list[dict]) -> dict:
 
 def build_rows() -> tuple[list[dict], dict]:
     sys.path.insert(0, str(ROOT / "src"))
-    from tokenfab.validation import evaluate, prepare, read_validation_csv
-
+    from tokenfab.accuracy.measured import read_measured
+    from tokenfab.accuracy.score import evaluate, prepare
     from tokenfab.catalog import load_catalog
+    from tokenfab.catalog.assumptions import efficiency_table
 
     cat = load_catalog()
+    table = efficiency_table()
     rows = []
     for f in ("measured.csv", "holdout.csv"):
-        rows += [r for r in read_validation_csv(ROOT / "validation" / f)
+        rows += [r for r in read_measured(ROOT / "validation" / f)
                  if r.scenario == "offline" and (r.model in GENZ_MODELS or r.model in LLMA_MODELS)]
     prep = prepare(rows, cat)
     t = time.perf_counter()
-    out = evaluate(prep)
+    out = evaluate(prep, table, "calibrated")
     ours_s = time.perf_counter() - t
     payload = []
     for row, pred, b in zip(prep.rows, out["predicted"], out["best"]):
+        if b < 0:  # no deployment of this row fits in memory: nothing to hand the peers
+            continue
         acc, spec = cat.accelerator(row.accelerator), cat.model(row.model)
-        tp, pp, ep, dpa, rep = prep.candidates[b]
+        tp, pp, ep, dpa, rep = prep.split_of[int(b)]
         payload.append(dict(
             id=row.id, model=row.model, accelerator=row.accelerator, weights=row.weights_dtype,
-            isl=prep.cfg.isl[prep.row_index == prep.rows.index(row)][0], osl=row.osl_tokens, measured=row.value,
+            isl=float(prep.cfg.isl[b]), osl=row.osl_tokens, measured=row.value,
             tokenfab=float(pred), tp=tp, pp=pp, replicas=rep,
             bf16_tflops=(acc.bf16_dense_flop_per_s or 0) / 1e12, fp8_tflops=(acc.fp8_dense_flop_per_s or 0) / 1e12,
             fp4_tflops=(acc.fp4_dense_flop_per_s or 0) / 1e12, memory_gb=acc.memory_bytes / 1e9,

@@ -20,8 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tokenfab.catalog import load_catalog  # noqa: E402
-from tokenfab.planner import Scenario, plan  # noqa: E402
+import tokenfab  # noqa: E402
 
 SCENARIO = dict(model="llama-3.1-70b", rate_rps=5, isl=1000, osl=200)
 
@@ -31,13 +30,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     t = time.perf_counter()
-    cat = load_catalog()
+    cat = tokenfab.load_catalog()
     load_s = time.perf_counter() - t
-    s = Scenario(**SCENARIO)
+    s = tokenfab.Scenario(**SCENARIO)
     times, r = [], None
     for _ in range(args.repeat):
         t = time.perf_counter()
-        r = plan(s, cat)
+        r = tokenfab.plan(s, catalog=cat)
         times.append(time.perf_counter() - t)
     best = min(times)
     print(f"scenario {SCENARIO}: {r.candidates_evaluated:,} candidates, {r.feasible:,} feasible, front {len(r.front)}")

@@ -54,7 +54,7 @@ def _usage_error(exc: BaseException) -> int | None:
         return None
     ctx: Any = getattr(exc, "ctx", None)
     message = " ".join(str(fmt()).split())
-    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:  # a group without its subcommand
         sys.stderr.write(ctx.get_help() + "\n")
         return code
     if ctx is not None:
@@ -69,8 +69,13 @@ def run(argv: list[str] | None = None) -> int:
     """Run the CLI on ``argv`` and return the exit code (no ``sys.exit``; tests call this)."""
     from ..errors import TokenfabError
 
+    args = sys.argv[1:] if argv is None else argv
+    if not args:  # the same answer whatever the click version: the help, on stderr, exit 2
+        command = typer.main.get_command(app)
+        sys.stderr.write(command.make_context("tokenfab", ["--help"], resilient_parsing=True).get_help() + "\n")
+        return 2
     try:
-        rc = app(args=argv, prog_name="tokenfab", standalone_mode=False)
+        rc = app(args=args, prog_name="tokenfab", standalone_mode=False)
         return rc if isinstance(rc, int) else 0
     except TokenfabError as exc:
         sys.stderr.write(f"error: {exc}\n")

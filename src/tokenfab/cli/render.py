@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from ..deployment.result import Assumption, Evaluation
 from ..planner.explain import Explanation
 from ..units import format_bytes
 from .output import console, money, note, num
+
+
+def _row(t: Table, key: str, value: str) -> None:
+    """A table row whose value is text, never rich markup (sources may contain brackets)."""
+    t.add_row(key, escape(value))
 
 
 def headline(ev: Evaluation) -> str:
@@ -37,58 +43,57 @@ def performance_rows(t: Table, ev: Evaluation) -> None:
     lim = "" if p.tpot_limit_s is None else (
         f"; p99 limits TTFT {p.ttft_limit_s:g} s, TPOT {p.tpot_limit_s * 1e3:g} ms "
         + ("[met]" if p.slo_met else "[NOT met at any concurrency: lowest-TPOT point shown]"))
-    t.add_row("workload", f"{w.isl:g} in / {w.osl:g} out, scenario {w.scenario}{lim}")
-    t.add_row("throughput", f"{p.throughput_output_tok_per_s:,.1f} output tok/s per instance "
+    _row(t, "workload", f"{w.isl:g} in / {w.osl:g} out, scenario {w.scenario}{lim}")
+    _row(t, "throughput", f"{p.throughput_output_tok_per_s:,.1f} output tok/s per instance "
               f"({p.throughput_per_accelerator_tok_per_s:,.1f} per accelerator paid)")
-    t.add_row("latency (mean)", f"TTFT {p.ttft_s * 1e3:,.0f} ms, TPOT {p.tpot_s * 1e3:.1f} ms "
+    _row(t, "latency (mean)", f"TTFT {p.ttft_s * 1e3:,.0f} ms, TPOT {p.tpot_s * 1e3:.1f} ms "
               f"({p.output_tok_per_s_per_user:,.1f} tok/s per user); p99 approx. TTFT {p.ttft_p99_s * 1e3:,.0f} ms, "
               f"TPOT {p.tpot_p99_s * 1e3:.1f} ms")
-    t.add_row("concurrency", f"{d.concurrency_per_instance:,} requests per instance ({d.concurrency_per_replica:,.4g} "
+    _row(t, "concurrency", f"{d.concurrency_per_instance:,} requests per instance ({d.concurrency_per_replica:,.4g} "
               f"per replica; at most {p.max_concurrency_per_replica:,} fit)")
-    t.add_row("memory/device", f"{format_bytes(p.memory_per_device_bytes)} of {format_bytes(p.memory_capacity_bytes)} "
+    _row(t, "memory/device", f"{format_bytes(p.memory_per_device_bytes)} of {format_bytes(p.memory_capacity_bytes)} "
               f"(weights {format_bytes(p.weights_per_device_bytes)})")
-    t.add_row("bound", f"{p.bound} (MFU {p.mfu:.0%}, MBU {p.mbu:.0%}); time per step "
+    _row(t, "bound", f"{p.bound} (MFU {p.mfu:.0%}, MBU {p.mbu:.0%}); time per step "
               + "  ".join(f"{k} {v:.0%}" for k, v in p.time_shares.items()))
-    t.add_row("fidelity", d.fidelity)
+    _row(t, "fidelity", d.fidelity)
 
 
 def money_rows(t: Table, ev: Evaluation) -> None:
     m, d = ev.money, ev.deployment
     if not m.priced:
-        t.add_row("money", f"not priced: {m.unpriced_reason}")
+        _row(t, "money", f"not priced: {m.unpriced_reason}")
         return
     if m.price is not None:
         pr = m.price
-        t.add_row("price", f"{d.capacity} ({d.provider}, {d.region}), {pr.pricing}: {pr.value:g} {pr.currency}/accel-h "
+        _row(t, "price", f"{d.capacity} ({d.provider}, {d.region}), {pr.pricing}: {pr.value:g} {pr.currency}/accel-h "
                   f"= ${pr.usd_per_accel_hour:.3f} (as of {pr.as_of}, {pr.kind}; {pr.source})")
     if m.ownership is not None:
         o = m.ownership
-        t.add_row("ownership /accel-h", f"${o.total:.3f} = capital {o.capital:.3f} + energy {o.energy:.3f} + "
+        _row(t, "ownership /accel-h", f"${o.total:.3f} = capital {o.capital:.3f} + energy {o.energy:.3f} + "
                   f"colocation {o.colocation:.3f} + staff {o.staff:.3f} + overhead {o.overhead:.3f}")
-        t.add_row("capex", f"${o.capex_usd_per_accel:,.0f} per accelerator ({o.capex_basis})")
-        t.add_row("electricity", f"${o.electricity_usd_per_kwh:.4f}/kWh ({o.electricity_basis})")
-    t.add_row("deployment", f"${m.usd_per_hour or 0:,.2f}/h, ${m.usd_per_month or 0:,.0f}/month; serves "
+        _row(t, "capex", f"${o.capex_usd_per_accel:,.0f} per accelerator ({o.capex_basis})")
+        _row(t, "electricity", f"${o.electricity_usd_per_kwh:.4f}/kWh ({o.electricity_basis})")
+    _row(t, "deployment", f"${m.usd_per_hour or 0:,.2f}/h, ${m.usd_per_month or 0:,.0f}/month; serves "
               f"{m.demand_output_tok_per_s:,.1f} output tok/s at utilization {m.utilization:.0%}")
-    t.add_row("$/M output tokens", f"{money(m.usd_per_mtok_output)} (all serving cost per output token)")
-    t.add_row("priced like an API", f"${money(m.usd_per_mtok_input_prefill_share)}/M input tokens (prefill "
+    _row(t, "$/M output tokens", f"{money(m.usd_per_mtok_output)} (all serving cost per output token)")
+    _row(t, "priced like an API", f"${money(m.usd_per_mtok_input_prefill_share)}/M input tokens (prefill "
               f"{ev.performance.prefill_time_share:.0%} of the time) + ${money(m.usd_per_mtok_output_decode_share)}/M "
               "output tokens")
 
 
 def energy_rows(t: Table, ev: Evaluation) -> None:
     e = ev.energy
-    fallback = " [industry default: no published figure]" if e.pue_is_fallback else ""
-    t.add_row("PUE", f"{e.pue:g}{fallback} ({e.pue_basis})")
+    _row(t, "PUE", f"{e.pue:g} ({e.pue_basis})")
     if e.j_per_output_token is None:
-        t.add_row("energy", f"not available: {e.unavailable_reason}")
+        _row(t, "energy", f"not available: {e.unavailable_reason}")
         return
-    t.add_row("power", f"{(e.it_power_w or 0) / 1e3:,.2f} kW IT, {(e.facility_power_w or 0) / 1e3:,.2f} kW facility")
-    t.add_row("energy", f"{e.j_per_output_token:.3f} J per output token ({num(e.j_per_output_token_it, '.3f')} J IT); "
+    _row(t, "power", f"{(e.it_power_w or 0) / 1e3:,.2f} kW IT, {(e.facility_power_w or 0) / 1e3:,.2f} kW facility")
+    _row(t, "energy", f"{e.j_per_output_token:.3f} J per output token ({num(e.j_per_output_token_it, '.3f')} J IT); "
               f"{num(e.kwh_per_mtok, '.3f')} kWh per M output tokens")
     if e.gco2e_per_1k_tok is None:
-        t.add_row("carbon", f"not available: {e.carbon_reason}")
+        _row(t, "carbon", f"not available: {e.carbon_reason}")
     else:
-        t.add_row("carbon", f"{e.gco2e_per_1k_tok:.4f} gCO2e per 1k output tokens on grid {e.grid} "
+        _row(t, "carbon", f"{e.gco2e_per_1k_tok:.4f} gCO2e per 1k output tokens on grid {e.grid} "
                   f"({e.grid_gco2e_per_kwh:g} g/kWh, {e.grid_year}; {e.grid_basis}) + embodied "
                   f"{num(e.embodied_gco2e_per_1k_tok, '.4f')}")
 
@@ -96,7 +101,7 @@ def energy_rows(t: Table, ev: Evaluation) -> None:
 def sovereignty_rows(t: Table, ev: Evaluation) -> None:
     s = ev.sovereignty
     if s is not None:
-        t.add_row("sovereignty", f"{s.preset}: {'pass' if s.passes else 'FAIL'} (SEAL~{s.seal_estimate}); "
+        _row(t, "sovereignty", f"{s.preset}: {'pass' if s.passes else 'FAIL'} (SEAL~{s.seal_estimate}); "
                   + "; ".join(s.reasons))
 
 

@@ -24,10 +24,9 @@ def gigawatt_cmd(q: SiteQuestion, catalog: CatalogDir = None, json_out: Json = F
     if r.ranking:
         console.print("chips ranked by output tokens per joule (IT): " + ", ".join(
             f"{x.accelerator} {x.output_tok_per_joule_it:.2f}" for x in r.ranking[:6]), highlight=False)
-    fb = " [industry default for AI campuses: no published figure]" if r.pue_is_fallback else ""
     console.print(f"per accelerator: {r.it_w_per_accelerator:,.0f} W IT = {r.system_power_w:,.0f} W / "
                   f"{r.accelerators_per_system} ({r.system_power_basis}) x (1 + {r.cluster_overhead_frac:g} network and "
-                  f"storage); PUE {r.pue:g}{fb} ({r.pue_basis})", highlight=False)
+                  f"storage); PUE {r.pue:g} ({r.pue_basis})", highlight=False)
     s = r.site
     if s is not None:
         where = f"facility {r.facility}: " if r.facility else ""
@@ -36,7 +35,9 @@ def gigawatt_cmd(q: SiteQuestion, catalog: CatalogDir = None, json_out: Json = F
                       f"{s.tokens_per_day / 1e12:,.3f} trillion output tokens/day at utilization {r.utilization:.0%}",
                       highlight=False)
         if r.announced_accelerators:
-            console.print(f"announced: {r.announced_accelerators:,} accelerators", highlight=False)
+            at = (f" for {r.announced_accelerators_power_w / 1e6:,.0f} MW" if r.announced_accelerators_power_w
+                  else " (no published power figure goes with this count)")
+            console.print(f"announced: {r.announced_accelerators:,} accelerators{at}", highlight=False)
         if s.revenue_usd_per_day is not None:
             console.print(f"revenue ${s.revenue_usd_per_day:,.0f}/day at ${q.price_usd_per_mtok:g}/M output tokens",
                           highlight=False)

@@ -73,6 +73,7 @@ class SiteReport(ResultModel):
     evaluation: Evaluation  # one system, unpriced, at the site's utilization
     facility: str | None
     announced_accelerators: int | None
+    announced_accelerators_power_w: float | None  # the power figure the announced count goes with
     system: str | None
     accelerators_per_system: int
     system_power_w: float
@@ -151,7 +152,8 @@ def site_report(question: SiteQuestion | Mapping[str, Any], catalog: Catalog | N
     overhead = A.number("cluster_it_overhead_frac")
     w_acc = float(F.it_w_per_accelerator(sys_w, per_sys, overhead))
     d = A.cited("pue_ai_campus_default")
-    pue = choose_pue(q.pue, fac.pue if fac else None, None, float(d["value"]), str(d["source"]))
+    pue = choose_pue(q.pue, fac.pue if fac else None, None, float(d["value"]), str(d["source"]),
+                     default_label="default for large AI campuses")
     if pue.fallback:
         used.append(d)
     ev = _evaluate(cat, q, acc, per_sys)
@@ -177,6 +179,7 @@ def site_report(question: SiteQuestion | Mapping[str, Any], catalog: Catalog | N
                                   it_power_w=float(need["it_power_w"]), grid_power_w=float(need["grid_power_w"]))
     return SiteReport(
         evaluation=ev, facility=fac.id if fac else None, announced_accelerators=fac.accelerator_count if fac else None,
+        announced_accelerators_power_w=fac.accelerator_count_power_w if fac else None,
         system=system.id if system else None, accelerators_per_system=per_sys, system_power_w=sys_w,
         system_power_basis=sys_basis, cluster_overhead_frac=overhead, it_w_per_accelerator=w_acc, pue=pue.value,
         pue_basis=pue.basis, pue_is_fallback=pue.fallback, utilization=util, site=site, for_traffic=traffic,

@@ -23,13 +23,14 @@ class PueChoice(NamedTuple):
 
 
 def choose_pue(override: float | None, facility: PueFigure | None, provider: PueFigure | None,
-               default: float, default_source: str, provider_name: str = "") -> PueChoice:
+               default: float, default_source: str, provider_name: str = "",
+               default_label: str = "industry average") -> PueChoice:
     if override is not None:
         return PueChoice(override, "given", False)
     for fig, whose in ((facility, "facility"), (provider, provider_name or "provider")):
         if fig is not None:
             return PueChoice(fig.value, f"{whose}'s published PUE ({fig.scope}, {fig.year}; {fig.source})", False)
-    return PueChoice(default, f"industry average, no published figure ({default_source})", True)
+    return PueChoice(default, f"{default_label}, no published figure ({default_source})", True)
 
 
 class GridChoice(NamedTuple):
