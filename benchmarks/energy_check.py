@@ -44,6 +44,9 @@ def main() -> None:
         if scen == "server":
             kw.update(ttft_max_s=2.0, tpot_max_s=0.2 if r["model"] != "llama-3.1-8b" else 0.1)
         e = tokenfab.energy(**kw).energy
+        if e.it_power_w is None or e.j_per_output_token is None:
+            print(f"{r['id']:<6} {r['model']:<15} {r['accelerator']:<6} no energy figure: {e.unavailable_reason}")
+            continue
         p_meas, thr = float(r["system_power_w"]), float(r["throughput_output_tok_per_s"])
         p_pred = e.it_power_w
         j_meas, j_p, j_full = p_meas / thr, p_pred / thr, e.j_per_output_token

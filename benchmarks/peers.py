@@ -136,10 +136,10 @@ def build_rows() -> tuple[list[dict], dict]:
         if b < 0:  # no deployment of this row fits in memory: nothing to hand the peers
             continue
         acc, spec = cat.accelerator(row.accelerator), cat.model(row.model)
-        tp, pp, ep, dpa, rep = prep.split_of[int(b)]
+        tp, pp, ep, dpa, rep = prep.split_of(int(b))
         payload.append(dict(
             id=row.id, model=row.model, accelerator=row.accelerator, weights=row.weights_dtype,
-            isl=float(prep.cfg.isl[b]), osl=row.osl_tokens, measured=row.value,
+            isl=float(prep.isl[prep.row_index[b]]), osl=row.osl_tokens, measured=row.value,
             tokenfab=float(pred), tp=tp, pp=pp, replicas=rep,
             bf16_tflops=(acc.bf16_dense_flop_per_s or 0) / 1e12, fp8_tflops=(acc.fp8_dense_flop_per_s or 0) / 1e12,
             fp4_tflops=(acc.fp4_dense_flop_per_s or 0) / 1e12, memory_gb=acc.memory_bytes / 1e9,

@@ -48,9 +48,6 @@ def gib_to_bytes(gib: float) -> float:
     return gib * GIB
 
 
-def bytes_to_gb(n_bytes: float) -> float:
-    return n_bytes / GB
-
 
 def bytes_to_gib(n_bytes: float) -> float:
     return n_bytes / GIB
@@ -60,9 +57,6 @@ def gbit_per_s_to_bytes_per_s(gbit_per_s: float) -> float:
     """Network line rate [Gb/s] to bytes per second."""
     return gbit_per_s * GIGA / 8.0
 
-
-def tflop_per_s_to_flop_per_s(tflop_per_s: float) -> float:
-    return tflop_per_s * TFLOP
 
 
 def kwh_to_j(kwh: float) -> float:

@@ -31,7 +31,7 @@ from ..errors import InputError, TokenfabError
 from ..inputs import ResultModel
 from .measured import BENCHMARK_DEFAULT_ISL, METRICS, MeasuredRow, read_measured
 
-CHUNK_CANDIDATES = 8192
+CHUNK_CANDIDATES = 1024
 T = TypeVar("T", bound=_Columns)
 
 
@@ -41,28 +41,30 @@ def _concat(parts: Sequence[T]) -> T:
                   for f in dataclasses.fields(cast(Any, cls))})
 
 
-def _repeat(rec: T, n: int) -> T:
-    """Each column tiled ``n`` times (a (1,) column is first broadcast to the record's length)."""
-    length = max(np.asarray(getattr(rec, f.name)).size for f in dataclasses.fields(cast(Any, rec)))
-    return type(rec)(**{f.name: np.tile(np.broadcast_to(np.asarray(getattr(rec, f.name), float), (length,)), n)
-                        for f in dataclasses.fields(cast(Any, rec))})
-
-
 @dataclass
 class Prepared:
-    """Every candidate of every scoreable row as one set of columns (rows contiguous)."""
+    """Every candidate of every scoreable row, kept compact: one table row per distinct
+    (instance shape, split) (``m``, ``hw``, ``cfg``, ``combo``, ``split``) and, per candidate,
+    only the measured row it belongs to and its table row. A row's candidates are contiguous."""
 
     rows: list[MeasuredRow]
     skipped: list[tuple[MeasuredRow, str]]
-    m: ModelArrays
+    m: ModelArrays  # (U,) table rows
     hw: HardwareArrays
-    cfg: ParallelConfig
-    row_index: np.ndarray
+    cfg: ParallelConfig  # isl/osl are per measured row, filled in at evaluation
+    combo: np.ndarray  # (U,) index into ``combos``
+    split: np.ndarray  # (U, 5) tp, pp, ep, dp_attention, replicas
+    combos: list[tuple[str, str, str]]  # distinct (accelerator, stack, compute dtype)
+    row_index: np.ndarray  # (N,) measured row of each candidate
+    table_index: np.ndarray  # (N,) table row of each candidate
+    isl: np.ndarray  # (rows,) per measured row
+    osl: np.ndarray
     ttft_limit: np.ndarray
     tpot_limit: np.ndarray
-    combos: list[tuple[str, str, str]]  # distinct (accelerator, stack, compute dtype)
-    combo_index: np.ndarray
-    split_of: list[tuple[int, int, int, int, int]]  # per candidate: tp, pp, ep, dp_attention, replicas
+
+    def split_of(self, candidate: int) -> tuple[int, int, int, int, int]:
+        tp, pp, ep, dpa, rep = (int(v) for v in self.split[self.table_index[candidate]])
+        return tp, pp, ep, dpa, rep
 
 
 def _limits(row: MeasuredRow) -> tuple[float, float]:
@@ -82,12 +84,13 @@ def _shape(cat: Catalog, row: MeasuredRow) -> tuple[ModelSpec, Block]:
     return spec, blocks[0]
 
 
-def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prepared:
-    cat = catalog or load_catalog()
+def _group(rows: Sequence[MeasuredRow], cat: Catalog) -> tuple[list[MeasuredRow], list[tuple[MeasuredRow, str]],
+                                                               dict[Any, tuple[ModelSpec, Block]], dict[Any, list[int]]]:
+    """Scoreable rows grouped by instance shape (each shape built once), and the skipped rows."""
     kept: list[MeasuredRow] = []
     skipped: list[tuple[MeasuredRow, str]] = []
-    shapes: dict[tuple[str, str, int, str, str], tuple[ModelSpec, Block] | str] = {}
-    groups: dict[tuple[str, str, int, str, str], list[int]] = {}
+    shapes: dict[Any, tuple[ModelSpec, Block] | str] = {}
+    groups: dict[Any, list[int]] = {}
     for row in rows:
         key = (row.model, row.accelerator, row.n_accel, row.weights_dtype, row.stack)
         if key not in shapes:
@@ -103,68 +106,84 @@ def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prep
         else:
             groups.setdefault(key, []).append(len(kept))
             kept.append(row)
-    parts: list[tuple[ModelArrays, HardwareArrays, ParallelConfig]] = []
-    row_index: list[np.ndarray] = []
-    combos_of: list[np.ndarray] = []
-    split_of: list[tuple[int, int, int, int, int]] = []
+    built = {k: v for k, v in shapes.items() if not isinstance(v, str)}
+    return kept, skipped, built, groups
+
+
+def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prepared:
+    cat = catalog or load_catalog()
+    kept, skipped, shapes, groups = _group(rows, cat)
+    tables: list[tuple[ModelArrays, HardwareArrays, ParallelConfig]] = []
+    combo_u: list[np.ndarray] = []
+    split_u: list[np.ndarray] = []
+    row_parts: list[np.ndarray] = []
+    table_parts: list[np.ndarray] = []
     combos: dict[tuple[str, str, str], int] = {}
+    base = 0
     for key, members in groups.items():
-        shape = shapes[key]
-        assert not isinstance(shape, str)  # only shapes that built have members
-        spec, block = shape
+        spec, block = shapes[key]
         inp = engine_inputs(spec, [block], 1.0, 1.0, 8192.0, False, "roofline")
         s = len(block.splits)
-        isl = np.repeat([kept[i].isl_tokens or BENCHMARK_DEFAULT_ISL[kept[i].model] for i in members], s)
-        osl = np.repeat([kept[i].osl_tokens for i in members], s)
-        cfg = dataclasses.replace(_repeat(inp.cfg, len(members)), isl=isl, osl=osl)
-        parts.append((_repeat(inp.m, len(members) * s), _repeat(inp.hw, len(members)), cfg))
-        row_index.append(np.repeat(members, s))
+        n = np.asarray(inp.cfg.tp).size
+        tables.append((ModelArrays(**{f.name: np.broadcast_to(np.asarray(getattr(inp.m, f.name), float), (n,))
+                                      for f in dataclasses.fields(ModelArrays)}), inp.hw, inp.cfg))
         combo = (block.accelerator.id, block.precision.stack, block.precision.compute_dtype)
-        combos_of.append(np.full(len(members) * s, combos.setdefault(combo, len(combos))))
-        split_of.extend([(sp.tp, sp.pp, sp.ep, sp.dp_attention, sp.replicas) for sp in block.splits] * len(members))
-    if not parts:
-        empty = np.zeros(0)
+        combo_u.append(np.full(s, combos.setdefault(combo, len(combos))))
+        split_u.append(np.array([sp[:5] for sp in block.splits], dtype=np.int32).reshape(-1, 5))
+        row_parts.append(np.repeat(np.asarray(members, dtype=np.int32), s))
+        table_parts.append(np.tile(np.arange(base, base + s, dtype=np.int32), len(members)))
+        base += s
+    lim = np.array([_limits(r) for r in kept], dtype=float).reshape(-1, 2)
+    isl = np.array([r.isl_tokens or BENCHMARK_DEFAULT_ISL.get(r.model, 1.0) for r in kept], dtype=float)
+    osl = np.array([r.osl_tokens for r in kept], dtype=float)
+    if not tables:
+        z = np.zeros(0, dtype=np.int32)
         return Prepared(kept, skipped, ModelArrays.stack([]), HardwareArrays.stack([]), ParallelConfig.stack([]),
-                        empty.astype(int), empty, empty, [], empty.astype(int), [])
-    order = np.argsort(np.concatenate(row_index), kind="stable")  # rows contiguous, in file order
-    idx = np.concatenate(row_index)[order]
-    lim = np.array([_limits(r) for r in kept]).reshape(-1, 2)
+                        z, np.zeros((0, 5), np.int32), [], z, z, isl, osl, lim[:, 0], lim[:, 1])
     return Prepared(
-        rows=kept, skipped=skipped, m=_concat([p[0] for p in parts]).take(order),
-        hw=_concat([p[1] for p in parts]).take(order), cfg=_concat([p[2] for p in parts]).take(order),
-        row_index=idx, ttft_limit=lim[idx, 0], tpot_limit=lim[idx, 1], combos=list(combos),
-        combo_index=np.concatenate(combos_of)[order], split_of=[split_of[i] for i in order])
+        rows=kept, skipped=skipped, m=_concat([t[0] for t in tables]), hw=_concat([t[1] for t in tables]),
+        cfg=_concat([t[2] for t in tables]), combo=np.concatenate(combo_u), split=np.concatenate(split_u),
+        combos=list(combos), row_index=np.concatenate(row_parts), table_index=np.concatenate(table_parts),
+        isl=isl, osl=osl, ttft_limit=lim[:, 0], tpot_limit=lim[:, 1])
 
 
 def efficiency_for(prep: Prepared, table: Mapping[str, Any], fidelity: str) -> Efficiency:
-    """Per-candidate efficiency under ``table`` (shaped like efficiency.yaml)."""
+    """Per table row efficiency under ``table`` (shaped like efficiency.yaml)."""
     if not prep.combos:
         return Efficiency.stack([])
     acc, stack, dtype = zip(*prep.combos)
-    return efficiency_arrays(table, list(acc), list(stack), list(dtype), fidelity).take(prep.combo_index)
+    return efficiency_arrays(table, list(acc), list(stack), list(dtype), fidelity).take(prep.combo)
+
+
+def _chunks(prep: Prepared) -> list[tuple[int, int]]:
+    """Candidate ranges of about CHUNK_CANDIDATES, cut at row boundaries."""
+    if not len(prep.row_index):
+        return []
+    starts = np.flatnonzero(np.r_[True, np.diff(prep.row_index) != 0])
+    bounds = np.r_[starts, len(prep.row_index)]
+    out, lo = [], 0
+    while lo < len(starts):
+        hi = max(int(np.searchsorted(bounds, bounds[lo] + CHUNK_CANDIDATES, side="right")) - 1, lo + 1)
+        out.append((int(bounds[lo]), int(bounds[hi])))
+        lo = hi
+    return out
 
 
 def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: str = "calibrated"
              ) -> dict[str, np.ndarray]:
     """Predicted metric per kept row (NaN when nothing fits) and the chosen candidate per row."""
     check_fidelity(fidelity)
-    eff = efficiency_for(prep, table or A.efficiency_table(), fidelity)
+    eff_u = efficiency_for(prep, table or A.efficiency_table(), fidelity)
     n_rows = len(prep.rows)
     pred, best = np.full(n_rows, np.nan), np.full(n_rows, -1)
     metric = np.array([METRICS.index(r.metric) for r in prep.rows], dtype=int)
-    starts = np.flatnonzero(np.r_[True, np.diff(prep.row_index) != 0]) if n_rows else np.zeros(0, int)
-    bounds = np.r_[starts, len(prep.row_index)]
-    lo = 0
-    while lo < len(starts):
-        hi = int(np.searchsorted(bounds, bounds[lo] + CHUNK_CANDIDATES, side="right")) - 1
-        hi = max(hi, lo + 1)
-        a, b = int(bounds[lo]), int(bounds[hi])
-        sl = slice(a, b)
-        pt, feasible = best_point(prep.m.take(sl), prep.hw.take(sl), eff.take(sl), prep.cfg.take(sl),
-                                  prep.ttft_limit[sl], prep.tpot_limit[sl])
+    for a, b in _chunks(prep):
+        ri, ti = prep.row_index[a:b], prep.table_index[a:b]
+        cfg = dataclasses.replace(prep.cfg.take(ti), isl=prep.isl[ri], osl=prep.osl[ri])
+        pt, feasible = best_point(prep.m.take(ti), prep.hw.take(ti), eff_u.take(ti), cfg,
+                                  prep.ttft_limit[ri], prep.tpot_limit[ri])
         thr = np.where(pt.fits, pt.throughput_output_tok_per_s, -np.inf)
         score = np.where(feasible, thr, thr - 1e30)  # rows nothing meets fall back to their best fit
-        ri = prep.row_index[sl]
         order = np.lexsort((-score, ri))
         first = order[np.r_[True, np.diff(ri[order]) != 0]]
         rows_here = ri[first]
@@ -173,7 +192,6 @@ def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: s
         fits = np.isfinite(score[first])
         pred[rows_here] = np.where(fits, got, np.nan)
         best[rows_here] = np.where(fits, first + a, -1)
-        lo = hi
     return {"predicted": pred, "best": best}
 
 
@@ -221,7 +239,7 @@ def report(prep: Prepared, out: dict[str, np.ndarray], fidelity: str) -> Accurac
         if not np.isfinite(p):
             skipped.append(SkippedRow(id=row.id, reason="no deployment of this workload fits in memory"))
             continue
-        t, pp_, e, dpa, rep = prep.split_of[int(b)]
+        t, pp_, e, dpa, rep = prep.split_of(int(b))
         rows.append(AccuracyRow(
             id=row.id, model=row.model, accelerator=row.accelerator, n_accel=row.n_accel, scenario=row.scenario,
             metric=row.metric, predicted=float(p), measured=row.value, ape=abs(float(p) - row.value) / row.value,

@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 
 from pydantic import ValidationError
 
-from ..errors import CatalogError, InputError, UnknownIdError, show_value, singular
+from ..errors import MAX_VALUE_CHARS, CatalogError, InputError, UnknownIdError, show_value, singular
 from .files import RawRow, read_rows
 from .hardware import Accelerator, System
 from .market import ApiPrice, FxRate, Offer, Provider
@@ -142,30 +142,40 @@ class Catalog:
         return amount if currency == "USD" else amount * self.usd_per_unit(currency).usd_per_unit
 
 
+def _field_list(names: list[str], fname: str, limit: int = 200) -> str:
+    """The field names, cut to about ``limit`` characters so the error stays a readable line."""
+    text = ", ".join(names)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit].rsplit(', ', 1)[0]}, ... ({len(names)} in all; see the rows of the bundled {fname})"
+
+
 def format_validation_error(raw: RawRow, kind: str, exc: ValidationError) -> list[str]:
     """One line per problem: file:line, row id, field, value, rule and fix."""
     cls = KIND_FILES[kind][1]
     row_id = raw.data.get("id", "?")
+    if not (isinstance(row_id, str) and row_id.isprintable() and len(row_id) <= MAX_VALUE_CHARS):
+        row_id = show_value(row_id)  # an id that is not one (a number, 5,000 characters, a line break)
     lines = []
     for err in exc.errors():
         loc = [str(p) for p in err["loc"]]
-        field_name = ".".join(loc) if loc else "(row)"
-        head = f"{raw.where}: {singular(kind)}{row_id!s}"
+        field_name = show_value(".".join(loc) if loc else "(row)")
+        head = f"{raw.where}: {singular(kind)}{row_id}"
         etype = err["type"]
         if etype == "missing":
-            lines.append(f"{head}: missing required field {field_name!r}. Fix: add it (with its source)")
+            lines.append(f"{head}: missing required field {field_name}. Fix: add it (with its source)")
         elif etype == "extra_forbidden":
             known = list(cls.model_fields)
             close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.5)
-            hint = f"did you mean {close[0]!r}?" if close else f"allowed fields: {', '.join(known)}"
-            lines.append(f"{head}: unknown field {field_name!r} = {err.get('input')!r}: {hint}")
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed fields: {_field_list(known, KIND_FILES[kind][0])}"
+            lines.append(f"{head}: unknown field {field_name} = {show_value(err.get('input'))}: {hint}")
         else:
             value = err.get("input")
             msg = err["msg"]
             hint = unit_hint(loc[-1]) if loc else ""
             fix = f". Fix: {hint}" if hint else ""
             if loc:
-                lines.append(f"{head}: field {field_name!r} = {show_value(value)}: {msg}{fix}")
+                lines.append(f"{head}: field {field_name} = {show_value(value)}: {msg}{fix}")
             else:
                 lines.append(f"{head}: {msg.removeprefix('Value error, ')}")
     return lines
@@ -235,7 +245,10 @@ def _resolve_overlay(overlay: str | os.PathLike | None) -> Path | None:
         overlay = os.environ.get(OVERLAY_ENV) or None
     if overlay is None:
         return None
-    path = Path(overlay).expanduser()
+    try:
+        path = Path(overlay).expanduser()
+    except RuntimeError:  # '~name' of an unknown user: no such directory, said below
+        path = Path(overlay)
     if not path.is_dir():
         raise InputError(
             f"catalog overlay {str(path)!r} is not a directory. Fix: pass a folder holding "

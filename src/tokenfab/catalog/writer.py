@@ -89,9 +89,21 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return (st.st_size, st.st_mtime_ns)
 
 
+def _real(path: Path) -> Path:
+    """``path`` with ``~`` expanded and links followed; a path that cannot be (``~name`` of an
+    unknown user, a symbolic-link loop) is one :class:`CatalogError` line."""
+    try:
+        return path.expanduser().resolve()
+    except (RuntimeError, OSError) as exc:  # 3.11: RuntimeError for both; 3.13: OSError for a loop
+        raise CatalogError(
+            f"{path}: cannot resolve the path ({exc}). Fix: pass an existing folder, without a symbolic-link "
+            "loop or an unknown ~user"
+        ) from None
+
+
 def _check_directory(directory: Path) -> None:
     """Refuse a folder inside the package, a file given as the folder, or a path under a file."""
-    real = directory.expanduser().resolve()
+    real = _real(directory)
     if real == package_dir() or real.is_relative_to(package_dir()):
         raise CatalogError(
             f"{directory}: inside the installed tokenfab package ({package_dir()}); bundled files are "
@@ -113,7 +125,7 @@ def _resolve_target(directory: Path) -> Path:
     target = directory / MODELS_FILE
     if target.exists() and not target.is_file():
         raise CatalogError(f"{target}: exists and is not a file. Fix: remove it or choose another folder")
-    real = target.resolve()  # a symlinked models.yaml is written where it points
+    real = _real(target)  # a symlinked models.yaml is written where it points
     if real.is_relative_to(package_dir()):
         raise CatalogError(
             f"{target}: points into the installed tokenfab package ({real}); bundled files are never "

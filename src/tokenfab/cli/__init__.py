@@ -46,6 +46,19 @@ app.add_typer(model_cmd.app, name="model")
 app.command("serve")(serve_cmd.serve_cmd)
 
 
+MAX_USAGE_ERROR_CHARS = 500
+
+
+def _cut(message: str) -> str:
+    """One line; click echoes values whole ('Got unexpected extra argument (...)'), so each word is
+    cut like :func:`~tokenfab.errors.show_value` cuts a value, and the line to 500 characters."""
+    from ..errors import MAX_VALUE_CHARS
+
+    words = [w if len(w) <= MAX_VALUE_CHARS else w[: MAX_VALUE_CHARS - 3] + "..." for w in message.split()]
+    line = " ".join(words)
+    return line if len(line) <= MAX_USAGE_ERROR_CHARS else line[: MAX_USAGE_ERROR_CHARS - 3] + "..."
+
+
 def _usage_error(exc: BaseException) -> int | None:
     """Print a click-style usage error (any click copy) as usage line + one error line."""
     fmt = getattr(exc, "format_message", None)
@@ -53,7 +66,7 @@ def _usage_error(exc: BaseException) -> int | None:
     if not callable(fmt) or not isinstance(code, int):
         return None
     ctx: Any = getattr(exc, "ctx", None)
-    message = " ".join(str(fmt()).split())
+    message = _cut(str(fmt()))
     if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:  # a group without its subcommand
         sys.stderr.write(ctx.get_help() + "\n")
         return code

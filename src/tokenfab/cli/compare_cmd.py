@@ -21,8 +21,9 @@ def compare_cmd(q: CompareQuestion, catalog: CatalogDir = None, json_out: Json =
         return
     w = r.workload
     util = "from the traffic" if r.utilization is None else f"{r.utilization:.0%} ({r.utilization_basis})"
+    limit = "no TPOT limit" if r.tpot_limit_s is None else f"p99 TPOT <= {r.tpot_limit_s * 1e3:.0f} ms"
     t = Table(title=f"{r.model}, {w.isl:g} in / {w.osl:g} out: USD per M output tokens of this workload; self-hosted "
-                    f"rows meet p99 TPOT <= {r.tpot_limit_s * 1e3:.0f} ms at utilization {util}")
+                    f"rows meet {limit} at utilization {util}")
     for col in ("kind", "name", "provider", "region", "accelerator", "$/M output tok (all-in)", "input $/M",
                 "output $/M", "tok/s per user", "utilization", "price as of"):
         t.add_column(col, justify="right" if col[0] in "$iotu" and col not in ("output $/M",) else "left")

@@ -13,8 +13,9 @@ err_console = Console(stderr=True)
 
 
 def print_json(obj: Any) -> None:
-    """Plain JSON on stdout (no colour codes), safe to pipe."""
-    sys.stdout.write(json.dumps(obj, indent=2, default=str, allow_nan=False) + "\n")
+    """Plain strict JSON on stdout (no colour codes, no NaN/Infinity), streamed, safe to pipe."""
+    json.dump(obj, sys.stdout, indent=2, default=str, allow_nan=False)
+    sys.stdout.write("\n")
 
 
 def note(msg: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -57,8 +58,10 @@ def _table(result: PlanResult, top: int) -> None:
     s = result.scenario
     ttft, tpot = s.limits_s()
     traffic = f"{s.rate_rps:g} req/s" if s.rate_rps else f"{s.tokens_per_day:,.0f} output tokens/day"
-    t = Table(title=f"{s.model}: {traffic}, {s.isl:g} in / {s.osl:g} out, p99 limits TTFT <= {ttft:g} s, "
-                    f"TPOT <= {tpot * 1e3:g} ms, sovereignty {s.sovereignty}; Pareto front over "
+    limits = (f"p99 limits TTFT <= {ttft:g} s, TPOT <= {tpot * 1e3:g} ms" if math.isfinite(ttft) and math.isfinite(tpot)
+              else f"no latency limits ({s.scenario})")
+    t = Table(title=f"{s.model}: {traffic}, {s.isl:g} in / {s.osl:g} out, {limits}, sovereignty {s.sovereignty}; "
+                    "Pareto front over "
                     f"{', '.join(s.objectives)} ({len(result.front)} of {result.feasible:,} feasible, "
                     f"{result.candidates_evaluated:,} evaluated in {result.elapsed_s:.2f} s)")
     cols = ("#", "provider", "region", "accelerators", "parallelism", "weights", "$/M output tok", "$/month",

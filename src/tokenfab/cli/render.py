@@ -25,7 +25,7 @@ def headline(ev: Evaluation) -> str:
 
 
 def choices(ev: Evaluation) -> None:
-    searched = [f"{c.field}={c.value}" for c in ev.choices if c.how != "given"]
+    searched = [f"{c.field}={c.value}" for c in ev.choices if c.how.startswith(("searched", "default"))]
     if searched:
         note("chosen by the search (as plan chooses): " + ", ".join(searched))
     for n in ev.notes:

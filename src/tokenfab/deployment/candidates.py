@@ -199,8 +199,8 @@ def _money_energy(c: Candidates) -> None:
 def _ownership(caps: Sequence[Capacity], pu: np.ndarray, pc: np.ndarray, cf: dict[str, np.ndarray],
                pue: np.ndarray) -> dict[str, np.ndarray]:
     """Owning, per accelerator-hour, for the owned pairs only (energy at each point's utilization)."""
-    def term(name: str) -> np.ndarray:
-        return _col(caps, pu, lambda k: getattr(k.ownership, name))
+    def term(name: str) -> np.ndarray:  # rented capacities are in caps too: NaN there, never read
+        return _col(caps, pu, lambda k: np.nan if k.ownership is None else getattr(k.ownership, name))
 
     count = _col(caps, pu, lambda k: k.count)
     return ownership_usd_per_accel_hour(

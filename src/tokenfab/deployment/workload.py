@@ -40,9 +40,10 @@ class Workload(InputModel):
                                      description="p99 time-to-first-token limit [s] (default: the scenario's).")
     tpot_max_s: float | None = Field(default=None, gt=0, le=60,
                                      description="p99 time-per-output-token limit [s] (default: the scenario's).")
-    rate_rps: float | None = Field(default=None, gt=0, le=1e7,
+    # lower bounds: a traffic of 1e-300 makes per-token figures (J, USD, gCO2e) overflow to infinity
+    rate_rps: float | None = Field(default=None, ge=1e-6, le=1e7,
                                    description="Traffic: requests per second [1/s]; sizes the deployment in whole instances.")
-    tokens_per_day: float | None = Field(default=None, gt=0, le=1e16,
+    tokens_per_day: float | None = Field(default=None, ge=1, le=1e16,
                                          description="Traffic: output tokens per day [tokens/day]; instead of rate_rps.")
     utilization: float | None = Field(
         default=None, ge=0.01, le=1,

@@ -73,6 +73,8 @@ def splits(
             continue
         pp_max = min(layers, count // t) if pp else min(layers, count // t, MAX_PIPELINE_SEARCH)
         for p in [pp] if pp else range(1, pp_max + 1):
+            if t * p > count:  # a fixed pp with this tp needs more devices than the instance has (0 replicas)
+                continue
             eps = [ep] if ep else (divisors_up_to(experts, t) if experts else [1])
             for e in eps:
                 if t % e or (experts and experts % e):

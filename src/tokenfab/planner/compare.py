@@ -51,7 +51,7 @@ class ComparisonRow(ResultModel):
 class Comparison(ResultModel):
     model: str
     workload: Workload
-    tpot_limit_s: float
+    tpot_limit_s: float | None  # None: the scenario sets no limit (offline)
     tpot_basis: str
     utilization: float | None  # None with a traffic: each row's own utilization
     utilization_basis: str
@@ -115,7 +115,7 @@ def compare(question: CompareQuestion | Mapping[str, Any], catalog: Catalog | No
             utilization=m.utilization, price_as_of=cap.rent.as_of if cap.rent else "-", evaluation=ev))
     tpot_limit = wl.limits_s()[1]
     return Comparison(
-        model=spec.id, workload=wl, tpot_limit_s=tpot_limit, tpot_basis=tpot_basis,
+        model=spec.id, workload=wl, tpot_limit_s=tpot_limit if np.isfinite(tpot_limit) else None, tpot_basis=tpot_basis,
         utilization=None if wl.has_traffic else wl.serving_utilization(),
         utilization_basis="from the traffic" if wl.has_traffic else (
             "given" if wl.utilization is not None else "serving_utilization assumption"),

@@ -4,6 +4,8 @@ and its roofline points. Used by ``plan --explain``, the web app and ``POST /api
 
 from __future__ import annotations
 
+import math
+
 from ..catalog.loader import Catalog, load_catalog
 from ..deployment.evaluate import evaluate_deployment, pinned
 from ..deployment.result import Evaluation
@@ -20,6 +22,11 @@ class Explanation(ResultModel):
     roofline: Roofline
 
 
+def _limit_ms(limit_s: float, scenario: str) -> str:
+    """'<= 50 ms', or what stands for an infinite limit (the offline scenario has none)."""
+    return f"<= {limit_s * 1e3:g} ms" if math.isfinite(limit_s) else f"(no limit in the {scenario} scenario)"
+
+
 def explain(result: PlanResult, n: int, catalog: Catalog | None = None) -> Explanation:
     """Full breakdown of front row ``n`` (1-based)."""
     cat = catalog or load_catalog()
@@ -32,8 +39,8 @@ def explain(result: PlanResult, n: int, catalog: Catalog | None = None) -> Expla
     ttft, tpot = s.limits_s()
     checks = {
         "fits in memory": f"{perf.memory_per_device_bytes / 1e9:.1f} GB of {perf.memory_capacity_bytes / 1e9:.0f} GB per device",
-        "TTFT": f"p99 {perf.ttft_p99_s * 1e3:.0f} ms <= {ttft * 1e3:g} ms",
-        "TPOT": f"p99 {perf.tpot_p99_s * 1e3:.1f} ms <= {tpot * 1e3:g} ms",
+        "TTFT": f"p99 {perf.ttft_p99_s * 1e3:.0f} ms {_limit_ms(ttft, s.scenario)}",
+        "TPOT": f"p99 {perf.tpot_p99_s * 1e3:.1f} ms {_limit_ms(tpot, s.scenario)}",
         "budget": (f"${money.usd_per_month or 0:,.0f}/month <= ${s.budget_usd_per_month:,.0f}"
                    if s.budget_usd_per_month else "no budget set"),
         "carbon": (f"{energy.gco2e_per_1k_tok or 0:.3f} <= {s.max_gco2e_per_1k_tok:g} gCO2e/1k"
