@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 pytest.importorskip("fastapi")
-from tokenfab.web.guard import Guard  # noqa: E402
+from tokenfab.web.guard import Guard
 
 
 async def _never_called(scope, receive, send):  # pragma: no cover - the guard answers first

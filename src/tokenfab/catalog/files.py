@@ -186,7 +186,17 @@ def _construct_mapping(loader: _Loader, node: MappingNode, deep: bool = False) -
     return mapping
 
 
+def _construct_timestamp(loader: _Loader, node: ScalarNode) -> Any:
+    """PyYAML's timestamp, refusing text that is not one (``!!timestamp 'yesterday'`` would
+    otherwise fail inside PyYAML with an AttributeError)."""
+    if not loader.timestamp_regexp.match(str(loader.construct_scalar(node))):
+        raise RefusedYamlError(f"{show_value(node.value)} is not a date", node.start_mark,
+                               "write a calendar date as YYYY-MM-DD")
+    return loader.construct_yaml_timestamp(node)
+
+
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
@@ -275,7 +285,8 @@ def read_csv_rows(path: Path) -> list[RawRow]:
     header = [h.strip() for h in records[0]]
     dup = sorted({h for h in header if header.count(h) > 1})
     if dup:
-        raise CatalogError(f"{path.name}:{numbered[0][0]}: duplicate column(s) {dup}. Fix: name each column once")
+        shown = ", ".join(show_value(h) for h in dup[:5]) + (", ..." if len(dup) > 5 else "")
+        raise CatalogError(f"{path.name}:{numbered[0][0]}: duplicate column(s) {shown}. Fix: name each column once")
     out = []
     for (line_no, _), cells in zip(numbered[1:], records[1:]):
         if len(cells) != len(header):

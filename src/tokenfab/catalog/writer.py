@@ -215,6 +215,7 @@ def plan_model_save(directory: Path, row: Mapping[str, Any], *, force: bool = Fa
     if not isinstance(row_id, str) or not row_id:
         raise CatalogError(f"model row id = {show_value(row_id)}: a saved row needs an id. Fix: pass --id")
     _check_directory(directory)
+    directory = directory.expanduser()  # '~/x' is written in the home folder, as checked (not in ./~/x)
     target = _resolve_target(directory)
     new_row = _plain(dict(row))
     stamp = _stamp(target)

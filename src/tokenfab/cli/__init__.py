@@ -87,8 +87,13 @@ def run(argv: list[str] | None = None) -> int:
         command = typer.main.get_command(app)
         sys.stderr.write(command.make_context("tokenfab", ["--help"], resilient_parsing=True).get_help() + "\n")
         return 2
+    from .output import flush_notes
+
+    flush_notes(False)  # nothing left over from an earlier in-process run
+    ok = False
     try:
         rc = app(args=args, prog_name="tokenfab", standalone_mode=False)
+        ok = rc in (None, 0)
         return rc if isinstance(rc, int) else 0
     except TokenfabError as exc:
         sys.stderr.write(f"error: {exc}\n")
@@ -106,6 +111,8 @@ def run(argv: list[str] | None = None) -> int:
         if code is None:
             raise
         return code
+    finally:
+        flush_notes(ok)
 
 
 def main() -> None:

@@ -27,13 +27,26 @@ def report_overrides(catalog: Any) -> None:
         note(str(ov))
 
 
+_pending_notes: list[str] = []
+
+
 def load(catalog_dir: Any) -> Any:
-    """The catalog with the user's overlay, saying which bundled rows it overrode."""
+    """The catalog with the user's overlay; which bundled rows it overrode is said once the
+    command succeeds (:func:`flush_notes`), so a refused input stays one ``error:`` line."""
     from ..catalog import load_catalog
 
     cat = load_catalog(catalog_dir)
-    report_overrides(cat)
+    _pending_notes.extend(str(ov) for ov in cat.overrides)
     return cat
+
+
+def flush_notes(succeeded: bool) -> None:
+    """Print the notes :func:`load` kept (after a success) or drop them (after an error)."""
+    notes = list(_pending_notes)
+    _pending_notes.clear()
+    if succeeded:
+        for msg in notes:
+            note(msg)
 
 
 def money(v: float | None, digits: int = 3) -> str:

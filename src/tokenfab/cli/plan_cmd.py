@@ -38,12 +38,12 @@ def plan_cmd(s: Scenario, top: Top = 10, explain: Explain = None, csv_out: Csv =
                       transient=True) as prog:
             task = prog.add_task("planning", total=None)
             result = plan(s, catalog=cat, progress=lambda msg: prog.update(task, description=msg))
+    ex = explain_row(result, explain, cat) if explain is not None else None  # a bad row number: nothing written
     if html_out is not None:
         _write_report(result, html_out)
-    if explain is not None:
+    if ex is not None:
         from .render import explanation
 
-        ex = explain_row(result, explain, cat)
         print_json(ex.to_dict()) if json_out else explanation(ex)
         return
     if json_out:

@@ -27,10 +27,12 @@ class PlanResult(ResultModel):
         return [e.flat() for e in self.front]
 
     def to_csv(self) -> str:
-        """The front as CSV, one row per candidate, every scalar field as a column."""
+        """The front as CSV, one row per candidate, every scalar field as a column (the union
+        over the rows: owned rows have ownership columns, rented rows price columns; a field a row
+        lacks is an empty cell)."""
         rows = self.rows()
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+        w = csv.DictWriter(buf, fieldnames=list(dict.fromkeys(k for r in rows for k in r)), lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
         return buf.getvalue()
