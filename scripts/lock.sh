@@ -13,6 +13,6 @@ python3 -m venv "$tmp/venv"
 {
   echo "# tokenfab constraints: every package a fresh install resolves to, pinned."
   echo "# Regenerate with scripts/lock.sh (Python $("$tmp/venv/bin/python" -c 'import sys; print(".".join(map(str, sys.version_info[:2])))'), $(date -u +%Y-%m-%d))."
-  "$tmp/venv/bin/pip" freeze --all --exclude-editable | grep -v -i -E '^(tokenfab|pip|setuptools|wheel)=='
+  "$tmp/venv/bin/pip" freeze --all --exclude-editable | grep -v -i -E '^(tokenfab|pip|setuptools|wheel)( @|==)'
 } > constraints.txt
 echo "wrote constraints.txt ($(grep -c '==' constraints.txt) pins)"
