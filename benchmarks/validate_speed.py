@@ -22,34 +22,17 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
-import psutil
+
+from rss import RssSampler  # benchmarks/rss.py (the script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 MEASURED = ROOT / "validation" / "measured.csv"
 TARGET_S, TARGET_MB = 60.0, 1024.0
 VARY_FRAC = 0.05  # isl and osl are scaled by a factor in [1 - VARY_FRAC, 1 + VARY_FRAC]
-
-
-class RssSampler(threading.Thread):
-    """Peak resident memory of a process and its children [bytes], sampled every ``every_s``."""
-
-    def __init__(self, pid: int, every_s: float = 0.1) -> None:
-        super().__init__(daemon=True)
-        self.root, self.every_s, self.peak, self.stop = psutil.Process(pid), every_s, 0, threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                procs = [self.root, *self.root.children(recursive=True)]
-                self.peak = max(self.peak, sum(p.memory_info().rss for p in procs))
-            except psutil.Error:
-                pass
-            self.stop.wait(self.every_s)
 
 
 def source_rows() -> tuple[list[str], list[dict[str, str]]]:

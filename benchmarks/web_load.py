@@ -22,12 +22,12 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 import httpx
 import numpy as np
-import psutil
+
+from rss import RssSampler  # benchmarks/rss.py (the script's folder is on sys.path)
 
 MODELS = ("llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "qwen3-30b-a3b", "gpt-oss-120b", "gemma-3-27b")
 PRESETS = ("none", "eu-residency", "eu-jurisdiction")
@@ -53,23 +53,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-class RssSampler(threading.Thread):
-    """Peak resident memory of a process and its children [bytes]."""
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.root, self.peak, self.stop = psutil.Process(pid), 0, threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                procs = [self.root, *self.root.children(recursive=True)]
-                self.peak = max(self.peak, sum(p.memory_info().rss for p in procs))
-            except psutil.Error:
-                pass
-            time.sleep(0.2)
 
 
 async def load(url: str, seconds: float, in_flight: int, bodies) -> tuple[list[float], list[str], float, int]:

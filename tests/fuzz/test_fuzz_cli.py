@@ -53,6 +53,7 @@ from pydantic.fields import FieldInfo
 import tokenfab.cli
 from tokenfab.catalog import load_catalog
 from tokenfab.catalog.loader import bundled_dir
+from tokenfab.cli.options import literal_choices
 from tokenfab.deployment.cost_report import CostQuestion
 from tokenfab.deployment.site import SiteQuestion
 from tokenfab.planner.compare import CompareQuestion
@@ -176,15 +177,6 @@ def _field(name: str) -> FieldInfo | None:
     return None
 
 
-def _choices(tp: Any) -> tuple[str, ...]:
-    if typing.get_origin(tp) is typing.Literal:
-        return tuple(str(a) for a in typing.get_args(tp))
-    for arg in typing.get_args(tp):
-        found = _choices(arg)
-        if found:
-            return found
-    return ()
-
 
 def _bounds(info: FieldInfo) -> tuple[float | None, float | None]:
     lo = hi = None
@@ -227,7 +219,7 @@ def _valid_values(name: str, annotation: Any) -> st.SearchStrategy[str] | None:
     if name == "buyer_country":
         return st.sampled_from(COUNTRIES)
     info = _field(name)
-    choices = _choices(info.annotation) if info is not None else ()
+    choices = literal_choices(info.annotation) if info is not None else ()
     if name in ("preset",):
         choices = ("none", "eu-residency", "eu-jurisdiction", "secnumcloud")
     if name == "fidelity":
@@ -246,7 +238,7 @@ def _valid_values(name: str, annotation: Any) -> st.SearchStrategy[str] | None:
 def _list_values(name: str) -> st.SearchStrategy[str]:
     pool = POOLS.get(POOL_OF.get(name, name))
     info = _field(name)
-    choices = _choices(info.annotation) if info is not None else ()
+    choices = literal_choices(info.annotation) if info is not None else ()
     items = st.sampled_from(list(pool or choices or ("x",)))
     joined = st.lists(items, min_size=1, max_size=3).map(",".join)
     return weighted(st.one_of(items, joined), st.one_of(items.flatmap(typo_variants), st.sampled_from([",", ",,", " , ", ""])),

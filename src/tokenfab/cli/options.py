@@ -58,19 +58,19 @@ def _base(tp: Any) -> Any:
     return str  # str, Literal[...], dates: the model parses and checks them
 
 
-def _choices(tp: Any) -> tuple[str, ...]:
+def literal_choices(tp: Any) -> tuple[str, ...]:
     """The values of a Literal inside an annotation (also inside Optional, Annotated, tuple)."""
     if typing.get_origin(tp) is typing.Literal:
         return tuple(str(a) for a in typing.get_args(tp))
     for arg in typing.get_args(tp):
-        found = _choices(arg)
+        found = literal_choices(arg)
         if found:
             return found
     return ()
 
 
 def _metavar(info: FieldInfo, base: Any) -> str:
-    choices = _choices(info.annotation)
+    choices = literal_choices(info.annotation)
     if choices:
         return "|".join(choices) + (",..." if base is list else "")
     return {int: "INT", float: "NUMBER", list: "ID,..."}.get(base, "TEXT")

@@ -17,6 +17,7 @@ from ..catalog.sites import Grid
 from ..economics.siting import PueChoice, choose_grid, choose_pue
 from ..errors import InputError
 from ..policy.sovereignty import SovereigntyReport, assess, assess_owned
+from .result import RentalPriceFigures
 
 PaidAs = Literal["rented", "owned", "unpriced"]
 
@@ -28,17 +29,6 @@ class Policy:
     preset: str = "none"
     on: dt.date = field(default_factory=dt.date.today)
     buyer_country: str | None = None
-
-
-@dataclass(frozen=True)
-class RentalPrice:
-    value: float
-    currency: str
-    pricing: str
-    usd_per_accel_hour: float
-    source: str
-    as_of: str
-    kind: str
 
 
 @dataclass(frozen=True)
@@ -71,7 +61,7 @@ class Capacity:
     pue: PueChoice
     grid: Grid | None
     grid_basis: str
-    rent: RentalPrice | None = None
+    rent: RentalPriceFigures | None = None
     ownership: OwnershipTerms | None = None
     sovereignty: SovereigntyReport | None = None
     unpriced_reason: str | None = None
@@ -110,8 +100,9 @@ def rented(cat: Catalog, offer: Offer, pricing: str, policy: Policy, pue: float 
     grid_row, grid_basis = _grid(cat, grid, country)
     pue_choice = _pue(cat, pue, prov.pue, prov.name)
     used = _fx(cat, offer.currency) + ([A.cited("pue_default")] if pue_choice.fallback else [])
-    rent = RentalPrice(price, offer.currency, pricing, cat.to_usd(price, offer.currency), offer.source,
-                       str(offer.as_of), offer.kind)
+    rent = RentalPriceFigures(value=price, currency=offer.currency, pricing=pricing,
+                              usd_per_accel_hour=cat.to_usd(price, offer.currency), source=offer.source,
+                              as_of=str(offer.as_of), kind=offer.kind)
     return Capacity(
         id=offer.id, paid_as="rented", provider=offer.provider, region=offer.region, country=country, accelerator=acc,
         count=offer.accelerator_count, pricing=pricing, pue=pue_choice, grid=grid_row, grid_basis=grid_basis, rent=rent,

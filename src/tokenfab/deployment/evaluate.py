@@ -33,7 +33,6 @@ from .result import (
     Money,
     OwnershipCost,
     Performance,
-    RentalPriceFigures,
     SovereigntySummary,
 )
 from .spec import Deployment
@@ -116,7 +115,7 @@ def _money(c: Candidates, p: int, g: int, perf: Performance) -> Money:
             + A.number("server_non_accelerator_w_per_8_accel") / 8.0,
             years=t.years, residual_frac=t.residual_frac, cost_of_capital_frac=t.cost_of_capital_frac,
             network_share_frac=t.network_share_frac)
-    price = None if cap.rent is None else RentalPriceFigures(**vars(cap.rent))
+    price = cap.rent
     return Money(priced=True, usd_per_accel_hour=c.value("usd_per_accel_hour", p, g), price=price, ownership=own,
                  usd_per_hour=usd_h, usd_per_month=c.value("usd_per_month", p, g),
                  usd_per_mtok_output=c.value("usd_per_mtok", p, g),

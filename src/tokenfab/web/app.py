@@ -86,7 +86,7 @@ def _key(name: str, body: BaseModel, *extra: Any) -> str:
 
 def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0, max_body_bytes: int = 64_000,
                allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS, body_timeout_s: float = 10.0,
-               max_concurrent: int = 2, cache_size: int = 256) -> Any:
+               max_concurrent: int = 1, cache_size: int = 256) -> Any:
     """The ASGI app (FastAPI behind :class:`~tokenfab.web.guard.Guard`)."""
     from fastapi_offline import FastAPIOffline
 
@@ -127,11 +127,12 @@ def _errors(app: FastAPI, time_limit_s: float) -> None:
 
 
 def _plan_routes(app: FastAPI, cat: Catalog, run: _Runner) -> None:
-    @app.post("/api/plan")
-    async def api_plan(body: Scenario, top: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
-        """The Pareto front for a scenario (the first ``top`` rows)."""
+    @app.post("/api/plan", response_class=JSONResponse)
+    async def api_plan(body: Scenario, top: int = Query(50, ge=1, le=500)) -> Response:
+        """The Pareto front for a scenario (the first ``top`` rows): ``tokenfab plan --json``."""
         d = await run(_key("plan", body), lambda: _api.plan(body, catalog=cat).to_dict())
-        return {**d, "front": d["front"][:top]}
+        # the result is JSON-ready already: encode it once instead of FastAPI's generic walk
+        return Response(json.dumps({**d, "front": d["front"][:top]}), media_type="application/json")
 
     @app.post("/api/plan/explain")
     async def api_plan_explain(body: Scenario, row: int = Query(ge=1, le=500)) -> dict[str, Any]:
