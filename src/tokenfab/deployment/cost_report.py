@@ -16,8 +16,8 @@ from ..catalog.loader import Catalog, load_catalog
 from ..economics.cost import HOURS_PER_MONTH
 from ..economics.egress import egress_cost, exit_cost
 from ..economics.ownership import breakeven_months, breakeven_months_declining_rent, debt_breakeven_usd_per_accel_hour
-from ..errors import InputError
 from ..inputs import ResultModel, parse_input
+from .capacity import Policy, rented
 from .evaluate import evaluate_deployment
 from .result import Evaluation
 from .spec import Deployment
@@ -79,10 +79,10 @@ def _own_vs_rent(cat: Catalog, q: CostQuestion, ev: Evaluation) -> OwnVsRent | N
     if own is None or q.offer is None:
         return None
     offer = cat.offer(q.offer)
-    price = offer.price_per_accel_hour(q.pricing)
-    if price is None:
-        raise InputError(f"pricing = {q.pricing!r}: offer {offer.id} has no such price")
-    rent = cat.to_usd(price, offer.currency)
+    # the offer's price as the evaluation prices rentals (same conversion, same refusal)
+    priced = rented(cat, offer, q.pricing, Policy())
+    assert priced.rent is not None
+    rent = priced.rent.usd_per_accel_hour
     n, u = ev.deployment.accelerators_total, ev.money.utilization
     upfront = own.capex_usd_per_accel * (1 + own.network_share_frac) * n
     own_m = (own.total - own.capital) * HOURS_PER_MONTH * n
