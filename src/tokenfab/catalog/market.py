@@ -12,6 +12,7 @@ from .records import (
     STRICT_CONFIG,
     AccelCount,
     Currency,
+    Kind,
     Price,
     Record,
     check_not_future,
@@ -91,7 +92,7 @@ class Egress(_Dated):
     note: str | None = None
     source: Annotated[str, Field(min_length=3)]
     as_of: _dt.date
-    kind: Literal["datasheet", "measured", "derived", "estimate"] = "datasheet"
+    kind: Kind = "datasheet"
 
 
 class PueFigure(_Dated):
@@ -102,7 +103,7 @@ class PueFigure(_Dated):
     year: int = Field(ge=2000, le=2100)
     source: Annotated[str, Field(min_length=3)]
     as_of: _dt.date
-    kind: Literal["datasheet", "measured", "derived", "estimate"] = "datasheet"
+    kind: Kind = "datasheet"
 
 
 class Provider(Record):
@@ -116,6 +117,8 @@ class Provider(Record):
     egress: Egress | None = None
     publishes_gpu_prices: bool = True
     pue: PueFigure | None = None  # the provider's own published PUE; None = not published
+    # the provider's own web domains: a `datasheet` figure about it must cite one of them
+    domains: tuple[Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")], ...] = ()
 
     @model_validator(mode="after")
     def _unique_regions(self) -> Provider:

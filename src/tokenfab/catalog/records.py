@@ -1,7 +1,10 @@
 """Base record shared by every catalog row: provenance and plausibility.
 
 Every row carries ``source`` (URL or citation), ``as_of`` (ISO date) and
-``kind`` (datasheet | measured | derived | estimate). A figure that differs in
+``kind`` (datasheet | measured | derived | estimate | secondary): ``datasheet`` only for the
+maker's or provider's own published page or document, ``secondary`` for a figure read from a
+compilation, press article or tracker (its source names the primary document where one
+exists; ``tokenfab.catalog.provenance`` enforces both). A figure that differs in
 kind from the rest of its row is listed in ``field_kinds``; an estimate must say
 in ``notes`` what it is estimated from.
 """
@@ -23,8 +26,8 @@ from pydantic import (
     model_validator,
 )
 
-Kind = Literal["datasheet", "measured", "derived", "estimate"]
-KINDS: tuple[str, ...] = ("datasheet", "measured", "derived", "estimate")
+Kind = Literal["datasheet", "measured", "derived", "estimate", "secondary"]
+KINDS: tuple[str, ...] = ("datasheet", "measured", "derived", "estimate", "secondary")
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 

@@ -198,6 +198,10 @@ def validate_cmd(catalog: CatalogOpt = None) -> None:
     for err in errors:
         console.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
     report_overrides(cat)
+    from ..catalog.provenance import datasheet_problems
+
+    for warning in datasheet_problems(cat):  # an overlay's provenance claims, checked like the bundled rows
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
     counts = ", ".join(f"{len(v)} {k}" for k, v in cat.rows.items())
     if errors:
         console.print(f"catalog invalid: {len(errors)} problem(s); loaded {counts}", highlight=False)
