@@ -95,7 +95,7 @@ NOT_FUZZED = {("serve",)}  # starts a server; its options are checked by tests/w
 BUDGET: dict[tuple[str, ...], int] = {
     ("plan",): 45, ("estimate",): 60, ("cost",): 50, ("energy",): 40, ("compare",): 30, ("gigawatt",): 35,
     ("sovereignty",): 36, ("validate",): 24, ("catalog", "list"): 24, ("catalog", "show"): 24,
-    ("catalog", "validate"): 6, ("model", "import"): 36,
+    ("catalog", "validate"): 6, ("model", "import"): 36, ("catalog", "stale"): 16, ("catalog", "diff"): 16,
 }
 # the request models whose fields the generated options are made from (most specific last)
 MODELS = (CompareQuestion, Scenario, CostQuestion, SiteQuestion)
@@ -325,6 +325,9 @@ def _base(path: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
         ("catalog", "list"): ids(POOLS["kind"]).map(lambda k: [k]),
         ("catalog", "show"): ids(POOLS["any_id"]).map(lambda k: [k]),
         ("catalog", "validate"): st.just([]),
+        ("catalog", "stale"): weighted(st.just([]), st.sampled_from(["--older-than", "--kind"]).flatmap(
+            lambda f: st.sampled_from(["180d", "1y", "26w", "0", "offers", "fx_rates"]).map(lambda v: [f, v])), 2),
+        ("catalog", "diff"): st.sampled_from([["bundled", "bundled"], ["bundled", str(ROOT / "src" / "tokenfab" / "data")]]),
         ("model", "import"): weighted(st.sampled_from(HF_CONFIGS), _path_values("path"), 2).map(lambda p: [p]),
     }
     return bases[path]

@@ -108,7 +108,8 @@ def test_catalog_rows_carry_source_date_and_kind(client):
     assert kinds == {k: len(v) for k, v in cat.rows.items()}
     acc = client.get("/api/catalog/accelerators").json()
     assert len(acc) == kinds["accelerators"]
-    assert all(r["source"] and r["as_of"] and r["kind"] in ("datasheet", "measured", "derived", "estimate") for r in acc)
+    kinds_ok = ("datasheet", "measured", "derived", "estimate", "secondary")
+    assert all(r["source"] and r["as_of"] and r["kind"] in kinds_ok for r in acc)
     h100 = client.get("/api/catalog/accelerators/h100-sxm").json()
     assert h100["memory_bandwidth_bytes_per_s"] == pytest.approx(3.35e12)
     assert client.get("/api/catalog/accelerators/h999").status_code == 404

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import datetime
 import difflib
 import os
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 from ..errors import MAX_VALUE_CHARS, CatalogError, InputError, UnknownIdError, show_value, singular
 from .files import RawRow, read_rows
 from .hardware import Accelerator, System
-from .market import ApiPrice, FxRate, Offer, Provider
+from .market import ApiPrice, Discount, FxRate, Offer, Provider
 from .model_spec import ModelSpec
 from .records import Record, unit_hint
 from .sites import Facility, Grid
@@ -37,12 +38,21 @@ KIND_FILES: dict[str, tuple[str, type[Record]]] = {
     "stacks": ("stacks.yaml", Stack),
     "fx_rates": ("fx_rates.csv", FxRate),
     "api_prices": ("api_prices.csv", ApiPrice),
+    "discounts": ("discounts.csv", Discount),
 }
 KINDS: tuple[str, ...] = tuple(KIND_FILES)
 
 
 def bundled_dir() -> Path:
     return Path(str(resources.files("tokenfab") / "data"))
+
+
+def catalog_release() -> tuple[str, datetime.date]:
+    """The bundled catalog's version and date (data/catalog.yaml)."""
+    import yaml
+
+    meta = yaml.safe_load((bundled_dir() / "catalog.yaml").read_text(encoding="utf-8"))
+    return str(meta["version"]), meta["date"]
 
 
 @dataclass(frozen=True)
@@ -126,8 +136,9 @@ class Catalog:
     def stack(self, row_id: str) -> Stack:
         return cast(Stack, self.get("stacks", row_id))
 
-    def usd_per_unit(self, currency: str) -> FxRate:
-        """The newest exchange rate for ``currency`` (USD per unit)."""
+    def usd_per_unit(self, currency: str, on: datetime.date | None = None) -> FxRate:
+        """The exchange rate for ``currency`` (USD per unit) dated nearest ``on`` (the date of the
+        price it converts; the earlier of two equally near), or the newest when ``on`` is None."""
         rates = [r for r in self.typed("fx_rates", FxRate) if r.currency == currency]
         if not rates:
             known = sorted({r.currency for r in self.typed("fx_rates", FxRate)})
@@ -135,11 +146,13 @@ class Catalog:
                 f"currency = {currency!r}: no exchange rate in the catalog (known: {', '.join(known)}). "
                 "Fix: add a dated row to fx_rates.csv in your overlay"
             )
-        return max(rates, key=lambda r: r.rate_date)
+        if on is None:
+            return max(rates, key=lambda r: r.rate_date)
+        return min(rates, key=lambda r: (abs((r.rate_date - on).days), r.rate_date))
 
-    def to_usd(self, amount: float, currency: str) -> float:
-        """``amount`` in ``currency`` converted at the newest catalog rate (USD passes through)."""
-        return amount if currency == "USD" else amount * self.usd_per_unit(currency).usd_per_unit
+    def to_usd(self, amount: float, currency: str, on: datetime.date | None = None) -> float:
+        """``amount`` in ``currency`` converted at the catalog rate nearest ``on`` (USD passes through)."""
+        return amount if currency == "USD" else amount * self.usd_per_unit(currency, on).usd_per_unit
 
 
 def _field_list(names: list[str], fname: str, limit: int = 200) -> str:
@@ -237,6 +250,8 @@ def check_references(rows: dict[str, dict[str, Record]]) -> list[str]:
     for fac in of("facilities", Facility):
         need("accelerators", fac.accelerator, f"facilities.yaml: facility {fac.id}", "accelerator")
         need("grids", fac.grid, f"facilities.yaml: facility {fac.id}", "grid")
+    for disc in of("discounts", Discount):
+        need("providers", disc.provider, f"discounts.csv: discount {disc.id}", "provider")
     return errors
 
 

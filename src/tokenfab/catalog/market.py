@@ -163,6 +163,14 @@ class Offer(Record):
         return getattr(self, f"{pricing_model}_price_per_accel_hour")
 
 
+class Discount(Record):
+    """A negotiated discount off a provider's list prices (a user's overlay fact; none is bundled)."""
+
+    provider: str
+    pricing: Literal["on_demand", "reserved_1y", "reserved_3y", "spot"] | None = None  # None = every pricing model
+    discount_frac: float = Field(ge=0, lt=1)
+
+
 class FxRate(Record):
     """US dollars for one unit of ``currency`` on ``rate_date``."""
 

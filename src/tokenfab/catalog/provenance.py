@@ -124,7 +124,8 @@ def datasheet_problems(cat: Any) -> list[str]:
         for row in cat.list(kind):
             check(row, f"{kind}/{row.id}", [getattr(row, "vendor", "")])
     for row in cat.list("models"):
-        check(row, f"models/{row.id}", ["Hugging Face", "huggingface.co", "hf.co", *(str(getattr(row, "hf_repo", "") or "").split("/")[:1])])
+        org = str(getattr(row, "hf_repo", "") or "").split("/")[0]
+        check(row, f"models/{row.id}", ["Hugging Face", "huggingface.co", "hf.co", org])
     for prov in cat.list("providers"):
         assert isinstance(prov, Provider)
         check(prov, f"providers/{prov.id}", provider_owners(prov))

@@ -33,6 +33,22 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+        from ..catalog.loader import catalog_release
+
+        version, day = catalog_release()
+        sys.stdout.write(f"tokenfab {__version__} (catalog {version}, {day})\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and the bundled catalog's version "
+                                       "and date, then exit.", callback=_version, is_eager=True)) -> None:
+    """What a token costs in dollars, joules, CO2 and legal exposure, shown with its working."""
+
+
 app.command("plan")(plan_cmd.plan_cmd)
 app.command("estimate")(deployment_cmd.estimate_cmd)
 app.command("cost")(deployment_cmd.cost_cmd)

@@ -105,6 +105,11 @@ COLUMNS: dict[str, list[tuple[str, Any]]] = {
         ("vendors", lambda r: ", ".join(r.accelerator_vendors)),
         ("license", lambda r: r.license or "-"),
     ],
+    "discounts": [
+        ("provider", lambda r: r.provider),
+        ("pricing", lambda r: r.pricing or "all"),
+        ("discount", lambda r: f"{r.discount_frac:.0%}"),
+    ],
 }
 
 
@@ -116,7 +121,7 @@ def _load(catalog_dir: Path | None) -> Catalog:
 @app.command("list")
 def list_cmd(
     kind: Annotated[str, typer.Argument(help="accelerators, systems, models, providers, offers, grids, facilities, "
-                                             "stacks, fx_rates or api_prices")],
+                                             "stacks, fx_rates, api_prices or discounts")],
     catalog: CatalogOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -147,7 +152,7 @@ def list_cmd(
 def _grid_usd(cat: Catalog, grid: Any) -> str:
     if grid.electricity_price_per_kwh is None:
         return "-"
-    return f"{cat.to_usd(grid.electricity_price_per_kwh, grid.price_currency):.4f}"
+    return f"{cat.to_usd(grid.electricity_price_per_kwh, grid.price_currency, grid.as_of):.4f}"
 
 
 @app.command("show")
@@ -187,6 +192,64 @@ def show_cmd(
                       f"[bold]origin:[/bold] {cat.origin(kind, rec.id)}", highlight=False)
         if rec.notes:
             console.print(f"[bold]notes:[/bold] {rec.notes}", highlight=False)
+
+
+@app.command("stale")
+def stale_cmd(
+    older_than: Annotated[str, typer.Option("--older-than", help="Only figures at least this old: 180d, 26w, 6m, 1y "
+                                            "(default: the staleness threshold, stale_after_days).")] = "",
+    kind: Annotated[Optional[str], typer.Option("--kind", help="Only this catalog kind (offers, fx_rates, ...).")] = None,
+    catalog: CatalogOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Every dated figure (rows, egress, PUE, certifications) by age, oldest first."""
+    from ..catalog.freshness import figures_by_age, parse_age, stale_after_days
+
+    days = parse_age(older_than, "older_than") if older_than else stale_after_days()
+    cat = _load(catalog)
+    if kind is not None:
+        cat.list(kind)  # an unknown kind: one line naming the known ones
+    found = figures_by_age(cat, older_than_days=days, kinds=(kind,) if kind else ())
+    if json_out:
+        print_json([f.to_dict() for f in found])
+        return
+    table = Table(title=f"catalog figures at least {days} days old ({len(found)})")
+    for col in ("kind", "id", "part", "as of", "age (days)", "overlay file", "source"):
+        table.add_column(col, overflow="fold")
+    for f in found:
+        table.add_row(f.kind, f.id, f.part, f.as_of, str(f.age_days), f.file, f.source[:90])
+    console.print(table)
+    console.print("Overlay a fresher figure: copy the row into the named file in a directory you pass with "
+                  "--catalog DIR (docs/catalog.md).")
+
+
+@app.command("diff")
+def diff_cmd(
+    old: Annotated[str, typer.Argument(help="Older catalog directory, or 'bundled'.")],
+    new: Annotated[str, typer.Argument(help="Newer catalog directory, or 'bundled'.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Rows added and removed, and every figure changed, between two catalog directories."""
+    from ..catalog.diff import diff_catalogs
+
+    d = diff_catalogs(old, new)
+    if json_out:
+        print_json(d.to_dict())
+        return
+    table = Table(title=f"{old} -> {new}: {d.count('added')} added, {d.count('removed')} removed, "
+                        f"{d.count('changed')} figures changed")
+    for col in ("kind", "id", "change", "field", "old", "new"):
+        table.add_column(col, overflow="fold")
+    for c in d.changes:
+        table.add_row(c.kind, c.id, c.change, c.field or "", _short(c.old), _short(c.new))
+    console.print(table)
+    if d.skipped:
+        console.print(f"not compared (a file only one side has): {', '.join(d.skipped)}", highlight=False)
+
+
+def _short(v: Any) -> str:
+    text = "" if v is None else str(v)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @app.command("validate")

@@ -6,7 +6,7 @@ from rich.table import Table
 
 from ..planner.compare import CompareQuestion
 from .options import CatalogDir, Json, from_model
-from .output import console, load, num, print_json
+from .output import console, load, num, print_json, warn_stale
 from .render import assumptions
 
 
@@ -16,6 +16,7 @@ def compare_cmd(q: CompareQuestion, catalog: CatalogDir = None, json_out: Json =
     from .. import compare
 
     r = compare(q, catalog=load(catalog))
+    warn_stale([r])
     if json_out:
         print_json(r.to_dict())
         return

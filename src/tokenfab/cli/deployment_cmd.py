@@ -7,7 +7,7 @@ from rich.table import Table
 from ..deployment.cost_report import CostQuestion, CostReport
 from ..deployment.spec import Deployment
 from .options import CatalogDir, Json, from_model
-from .output import console, load, print_json
+from .output import console, load, print_json, warn_stale
 from .render import evaluation
 
 
@@ -17,6 +17,7 @@ def estimate_cmd(d: Deployment, catalog: CatalogDir = None, json_out: Json = Fal
     from .. import estimate
 
     ev = estimate(d, catalog=load(catalog))
+    warn_stale([ev])
     if json_out:
         print_json(ev.to_dict())
     else:
@@ -29,6 +30,7 @@ def energy_cmd(d: Deployment, catalog: CatalogDir = None, json_out: Json = False
     from .. import energy
 
     ev = energy(d, catalog=load(catalog))
+    warn_stale([ev])
     if json_out:
         print_json(ev.to_dict())
     else:
@@ -41,6 +43,7 @@ def cost_cmd(q: CostQuestion, catalog: CatalogDir = None, json_out: Json = False
     from .. import cost
 
     r = cost(q, catalog=load(catalog))
+    warn_stale([r.evaluation])
     if json_out:
         print_json(r.to_dict())
         return

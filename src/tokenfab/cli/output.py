@@ -49,6 +49,16 @@ def flush_notes(succeeded: bool) -> None:
             note(msg)
 
 
+def warn_stale(evaluations: Any) -> None:
+    """Each staleness warning of the evaluations shown, once, on stderr (JSON carries them too)."""
+    seen: dict[str, None] = {}
+    for ev in evaluations:
+        for w in getattr(ev, "warnings", ()):
+            seen.setdefault(w)
+    for w in seen:
+        err_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False, soft_wrap=True)
+
+
 def money(v: float | None, digits: int = 3) -> str:
     return "-" if v is None else f"{v:,.{digits}f}"
 

@@ -15,7 +15,7 @@ from ..errors import InputError
 from ..planner.result import PlanResult
 from ..planner.scenario import Scenario
 from .options import CatalogDir, Json, from_model
-from .output import console, err_console, load, money, num, print_json
+from .output import console, err_console, load, money, num, print_json, warn_stale
 
 Top = Annotated[int, typer.Option("--top", help="Front rows to show.", min=1, max=10_000)]
 Explain = Annotated[Optional[int], typer.Option("--explain", help="Full breakdown of front row N (1-based).")]
@@ -39,6 +39,7 @@ def plan_cmd(s: Scenario, top: Top = 10, explain: Explain = None, csv_out: Csv =
             task = prog.add_task("planning", total=None)
             result = plan(s, catalog=cat, progress=lambda msg: prog.update(task, description=msg))
     ex = explain_row(result, explain, cat) if explain is not None else None  # a bad row number: nothing written
+    warn_stale(result.front[:top] if ex is None or explain is None else [result.front[explain - 1]])
     if html_out is not None:
         _write_report(result, html_out)
     if ex is not None:

@@ -65,8 +65,11 @@ def money_rows(t: Table, ev: Evaluation) -> None:
         return
     if m.price is not None:
         pr = m.price
+        paid = (f"= ${pr.list_usd_per_accel_hour:.3f} list, less {pr.discount_frac:.0%} ({pr.discount_basis}) "
+                f"= ${pr.usd_per_accel_hour:.3f}" if pr.discount_frac and pr.list_usd_per_accel_hour
+                else f"= ${pr.usd_per_accel_hour:.3f}")
         _row(t, "price", f"{d.capacity} ({d.provider}, {d.region}), {pr.pricing}: {pr.value:g} {pr.currency}/accel-h "
-                  f"= ${pr.usd_per_accel_hour:.3f} (as of {pr.as_of}, {pr.kind}; {pr.source})")
+                  f"{paid} (as of {pr.as_of}, {pr.kind}; {pr.source})")
     if m.ownership is not None:
         o = m.ownership
         _row(t, "ownership /accel-h", f"${o.total:.3f} = capital {o.capital:.3f} + energy {o.energy:.3f} + "

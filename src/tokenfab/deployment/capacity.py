@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..catalog import assumptions as A
+from ..catalog import freshness
 from ..catalog.hardware import Accelerator, System
 from ..catalog.loader import Catalog
-from ..catalog.market import PRICING_MODELS, Offer
+from ..catalog.market import PRICING_MODELS, Discount, Offer
 from ..catalog.sites import Grid
 from ..economics.siting import PueChoice, choose_grid, choose_pue
 from ..errors import InputError
@@ -24,11 +25,36 @@ PaidAs = Literal["rented", "owned", "unpriced"]
 
 @dataclass(frozen=True)
 class Policy:
-    """The sovereignty question every capacity is assessed against."""
+    """The buyer's side of every capacity: the sovereignty question it is assessed against and
+    the discounts it negotiated (provider id -> fraction off list prices)."""
 
     preset: str = "none"
     on: dt.date = field(default_factory=dt.date.today)
     buyer_country: str | None = None
+    discounts: tuple[tuple[str, float], ...] = ()
+
+
+def discount_for(cat: Catalog, provider: str, pricing: str, policy: Policy) -> tuple[float, str | None]:
+    """The discount off ``provider``'s list price: the buyer's flag, else the overlay's
+    discounts.csv row for that pricing model (or for all), else none."""
+    for pid, frac in policy.discounts:
+        if pid == provider:
+            return frac, "given"
+    rows = [d for d in cat.typed("discounts", Discount) if d.provider == provider and d.pricing in (pricing, None)]
+    if rows:
+        row = min(rows, key=lambda d: d.pricing is None)  # a row for this pricing model wins over an "all" row
+        return row.discount_frac, f"discounts.csv {row.id} ({row.source}, {row.as_of})"
+    return 0.0, None
+
+
+def check_discount_providers(cat: Catalog, policy: Policy) -> None:
+    """A discount for a provider the catalog does not know is refused (a typo would silently do nothing)."""
+    for pid, frac in policy.discounts:
+        if not cat.has("providers", pid):
+            try:
+                cat.provider(pid)
+            except InputError as exc:
+                raise InputError(f"discounts: {pid}={frac:g} names an {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -66,6 +92,25 @@ class Capacity:
     sovereignty: SovereigntyReport | None = None
     unpriced_reason: str | None = None
     assumptions: tuple[dict[str, Any], ...] = ()
+    warnings: tuple[str, ...] = ()  # figures it relies on that are older than the staleness threshold
+
+
+def _stale(cat: Catalog, price: tuple[str, dt.date, str] | None, fx: list[dict[str, Any]], price_date: dt.date | None,
+           provider: Any = None, policy: Policy | None = None) -> tuple[str, ...]:
+    """The one-line warnings for a capacity: its price, the exchange rate that converted it, and
+    (under the secnumcloud preset) the certification it passes on, when older than the thresholds."""
+    out = []
+    if price is not None:
+        out.append(freshness.price_warning(*price))
+    for f in fx:
+        if price_date is not None and str(f.get("name", "")).startswith("fx "):
+            out.append(freshness.fx_warning(str(f["name"]).split()[1].split("->")[0], str(f["as_of"]), price_date))
+    if provider is not None and policy is not None and policy.preset == "secnumcloud":
+        for c in provider.certifications:
+            if c.name == "SecNumCloud":
+                out.append(freshness.price_warning(f"SecNumCloud status of {provider.id}" + (f" ({c.offer})" if c.offer else ""),
+                                                   c.as_of, "providers.yaml"))
+    return tuple(w for w in out if w)
 
 
 def _pue(cat: Catalog, override: float | None, provider_pue: Any = None, provider_name: str = "") -> PueChoice:
@@ -78,12 +123,15 @@ def _grid(cat: Catalog, explicit: str | None, country: str | None) -> tuple[Grid
     return (cat.grid(choice.grid_id) if choice.grid_id else None), choice.basis
 
 
-def _fx(cat: Catalog, currency: str) -> list[dict[str, Any]]:
+def _fx(cat: Catalog, currency: str, on: dt.date) -> list[dict[str, Any]]:
+    """The exchange rate used for a price dated ``on``: the catalog rate nearest that date."""
     if currency == "USD":
         return []
-    rate = cat.usd_per_unit(currency)
+    rate = cat.usd_per_unit(currency, on)
+    gap = abs((rate.rate_date - on).days)
     return [{"name": f"fx {currency}->USD", "value": rate.usd_per_unit, "source": rate.source,
-             "as_of": str(rate.rate_date), "kind": rate.kind}]
+             "as_of": str(rate.rate_date), "kind": rate.kind,
+             "notes": f"rate of {rate.rate_date} for a price dated {on} ({gap} days apart)"}]
 
 
 def rented(cat: Catalog, offer: Offer, pricing: str, policy: Policy, pue: float | None = None,
@@ -99,14 +147,19 @@ def rented(cat: Catalog, offer: Offer, pricing: str, policy: Policy, pue: float 
     acc = cat.accelerator(offer.accelerator)
     grid_row, grid_basis = _grid(cat, grid, country)
     pue_choice = _pue(cat, pue, prov.pue, prov.name)
-    used = _fx(cat, offer.currency) + ([A.cited("pue_default")] if pue_choice.fallback else [])
+    used = _fx(cat, offer.currency, offer.as_of) + ([A.cited("pue_default")] if pue_choice.fallback else [])
+    warnings = _stale(cat, (f"price of offer {offer.id}", offer.as_of, "offers.csv"), used, offer.as_of, prov, policy)
+    list_usd = cat.to_usd(price, offer.currency, offer.as_of)
+    frac, basis = discount_for(cat, offer.provider, pricing, policy)
     rent = RentalPriceFigures(value=price, currency=offer.currency, pricing=pricing,
-                              usd_per_accel_hour=cat.to_usd(price, offer.currency), source=offer.source,
-                              as_of=str(offer.as_of), kind=offer.kind)
+                              usd_per_accel_hour=list_usd * (1 - frac), source=offer.source,
+                              as_of=str(offer.as_of), kind=offer.kind, list_usd_per_accel_hour=list_usd,
+                              discount_frac=frac, discount_basis=basis)
     return Capacity(
         id=offer.id, paid_as="rented", provider=offer.provider, region=offer.region, country=country, accelerator=acc,
         count=offer.accelerator_count, pricing=pricing, pue=pue_choice, grid=grid_row, grid_basis=grid_basis, rent=rent,
-        sovereignty=assess(prov, policy.preset, policy.on, offer, acc, policy.buyer_country), assumptions=tuple(used))
+        sovereignty=assess(prov, policy.preset, policy.on, offer, acc, policy.buyer_country), assumptions=tuple(used),
+        warnings=warnings)
 
 
 def purchase_system(cat: Catalog, accelerator: Accelerator, system: str | None) -> System | None:
@@ -130,10 +183,10 @@ def _electricity(cat: Catalog, given: float | None, grid_row: Grid | None) -> tu
         what = f"grid {grid_row.id} has no electricity price" if grid_row else "no grid given"
         raise InputError(f"owning needs an electricity price: {what}. Fix: pass electricity_usd_per_kwh "
                          f"(--electricity-usd-per-kwh) or a grid with a price ({priced})")
-    usd = cat.to_usd(grid_row.electricity_price_per_kwh, grid_row.price_currency)
+    usd = cat.to_usd(grid_row.electricity_price_per_kwh, grid_row.price_currency, grid_row.as_of)
     basis = (f"{grid_row.electricity_price_per_kwh} {grid_row.price_currency}/kWh ({grid_row.price_year}; "
              f"{grid_row.price_basis or 'basis not stated'}; {grid_row.source})")
-    return usd, basis, _fx(cat, grid_row.price_currency)
+    return usd, basis, _fx(cat, grid_row.price_currency, grid_row.as_of)
 
 
 def _pick(name: str, given: float | None, used: list[dict[str, Any]]) -> float:
@@ -193,7 +246,14 @@ def owned(cat: Catalog, acc: Accelerator, count: int | None, system: System | No
         id=f"own:{system.id if system else acc.id}", paid_as="owned", provider="owned", region=grid_row.id if grid_row else "-",
         country=site, accelerator=acc, count=n, pricing="owned", pue=pue_choice, grid=grid_row,
         grid_basis="given" if grid_row else "no grid given: carbon unknown", ownership=terms, sovereignty=sov,
-        assumptions=tuple(used))
+        assumptions=tuple(used), warnings=_owned_stale(cat, grid_row, overrides, used))
+
+
+def _owned_stale(cat: Catalog, grid_row: Grid | None, overrides: Any, used: list[dict[str, Any]]) -> tuple[str, ...]:
+    if grid_row is None or overrides.electricity_usd_per_kwh is not None:
+        return ()
+    fx = [u for u in used if str(u.get("name", "")).startswith("fx ")]
+    return _stale(cat, (f"electricity price of grid {grid_row.id}", grid_row.as_of, "grids.csv"), fx, grid_row.as_of)
 
 
 def unpriced(cat: Catalog, acc: Accelerator, count: int, grid: str | None, pue: float | None) -> Capacity:

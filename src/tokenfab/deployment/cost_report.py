@@ -20,7 +20,7 @@ from ..inputs import ResultModel, parse_input
 from .capacity import Policy, rented
 from .evaluate import evaluate_deployment
 from .result import Evaluation
-from .spec import Deployment
+from .spec import Deployment, discount_map
 
 
 class CostQuestion(Deployment):
@@ -80,7 +80,7 @@ def _own_vs_rent(cat: Catalog, q: CostQuestion, ev: Evaluation) -> OwnVsRent | N
         return None
     offer = cat.offer(q.offer)
     # the offer's price as the evaluation prices rentals (same conversion, same refusal)
-    priced = rented(cat, offer, q.pricing, Policy())
+    priced = rented(cat, offer, q.pricing, Policy(discounts=discount_map(q.discounts)))
     assert priced.rent is not None
     rent = priced.rent.usd_per_accel_hour
     n, u = ev.deployment.accelerators_total, ev.money.utilization

@@ -35,7 +35,7 @@ from .result import (
     Performance,
     SovereigntySummary,
 )
-from .spec import Deployment
+from .spec import Deployment, discount_map
 from .workload import WORKLOAD_FIELDS, Workload
 
 
@@ -173,7 +173,7 @@ def evaluation_at(c: Candidates, p: int, g: int, how: tuple[tuple[str, str], ...
     choices = tuple(Choice(field=f, value=str(getattr(layout, CHOICE_FIELDS.get(f, f))), how=h) for f, h in how)
     return Evaluation(model=c.spec.id, workload=wl, deployment=layout, performance=perf,
                       money=_money(c, p, g, perf), energy=_energy(c, p, g), sovereignty=_sovereignty(cap),
-                      choices=choices, assumptions=tuple(seen.values()), notes=notes)
+                      choices=choices, assumptions=tuple(seen.values()), notes=notes, warnings=cap.warnings)
 
 
 # ---------------------------------------------------------------- one deployment
@@ -181,7 +181,8 @@ def evaluation_at(c: Candidates, p: int, g: int, how: tuple[tuple[str, str], ...
 
 def capacity_for(cat: Catalog, d: Deployment) -> K.Capacity:
     """How the deployment's instances are had: owned, rented or bare accelerators."""
-    policy = K.Policy(d.sovereignty, d.date or dt.date.today(), d.buyer_country)
+    policy = K.Policy(d.sovereignty, d.date or dt.date.today(), d.buyer_country, discount_map(d.discounts))
+    K.check_discount_providers(cat, policy)
     offer = cat.offer(d.offer) if d.offer else None
     acc = cat.accelerator(d.accelerator) if d.accelerator else None
     if offer is not None:

@@ -91,13 +91,19 @@ class Performance(ResultModel):
 
 
 class RentalPriceFigures(ResultModel):
+    """The rent paid: the list price (``value`` in ``currency``) converted at the rate nearest
+    its date, less the buyer's negotiated discount."""
+
     value: float
     currency: str
     pricing: str
-    usd_per_accel_hour: float
+    usd_per_accel_hour: float  # what is paid, after the discount
     source: str
     as_of: str
     kind: str
+    list_usd_per_accel_hour: float | None = None  # before the discount
+    discount_frac: float = 0.0
+    discount_basis: str | None = None
 
 
 class OwnershipCost(ResultModel):
@@ -188,6 +194,7 @@ class Evaluation(ResultModel):
     choices: tuple[Choice, ...]
     assumptions: tuple[Assumption, ...]
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # figures relied on that are older than the staleness thresholds
 
     def flat(self) -> dict[str, Any]:
         """One level of scalar fields (for tables, CSV and data frames); nested figures

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..engine.dtypes import KvDtype, WeightDtype
 from ..engine.serving import DEFAULT_CHUNK_TOKENS
@@ -17,6 +17,34 @@ Fidelity = Literal["roofline", "derated", "calibrated"]
 SovereigntyPreset = Literal["none", "eu-residency", "eu-jurisdiction", "secnumcloud"]
 
 LenientDate = Annotated[dt.date | None, Field(strict=False)]
+
+DISCOUNT_HELP = ("Negotiated discount per provider, PROVIDER=FRACTION off its list prices (scaleway=0.2 is 20 % off; "
+                 "repeat or comma-separate); overrides the overlay's discounts.csv.")
+Discounts = Annotated[tuple[Annotated[str, Field(max_length=100)], ...], Field(strict=False, max_length=64)]
+
+
+def check_discounts(items: tuple[str, ...]) -> tuple[str, ...]:
+    """Each item is PROVIDER=FRACTION with 0 <= FRACTION < 1; one line naming the bad item otherwise."""
+    seen: set[str] = set()
+    for item in items:
+        provider, sep, frac = item.partition("=")
+        provider = provider.strip().lower()
+        try:
+            value = float(frac)
+        except ValueError:
+            value = float("nan")
+        if not sep or not provider or not (0 <= value < 1):
+            raise ValueError(f"discount {item!r}: write PROVIDER=FRACTION with 0 <= FRACTION < 1 "
+                             "(scaleway=0.2 for 20 % off list prices)")
+        if provider in seen:
+            raise ValueError(f"discount for {provider!r} given twice")
+        seen.add(provider)
+    return items
+
+
+def discount_map(items: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    """``("scaleway=0.2",)`` as ``(("scaleway", 0.2),)`` (validated by :func:`check_discounts`)."""
+    return tuple((p.strip().lower(), float(f)) for p, _, f in (i.partition("=") for i in items))
 
 
 class Deployment(Workload):
@@ -80,6 +108,9 @@ class Deployment(Workload):
         description="Evaluation date for certifications and the Data Act, YYYY-MM-DD (default: today).")
     buyer_country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$",
         description="Buyer's ISO country code, for export controls.")
+    discounts: Discounts = Field(default=(), description=DISCOUNT_HELP)
+
+    _discounts = field_validator("discounts")(check_discounts)
 
     @model_validator(mode="after")
     def _paid_one_way(self) -> Deployment:

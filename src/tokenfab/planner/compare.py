@@ -11,16 +11,17 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..catalog import assumptions as A
+from ..catalog import freshness
 from ..catalog.loader import Catalog, load_catalog
 from ..catalog.market import ApiPrice, Offer
 from ..deployment import capacity as K
 from ..deployment.candidates import SearchSpace, best_per_capacity, build, feasible
 from ..deployment.evaluate import evaluation_at, how_chosen
 from ..deployment.result import Assumption, Evaluation
-from ..deployment.spec import PricingModel
+from ..deployment.spec import DISCOUNT_HELP, Discounts, PricingModel, check_discounts, discount_map
 from ..deployment.workload import Workload
 from ..engine.serving import P99_TPOT_FACTOR
 from ..inputs import ResultModel, parse_input
@@ -30,6 +31,9 @@ class CompareQuestion(Workload):
     top: int = Field(default=10, ge=1, le=200, description="Self-hosted rows to show.")
     pricing: PricingModel = Field(default="on_demand",
                                   description="Price of the offers: on_demand, reserved_1y, reserved_3y or spot.")
+    discounts: Discounts = Field(default=(), description=DISCOUNT_HELP)
+
+    _discounts = field_validator("discounts")(check_discounts)
 
 
 class ComparisonRow(ResultModel):
@@ -61,6 +65,7 @@ class Comparison(ResultModel):
     offers_without_feasible_deployment: int
     assumptions: tuple[Assumption, ...]
     note: str
+    warnings: tuple[str, ...] = ()  # prices, rates shown that are older than the staleness thresholds
 
 
 def _api_rows(cat: Catalog, model: str, wl: Workload) -> list[ComparisonRow]:
@@ -68,7 +73,8 @@ def _api_rows(cat: Catalog, model: str, wl: Workload) -> list[ComparisonRow]:
     for api in cat.typed("api_prices", ApiPrice):
         if api.model != model:
             continue
-        i, o = cat.to_usd(api.input_price_per_mtok, api.currency), cat.to_usd(api.output_price_per_mtok, api.currency)
+        i = cat.to_usd(api.input_price_per_mtok, api.currency, api.as_of)
+        o = cat.to_usd(api.output_price_per_mtok, api.currency, api.as_of)
         rows.append(ComparisonRow(
             kind="api", name=api.id, provider=api.vendor, region=api.region_note or "-", accelerator="-",
             usd_per_mtok_output=o + i * wl.isl / wl.osl, usd_per_mtok_input_price=i, usd_per_mtok_output_price=o,
@@ -87,15 +93,15 @@ def compare(question: CompareQuestion | Mapping[str, Any], catalog: Catalog | No
         speed = A.cited("api_output_tok_per_s_per_user")
         used.append(speed)
         limit = P99_TPOT_FACTOR / float(speed["value"])
-        wl = Workload.model_validate({**q.model_dump(exclude={"top", "pricing"}), "tpot_max_s": limit}, strict=False)
+        wl = Workload.model_validate({**q.model_dump(exclude={"top", "pricing", "discounts"}), "tpot_max_s": limit}, strict=False)
         tpot_basis = (f"the compared APIs' per-user speed, {speed['value']:g} tok/s mean = p99 TPOT "
                       f"{limit * 1e3:.0f} ms (api_output_tok_per_s_per_user: {speed['source']})")
     else:
-        wl = Workload.model_validate(q.model_dump(exclude={"top", "pricing"}), strict=False)
+        wl = Workload.model_validate(q.model_dump(exclude={"top", "pricing", "discounts"}), strict=False)
         tpot_basis = "given" if q.tpot_max_s is not None else f"the {q.scenario} scenario's limit"
     if not wl.has_traffic:
         used.append(A.cited("serving_utilization", wl.serving_utilization()))
-    policy = K.Policy("none", dt.date.today(), None)
+    policy = K.Policy("none", dt.date.today(), None, discount_map(q.discounts))
     caps = [K.rented(cat, off, q.pricing, policy) for off in cat.typed("offers", Offer)
             if off.price_per_accel_hour(q.pricing) is not None]
     c = build(cat, spec, wl, caps, SearchSpace(), skip_unusable=True)
@@ -113,14 +119,19 @@ def compare(question: CompareQuestion | Mapping[str, Any], catalog: Catalog | No
             usd_per_mtok_output_price=float(m.usd_per_mtok_output_decode_share or np.nan),
             output_tok_per_s_per_user=perf.output_tok_per_s_per_user, speed_source="tokenfab engine (mean)",
             utilization=m.utilization, price_as_of=cap.rent.as_of if cap.rent else "-", evaluation=ev))
+    apis = _api_rows(cat, spec.id, wl)
+    stale = [w for r in rows if r.evaluation is not None for w in r.evaluation.warnings]
+    for api in cat.typed("api_prices", ApiPrice):
+        if api.model == spec.id:
+            stale.append(freshness.price_warning(f"API price {api.id}", api.as_of, "api_prices.csv") or "")
     tpot_limit = wl.limits_s()[1]
     return Comparison(
         model=spec.id, workload=wl, tpot_limit_s=tpot_limit if np.isfinite(tpot_limit) else None, tpot_basis=tpot_basis,
         utilization=None if wl.has_traffic else wl.serving_utilization(),
         utilization_basis="from the traffic" if wl.has_traffic else (
             "given" if wl.utilization is not None else "serving_utilization assumption"),
-        self_hosted=tuple(rows), apis=tuple(_api_rows(cat, spec.id, wl)), self_hosted_evaluated=len(caps),
+        self_hosted=tuple(rows), apis=tuple(apis), self_hosted_evaluated=len(caps),
         offers_without_feasible_deployment=len(caps) - len(bests),
-        assumptions=tuple(Assumption.from_cited(u) for u in used),
+        assumptions=tuple(Assumption.from_cited(u) for u in used), warnings=tuple(dict.fromkeys(w for w in stale if w)),
         note="both sides in USD per million output tokens of this workload: self-hosted = all serving cost / output "
              "tokens; API = output price + input price x isl/osl. Self-hosted rows meet the p99 TPOT limit shown.")

@@ -16,7 +16,7 @@ from .scenario import Scenario
 
 CONSTRAINTS: tuple[str, ...] = (
     "provider filter", "region filter", "accelerator filter", "fits in memory", "TTFT", "TPOT",
-    "budget", "carbon", "sovereignty", "power data",
+    "budget", "carbon", "sovereignty", "spot price cap", "power data",
 )
 
 
@@ -33,6 +33,8 @@ def why(k: str, s: Scenario) -> str:
         "carbon": (f"exceeded {s.max_gco2e_per_1k_tok:g} gCO2e per 1k tokens" if s.max_gco2e_per_1k_tok
                    else "exceeded the carbon cap"),
         "sovereignty": f"failed the '{s.sovereignty}' sovereignty preset",
+        "spot price cap": (f"spot price above ${s.max_spot_usd_per_accel_hour:g}/accelerator-hour"
+                           if s.max_spot_usd_per_accel_hour else "spot price above the cap"),
         "power data": "have no published TDP for energy figures",
     }[k]
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..deployment.spec import LenientDate, PricingModel, SovereigntyPreset
+from ..deployment.spec import DISCOUNT_HELP, Discounts, LenientDate, PricingModel, SovereigntyPreset, check_discounts
 from ..deployment.workload import Workload
 from ..engine.dtypes import WeightDtype
 
@@ -37,6 +37,10 @@ class Scenario(Workload):
         description="Pricing models considered (spot is left out by default: preemptible capacity carries no SLO).")
     weights: Annotated[tuple[WeightDtype, ...] | None, Field(strict=False, min_length=1, max_length=6)] = Field(
         default=None, description="Weight formats considered (default: bf16, fp8 and the model's release format).")
+    discounts: Discounts = Field(default=(), description=DISCOUNT_HELP)
+    max_spot_usd_per_accel_hour: float | None = Field(default=None, gt=0, le=1000,
+        description="Highest spot price you will pay [USD per accelerator-hour, after discounts]; spot offers above it "
+                    "are ruled out (add spot to pricing to consider spot).")
     rent: bool = Field(default=True, description="Consider rented offers.")
     own: bool = Field(default=False, description="Also consider buying catalog systems (needs own_grid).")
     own_grid: str | None = Field(default=None, max_length=40,
@@ -46,6 +50,8 @@ class Scenario(Workload):
     front_tolerance: float = Field(
         default=0.05, ge=0, le=1,
         description="Hide front rows a kept row matches within this fraction on every objective (0 = exact front).")
+
+    _discounts = field_validator("discounts")(check_discounts)
 
     @field_validator("objectives")
     @classmethod

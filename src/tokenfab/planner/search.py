@@ -22,6 +22,7 @@ from ..catalog.market import Offer, Provider
 from ..deployment import capacity as K
 from ..deployment.candidates import Candidates, SearchSpace, build
 from ..deployment.evaluate import evaluation_at, how_chosen
+from ..deployment.spec import discount_map
 from ..errors import InputError, NoFeasiblePlanError, UnknownIdError, did_you_mean
 from ..inputs import parse_input
 from .misses import nearest_misses, why
@@ -66,7 +67,8 @@ def capacities(cat: Catalog, s: Scenario) -> list[K.Capacity]:
     workload: kept with the catalog (a bounded memo) so repeated plans do not rebuild them."""
     import datetime as dt
 
-    key = ("capacities", s.sovereignty, s.date or dt.date.today(), s.buyer_country, s.pricing, s.rent, s.own, s.own_grid)
+    key = ("capacities", s.sovereignty, s.date or dt.date.today(), s.buyer_country, s.pricing, s.rent, s.own, s.own_grid,
+           s.discounts)
     with _MEMO_LOCK:
         memo: dict[Any, list[K.Capacity]] = cat.memo.setdefault("capacities", {})
         found = memo.get(key)
@@ -82,7 +84,8 @@ def capacities(cat: Catalog, s: Scenario) -> list[K.Capacity]:
 def _capacities(cat: Catalog, s: Scenario) -> list[K.Capacity]:
     import datetime as dt
 
-    policy = K.Policy(s.sovereignty, s.date or dt.date.today(), s.buyer_country)
+    policy = K.Policy(s.sovereignty, s.date or dt.date.today(), s.buyer_country, discount_map(s.discounts))
+    K.check_discount_providers(cat, policy)
     out: list[K.Capacity] = []
     if s.rent:
         for off in cat.typed("offers", Offer):
@@ -131,6 +134,8 @@ def _masks(s: Scenario, cat: Catalog, c: Candidates) -> dict[str, np.ndarray]:
         "carbon": ((gco2 <= s.max_gco2e_per_1k_tok) & np.isfinite(gco2)) if s.max_gco2e_per_1k_tok
         else np.ones(shape, bool),
         "sovereignty": per_cap(lambda k: k.sovereignty is None or k.sovereignty.passes),
+        "spot price cap": per_cap(lambda k: s.max_spot_usd_per_accel_hour is None or k.pricing != "spot"
+                                  or (k.rent is not None and k.rent.usd_per_accel_hour <= s.max_spot_usd_per_accel_hour)),
         "power data": np.isfinite(c.a["j_per_token"]) | (not power_needed),
     }
     return masks
