@@ -48,6 +48,9 @@ class Region(_Part):
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     name: str
     country: CountryCode
+    # the site's own published figures, where the provider publishes them per region or campus
+    pue: PueFigure | None = None
+    wue: WueFigure | None = None
 
 
 class Certification(_Dated):
@@ -106,6 +109,17 @@ class PueFigure(_Dated):
     kind: Kind = "datasheet"
 
 
+class WueFigure(_Dated):
+    """A published water usage effectiveness: site water use / IT energy [L/kWh]."""
+
+    value_l_per_kwh: float = Field(ge=0.0, le=10.0)
+    scope: str
+    year: int = Field(ge=2000, le=2100)
+    source: Annotated[str, Field(min_length=3)]
+    as_of: _dt.date
+    kind: Kind = "datasheet"
+
+
 class Provider(Record):
     name: str
     category: ProviderCategory
@@ -117,6 +131,7 @@ class Provider(Record):
     egress: Egress | None = None
     publishes_gpu_prices: bool = True
     pue: PueFigure | None = None  # the provider's own published PUE; None = not published
+    wue: WueFigure | None = None  # the provider's own published WUE; None = not published
     # the provider's own web domains: a `datasheet` figure about it must cite one of them
     domains: tuple[Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")], ...] = ()
 
@@ -210,3 +225,6 @@ class ApiPrice(Record):
         if self.output_tok_per_s_per_user is not None and (self.speed_source is None or self.speed_as_of is None):
             raise ValueError("output_tok_per_s_per_user needs speed_source and speed_as_of")
         return self
+
+
+Region.model_rebuild()

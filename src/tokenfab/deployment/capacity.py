@@ -15,7 +15,7 @@ from ..catalog.hardware import Accelerator, System
 from ..catalog.loader import Catalog
 from ..catalog.market import PRICING_MODELS, Discount, Offer
 from ..catalog.sites import Grid
-from ..economics.siting import PueChoice, choose_grid, choose_pue
+from ..economics.siting import PueChoice, WueChoice, choose_grid, choose_pue, choose_wue
 from ..errors import InputError
 from ..policy.sovereignty import SovereigntyReport, assess, assess_owned
 from .result import RentalPriceFigures
@@ -88,6 +88,7 @@ class Capacity:
     grid: Grid | None
     grid_basis: str
     rent: RentalPriceFigures | None = None
+    wue: WueChoice = WueChoice(None, "no published WUE")
     ownership: OwnershipTerms | None = None
     sovereignty: SovereigntyReport | None = None
     unpriced_reason: str | None = None
@@ -113,9 +114,12 @@ def _stale(cat: Catalog, price: tuple[str, dt.date, str] | None, fx: list[dict[s
     return tuple(w for w in out if w)
 
 
-def _pue(cat: Catalog, override: float | None, provider_pue: Any = None, provider_name: str = "") -> PueChoice:
+def _pue(cat: Catalog, override: float | None, provider_pue: Any = None, provider_name: str = "",
+         region: Any = None) -> PueChoice:
     d = A.cited("pue_default")
-    return choose_pue(override, None, provider_pue, float(d["value"]), str(d["source"]), provider_name)
+    site = region.pue if region is not None else None
+    label = f"region {region.id}" if region is not None else "facility"
+    return choose_pue(override, site, provider_pue, float(d["value"]), str(d["source"]), provider_name, site_label=label)
 
 
 def _grid(cat: Catalog, explicit: str | None, country: str | None) -> tuple[Grid | None, str]:
@@ -146,7 +150,8 @@ def rented(cat: Catalog, offer: Offer, pricing: str, policy: Policy, pue: float 
     country = region.country if region else None
     acc = cat.accelerator(offer.accelerator)
     grid_row, grid_basis = _grid(cat, grid, country)
-    pue_choice = _pue(cat, pue, prov.pue, prov.name)
+    pue_choice = _pue(cat, pue, prov.pue, prov.name, region)
+    wue_choice = choose_wue(region.wue if region else None, prov.wue, f"region {offer.region}", prov.name)
     used = _fx(cat, offer.currency, offer.as_of) + ([A.cited("pue_default")] if pue_choice.fallback else [])
     warnings = _stale(cat, (f"price of offer {offer.id}", offer.as_of, "offers.csv"), used, offer.as_of, prov, policy)
     list_usd = cat.to_usd(price, offer.currency, offer.as_of)
@@ -158,6 +163,7 @@ def rented(cat: Catalog, offer: Offer, pricing: str, policy: Policy, pue: float 
     return Capacity(
         id=offer.id, paid_as="rented", provider=offer.provider, region=offer.region, country=country, accelerator=acc,
         count=offer.accelerator_count, pricing=pricing, pue=pue_choice, grid=grid_row, grid_basis=grid_basis, rent=rent,
+        wue=wue_choice,
         sovereignty=assess(prov, policy.preset, policy.on, offer, acc, policy.buyer_country), assumptions=tuple(used),
         warnings=warnings)
 

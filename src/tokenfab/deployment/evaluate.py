@@ -128,7 +128,8 @@ def _energy(c: Candidates, p: int, g: int) -> Energy:
     base: dict[str, Any] = dict(pue=cap.pue.value, pue_basis=cap.pue.basis, pue_is_fallback=cap.pue.fallback,
                                 grid=cap.grid.id if cap.grid else None, grid_basis=cap.grid_basis,
                                 grid_gco2e_per_kwh=cap.grid.carbon_gco2e_per_kwh if cap.grid else None,
-                                grid_year=cap.grid.carbon_year if cap.grid else None)
+                                grid_year=cap.grid.carbon_year if cap.grid else None,
+                                wue_l_per_kwh=cap.wue.value_l_per_kwh, wue_basis=cap.wue.basis)
     if cap.accelerator.tdp_w is None:
         return Energy(**base, unavailable_reason=f"{cap.accelerator.id} has no published tdp_w",
                       carbon_reason="no power figure")
@@ -139,7 +140,9 @@ def _energy(c: Candidates, p: int, g: int) -> Energy:
                   j_per_output_token=j, j_per_output_token_it=c.value("j_per_token_it", p, g),
                   kwh_per_mtok=j * 1e6 / 3.6e6, gco2e_per_1k_tok=op, embodied_gco2e_per_1k_tok=emb,
                   total_gco2e_per_1k_tok=None if op is None else op + emb,
-                  carbon_reason=None if op is not None else "no grid: pass a grid for carbon")
+                  carbon_reason=None if op is not None else "no grid: pass a grid for carbon",
+                  water_l_per_mtok=None if cap.wue.value_l_per_kwh is None
+                  else c.value("j_per_token_it", p, g) * 1e6 / 3.6e6 * cap.wue.value_l_per_kwh)
 
 
 def _sovereignty(cap: K.Capacity) -> SovereigntySummary | None:

@@ -167,6 +167,9 @@ class Energy(ResultModel):
     embodied_gco2e_per_1k_tok: float | None = None
     total_gco2e_per_1k_tok: float | None = None
     carbon_reason: str | None = None
+    wue_l_per_kwh: float | None = None  # site water per IT kWh, where the provider publishes it
+    wue_basis: str = "no published WUE"
+    water_l_per_mtok: float | None = None  # on-site water per M output tokens (IT energy x WUE)
 
 
 class SovereigntySummary(ResultModel):
