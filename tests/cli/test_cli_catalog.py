@@ -30,8 +30,9 @@ def test_grid_table_converts_prices_to_usd():
     proc = run_cli("catalog", "list", "grids")
     assert proc.returncode == 0, proc.stderr
     qc = next(line for line in proc.stdout.splitlines() if "ca-qc" in line)
-    # Hydro-Quebec 5.33 CAD cents; ECB 2025-02-28: 1 EUR = 1.0411 USD = 1.5019 CAD
-    assert "0.0533 CAD" in qc and f"{0.0533 * 1.0411 / 1.5019:.4f}" in qc
+    # Hydro-Quebec 5.33 CAD cents (rates of 2022-04-01); the nearest ECB fixing the catalog holds is the
+    # first of its series, 2024-01-31: 1 EUR = 1.0837 USD = 1.4558 CAD
+    assert "0.0533 CAD" in qc and f"{0.0533 * 1.0837 / 1.4558:.4f}" in qc
     assert "price_basis" in proc.stdout  # the footer points at the basis of each price
 
 

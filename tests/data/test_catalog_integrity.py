@@ -78,13 +78,26 @@ def test_every_price_currency_converts_to_usd(cat):
     used |= {o.currency for o in cat.list("offers")} | {a.currency for a in cat.list("api_prices")}
     for cur in sorted(used - {"USD"}):
         rate = cat.usd_per_unit(cur)
-        assert rate.rate_date.year >= 2025 and rate.source, cur
+        assert rate.rate_date.year >= 2026 and rate.source, cur
 
 
 def test_cross_rates_follow_the_ecb_fixing(cat):
     # ECB reference rates of 2025-02-28 (per euro): USD 1.0411, GBP 0.82608, CAD 1.5019, NOK 11.7245
+    # (the same fixing as tabulated at eurodripusa.net/?p=3470, an independent copy)
+    on = dt.date(2025, 2, 28)
+    assert cat.usd_per_unit("EUR", on).usd_per_unit == 1.0411
     for cur, per_eur in (("GBP", 0.82608), ("CAD", 1.5019), ("NOK", 11.7245)):
-        assert cat.usd_per_unit(cur).usd_per_unit == pytest.approx(1.0411 / per_eur, rel=1e-5)
+        assert cat.usd_per_unit(cur, on).usd_per_unit == pytest.approx(1.0411 / per_eur, rel=1e-5)
+    # a date between two month-end fixings takes the nearer one: 2025-03-10 is 10 days from 2025-02-28
+    assert cat.usd_per_unit("EUR", dt.date(2025, 3, 10)).rate_date == on
+
+
+def test_each_rate_series_is_monthly_without_gaps(cat):
+    """A dated series: one fixing per month from 2024-01 for every currency offers are priced in."""
+    for cur in ("EUR", "GBP", "CAD", "NOK", "CHF"):
+        months = sorted({(r.rate_date.year, r.rate_date.month) for r in cat.list("fx_rates") if r.currency == cur})
+        assert months[0] == (2024, 1)
+        assert len(months) == (months[-1][0] - 2024) * 12 + months[-1][1], cur
 
 
 def test_industrial_prices_are_ordered_as_published(cat):

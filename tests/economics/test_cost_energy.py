@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import csv
 import datetime as dt
 import json
@@ -205,12 +207,13 @@ def test_unknown_currency_is_refused(tmp_path):
         "reserved_1y_price_per_accel_hour,reserved_3y_price_per_accel_hour,spot_price_per_accel_hour,source,as_of,kind,notes\n"
     )
     # every currency the schema accepts has a bundled rate, so drop GBP's rate to reach the "no rate" path
-    cat = load_catalog()
-    cat.rows["fx_rates"] = {k: v for k, v in cat.rows["fx_rates"].items() if v.currency != "GBP"}
+    full = load_catalog()  # cached and shared: change a copy
+    cat = dataclasses.replace(full, rows={**full.rows, "fx_rates": {k: v for k, v in full.rows["fx_rates"].items()
+                                                                    if v.currency != "GBP"}}, memo={})
     with pytest.raises(InputError, match=r"currency = 'GBP': no exchange rate.*fx_rates.csv"):
         cat.usd_per_unit("GBP")
-    (tmp_path / "offers.csv").write_text(header + "yen,lambda,us,x,h100-sxm,8,JPY,300,,,,quote,2026-10-01,datasheet,\n")
-    assert_one_line_error(run_cli("catalog", "show", "yen", "--catalog", str(tmp_path)), "'currency' = 'JPY'")
+    (tmp_path / "offers.csv").write_text(header + "yen,lambda,us,x,h100-sxm,8,BRL,300,,,,quote,2026-10-01,datasheet,\n")
+    assert_one_line_error(run_cli("catalog", "show", "yen", "--catalog", str(tmp_path)), "'currency' = 'BRL'")
 
 
 def test_cost_and_energy_json_keys():

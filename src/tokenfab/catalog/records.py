@@ -44,8 +44,8 @@ AccelCount = Annotated[int, Field(gt=0, le=100_000)]
 SramBytes = Annotated[float, Field(ge=1e6, le=1e12)]
 Price = Annotated[float, Field(gt=0, le=1e7)]
 
-CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP", "CAD", "NOK")
-Currency = Literal["USD", "EUR", "GBP", "CAD", "NOK"]
+CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP", "CAD", "NOK", "CHF", "SEK", "PLN", "DKK", "JPY")
+Currency = Literal["USD", "EUR", "GBP", "CAD", "NOK", "CHF", "SEK", "PLN", "DKK", "JPY"]
 
 _PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 

@@ -34,7 +34,8 @@ def choices(ev: Evaluation) -> None:
 
 def assumptions(used: tuple[Assumption, ...]) -> None:
     for a in used:
-        console.print(f"  assumed {a.name} = {a.value} ({a.kind}; {a.source})", style="dim", highlight=False,
+        dated = f"; {a.notes}" if a.name.startswith("fx ") and a.notes else ""  # which rate, for which price date
+        console.print(f"  assumed {a.name} = {a.value} ({a.kind}{dated}; {a.source})", style="dim", highlight=False,
                       markup=False)
 
 
