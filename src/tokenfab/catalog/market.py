@@ -16,6 +16,7 @@ from .records import (
     Price,
     Record,
     check_not_future,
+    check_partial_date,
     refuse_bool_number,
 )
 
@@ -60,15 +61,25 @@ class Certification(_Dated):
     scope: str | None = None
     offer: str | None = None
     status: Literal["qualified", "in-qualification", "certified", "expired", "withdrawn"]
-    valid_from: _dt.date | None = None
-    valid_to: _dt.date | None = None
+    valid_from: _dt.date | None = None  # the qualification decision's date, when published
+    valid_to: _dt.date | None = None  # its expiry, when published (SecNumCloud: at most three years)
+    # when only the year or month is published ("qualified since 2022"): YYYY or YYYY-MM
+    qualified_since: str | None = None
     source: Annotated[str, Field(min_length=3)]
-    as_of: _dt.date
+    as_of: _dt.date  # the date the status was read (not a qualification date)
+    notes: str | None = None
+
+    @field_validator("qualified_since")
+    @classmethod
+    def _partial(cls, value: str | None) -> str | None:
+        return check_partial_date(value, "qualified_since")
 
     @model_validator(mode="after")
     def _dates(self) -> Certification:
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             raise ValueError(f"valid_to ({self.valid_to}) is before valid_from ({self.valid_from})")
+        if self.valid_from and self.qualified_since:
+            raise ValueError("give valid_from (the exact date) or qualified_since (year or month), not both")
         return self
 
     def valid_on(self, day: _dt.date) -> bool:

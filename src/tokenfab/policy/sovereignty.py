@@ -124,8 +124,9 @@ def _control_reason(controller: str, control: str) -> tuple[bool, str]:
 def _secnumcloud_reason(provider: Provider, on: dt.date, offer: Offer | None,
                         covering: Certification | None, valid: list[Certification]) -> tuple[bool, str]:
     if covering is not None:
+        since = covering.valid_from or (f"since {covering.qualified_since}" if covering.qualified_since else "?")
         return True, (f"SecNumCloud qualification '{covering.offer or covering.scope or provider.name}' valid on {on} "
-                      f"({covering.valid_from or '?'} to {covering.valid_to or 'no end date published'})")
+                      f"({since} to {covering.valid_to or 'no end date published'})")
     if valid and offer is not None:
         return False, (f"{provider.name}'s valid SecNumCloud qualifications cover "
                        f"{', '.join(repr(c.offer) for c in valid)}, not this offer ({offer.instance_type})")
