@@ -179,7 +179,7 @@ def test_ranges(cat):
         if r1 and r3:
             assert r3 < r1, off.id
     for g in cat.list("grids"):
-        assert 0 <= g.carbon_gco2e_per_kwh <= 1000
+        assert 0 <= g.carbon()[0] <= 1000
 
 
 def test_certifications_are_dated_and_consistent(cat):
@@ -238,3 +238,24 @@ def test_parameter_count_reproduces_the_published_total(cat, model_id):
     if spec.architecture == "gpt_oss":
         active -= spec.vocab_size * spec.hidden_size  # OpenAI convention
     assert active == pytest.approx(spec.params_active, rel=tol)
+
+
+def test_carbon_on_one_basis(cat):
+    """Every grid's carbon_gco2e_per_kwh is life-cycle (the stated basis); operational figures live in their own
+    field. The two hydro grids the audit found 15x apart now compare on one basis: Norway life-cycle 29.66 g (Ember
+    2024) sits with Sweden 34.91 g, and Quebec, which only has an operational figure, is flagged, not mixed in."""
+    for g in cat.list("grids"):
+        if g.carbon_gco2e_per_kwh is not None:
+            assert g.carbon_source and ("life-cycle" in g.carbon_source or "ecologits" in g.carbon_source.lower()), g.id
+            assert g.carbon()[2] == "life-cycle"
+        else:
+            assert g.carbon_operational_gco2e_per_kwh is not None and g.carbon()[2].startswith("operational"), g.id
+        if g.carbon_operational_gco2e_per_kwh is not None:
+            assert g.carbon_operational_source, g.id
+    no, se, qc = (cat.rows["grids"][k] for k in ("no", "se", "ca-qc"))
+    assert no.carbon_gco2e_per_kwh == 29.66 and no.carbon_year == 2024 and se.carbon_gco2e_per_kwh == 34.91
+    assert qc.carbon_gco2e_per_kwh is None and qc.carbon_operational_gco2e_per_kwh == 5.48
+    # combustion-only figures sit below life-cycle ones on these grids (same year, 2024)
+    for gid in ("fr", "se", "fi", "es", "it", "nl", "de"):
+        g = cat.rows["grids"][gid]
+        assert g.carbon_operational_gco2e_per_kwh < g.carbon_gco2e_per_kwh, gid

@@ -141,3 +141,15 @@ def test_old_figures_warn_once_in_outputs() -> None:
         assert proc.stderr.count("EUR->USD rate") == 1
     else:
         assert not any("EUR->USD rate" in w for w in warnings)
+
+
+def test_operational_fallback_is_flagged() -> None:
+    """Quebec has only an operational carbon figure: the output says so instead of mixing it in silently."""
+    r = cost(dict(model="llama-3.1-8b", own=True, accelerator="h100-sxm", count=1, grid="ca-qc", isl=100, osl=100))
+    e = r.evaluation.energy
+    assert e.grid_carbon_basis is not None and e.grid_carbon_basis.startswith("operational")
+    assert e.grid_gco2e_per_kwh == 5.48
+    assert any("no life-cycle carbon figure" in w for w in r.evaluation.warnings)
+    fr = cost(dict(model="llama-3.1-8b", own=True, accelerator="h100-sxm", count=1, grid="fr", isl=100, osl=100))
+    assert fr.evaluation.energy.grid_carbon_basis == "life-cycle"
+    assert not any("life-cycle carbon" in w for w in fr.evaluation.warnings)

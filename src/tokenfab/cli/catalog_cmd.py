@@ -76,7 +76,10 @@ COLUMNS: dict[str, list[tuple[str, Any]]] = {
     ],
     "grids": [
         ("country", lambda r: r.country + (f"-{r.subdivision}" if r.subdivision else "")),
-        ("gCO2e/kWh", lambda r: f"{r.carbon_gco2e_per_kwh:g} ({r.carbon_year})"),
+        ("gCO2e/kWh life-cycle", lambda r: f"{r.carbon_gco2e_per_kwh:g} ({r.carbon_year})" if r.carbon_gco2e_per_kwh
+         is not None else "-"),
+        ("operational", lambda r: f"{r.carbon_operational_gco2e_per_kwh:g} ({r.carbon_operational_year})"
+         if r.carbon_operational_gco2e_per_kwh is not None else "-"),
         ("price /kWh", lambda r: (f"{r.electricity_price_per_kwh:.4f} {r.price_currency} ({r.price_year})"
                                   if r.electricity_price_per_kwh else "-")),
     ],

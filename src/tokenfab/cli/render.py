@@ -98,7 +98,7 @@ def energy_rows(t: Table, ev: Evaluation) -> None:
         _row(t, "carbon", f"not available: {e.carbon_reason}")
     else:
         _row(t, "carbon", f"{e.gco2e_per_1k_tok:.4f} gCO2e per 1k output tokens on grid {e.grid} "
-                  f"({e.grid_gco2e_per_kwh:g} g/kWh, {e.grid_year}; {e.grid_basis}) + embodied "
+                  f"({e.grid_gco2e_per_kwh:g} g/kWh {e.grid_carbon_basis}, {e.grid_year}; {e.grid_basis}) + embodied "
                   f"{num(e.embodied_gco2e_per_1k_tok, '.4f')}")
     if e.water_l_per_mtok is not None:
         _row(t, "water", f"{e.water_l_per_mtok:.3f} L on site per M output tokens (WUE {e.wue_l_per_kwh:g} L/kWh IT; "

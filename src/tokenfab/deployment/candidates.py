@@ -188,7 +188,7 @@ def _money_energy(c: Candidates) -> None:
         c.own = {"pairs": owned, **{k: np.broadcast_to(v, (owned.size, inst.shape[1])) for k, v in own.items()}}
     usd_h = inst * (count * price)
     j_tok = cf["j_per_token_it"][pc] * pue
-    grid_g = _col(caps, pu, lambda k: k.grid.carbon_gco2e_per_kwh if k.grid else np.nan)
+    grid_g = _col(caps, pu, lambda k: k.grid.carbon()[0] if k.grid else np.nan)
     c.a.update(
         usd_per_accel_hour=price, usd_per_hour=usd_h, usd_per_month=usd_h * C.HOURS_PER_MONTH,
         usd_per_mtok=C.usd_per_mtok(usd_h, served), latency=cf["latency"][pc], j_per_token=j_tok,

@@ -114,6 +114,15 @@ def _stale(cat: Catalog, price: tuple[str, dt.date, str] | None, fx: list[dict[s
     return tuple(w for w in out if w)
 
 
+def _basis_warnings(grid_row: Grid | None) -> tuple[str, ...]:
+    """A grid without a life-cycle carbon figure: its operational figure stands in, said once."""
+    if grid_row is None or grid_row.carbon_gco2e_per_kwh is not None:
+        return ()
+    value, year, _ = grid_row.carbon()
+    return (f"grid {grid_row.id} has no life-cycle carbon figure: its operational figure ({value:g} g/kWh, {year}) is used, "
+            "lower than a life-cycle figure would be; add carbon_gco2e_per_kwh in an overlay grids.csv",)
+
+
 def _pue(cat: Catalog, override: float | None, provider_pue: Any = None, provider_name: str = "",
          region: Any = None) -> PueChoice:
     d = A.cited("pue_default")
@@ -154,6 +163,7 @@ def rented(cat: Catalog, offer: Offer, pricing: str, policy: Policy, pue: float 
     wue_choice = choose_wue(region.wue if region else None, prov.wue, f"region {offer.region}", prov.name)
     used = _fx(cat, offer.currency, offer.as_of) + ([A.cited("pue_default")] if pue_choice.fallback else [])
     warnings = _stale(cat, (f"price of offer {offer.id}", offer.as_of, "offers.csv"), used, offer.as_of, prov, policy)
+    warnings += _basis_warnings(grid_row)
     list_usd = cat.to_usd(price, offer.currency, offer.as_of)
     frac, basis = discount_for(cat, offer.provider, pricing, policy)
     rent = RentalPriceFigures(value=price, currency=offer.currency, pricing=pricing,
@@ -252,7 +262,7 @@ def owned(cat: Catalog, acc: Accelerator, count: int | None, system: System | No
         id=f"own:{system.id if system else acc.id}", paid_as="owned", provider="owned", region=grid_row.id if grid_row else "-",
         country=site, accelerator=acc, count=n, pricing="owned", pue=pue_choice, grid=grid_row,
         grid_basis="given" if grid_row else "no grid given: carbon unknown", ownership=terms, sovereignty=sov,
-        assumptions=tuple(used), warnings=_owned_stale(cat, grid_row, overrides, used))
+        assumptions=tuple(used), warnings=_owned_stale(cat, grid_row, overrides, used) + _basis_warnings(grid_row))
 
 
 def _owned_stale(cat: Catalog, grid_row: Grid | None, overrides: Any, used: list[dict[str, Any]]) -> tuple[str, ...]:

@@ -127,8 +127,9 @@ def _energy(c: Candidates, p: int, g: int) -> Energy:
     cap = c.capacities[int(c.pair_capacity[p])]
     base: dict[str, Any] = dict(pue=cap.pue.value, pue_basis=cap.pue.basis, pue_is_fallback=cap.pue.fallback,
                                 grid=cap.grid.id if cap.grid else None, grid_basis=cap.grid_basis,
-                                grid_gco2e_per_kwh=cap.grid.carbon_gco2e_per_kwh if cap.grid else None,
-                                grid_year=cap.grid.carbon_year if cap.grid else None,
+                                grid_gco2e_per_kwh=cap.grid.carbon()[0] if cap.grid else None,
+                                grid_year=cap.grid.carbon()[1] if cap.grid else None,
+                                grid_carbon_basis=cap.grid.carbon()[2] if cap.grid else None,
                                 wue_l_per_kwh=cap.wue.value_l_per_kwh, wue_basis=cap.wue.basis)
     if cap.accelerator.tdp_w is None:
         return Energy(**base, unavailable_reason=f"{cap.accelerator.id} has no published tdp_w",

@@ -163,6 +163,7 @@ class Energy(ResultModel):
     grid_basis: str
     grid_gco2e_per_kwh: float | None = None
     grid_year: int | None = None
+    grid_carbon_basis: str | None = None  # life-cycle, or operational where no life-cycle figure exists
     gco2e_per_1k_tok: float | None = None  # operational
     embodied_gco2e_per_1k_tok: float | None = None
     total_gco2e_per_1k_tok: float | None = None
