@@ -10,7 +10,6 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from .market import CountryCode, PueFigure
 from .records import Currency, Record
 
-
 CARBON_BASIS = "life-cycle"
 
 
