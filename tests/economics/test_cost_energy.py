@@ -283,10 +283,11 @@ def test_compare_lists_self_hosting_beside_apis():
     blended = [r["usd_per_mtok_output"] for r in d["self_hosted"]]
     assert blended == sorted(blended)
     apis = {r["name"] for r in d["apis"]}
-    assert {"groq-llama-3.3-70b", "together-llama-3.3-70b", "ovhcloud-llama-3.3-70b"} <= apis
-    # EUR API prices are converted: OVHcloud EUR 0.67 in and out
+    assert {"groq-llama-3.3-70b", "together-llama-3.3-70b-2026", "ovhcloud-llama-3.3-70b"} <= apis
+    # EUR API prices are converted at the ECB fixing nearest their date (2026-09-26): the newest the catalog
+    # holds, 2026-04-13, 1 EUR = 1.1684 USD; OVHcloud EUR 0.67 in and out
     ovh = next(r for r in d["apis"] if r["name"] == "ovhcloud-llama-3.3-70b")
-    eur = load_catalog().usd_per_unit("EUR").usd_per_unit
+    eur = 1.1684
     assert ovh["usd_per_mtok_output_price"] == pytest.approx(0.67 * eur)
     # all-in per output token of this workload: output price + input price x isl/osl
     assert ovh["usd_per_mtok_output"] == pytest.approx(0.67 * eur * (1 + 1000 / 200))

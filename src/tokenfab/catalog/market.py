@@ -120,6 +120,20 @@ class PueFigure(_Dated):
     kind: Kind = "datasheet"
 
 
+class SealAssessment(_Dated):
+    """A SEAL level per EU Cloud Sovereignty Framework objective that someone published for a
+    provider: the European Commission (official), the provider itself (self) or a third party.
+    Levels are 0-4 keyed SOV-1..SOV-8; an objective left out was not published."""
+
+    assessor: str
+    assessment: Literal["official", "self", "third-party"]
+    framework_version: str
+    levels: dict[Annotated[str, Field(pattern=r"^SOV-[1-8]$")], Annotated[int, Field(ge=0, le=4)]]
+    source: Annotated[str, Field(min_length=3)]
+    as_of: _dt.date
+    notes: str | None = None
+
+
 class WueFigure(_Dated):
     """A published water usage effectiveness: site water use / IT energy [L/kWh]."""
 
@@ -143,6 +157,7 @@ class Provider(Record):
     publishes_gpu_prices: bool = True
     pue: PueFigure | None = None  # the provider's own published PUE; None = not published
     wue: WueFigure | None = None  # the provider's own published WUE; None = not published
+    seal_assessments: tuple[SealAssessment, ...] = ()  # published SEAL levels (none is official so far)
     # the provider's own web domains: a `datasheet` figure about it must cite one of them
     domains: tuple[Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")], ...] = ()
 

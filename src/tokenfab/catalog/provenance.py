@@ -90,7 +90,7 @@ def check_datasheet(source: str, owners: Iterable[str], what: str) -> str | None
 def provider_owners(provider: Provider | None, fallback: str = "") -> list[str]:
     if provider is None:
         return [fallback]
-    return [*provider.domains, provider.name, provider.id]
+    return [*provider.domains, provider.name, provider.id, *([provider.parent] if provider.parent else [])]
 
 
 def _api_owners(cat: Any, row: ApiPrice) -> list[str]:
@@ -108,6 +108,12 @@ def _subrecords(p: Provider) -> Iterator[tuple[str, str, str]]:
         yield f"providers/{p.id} egress", p.egress.kind, p.egress.source
     if p.pue is not None:
         yield f"providers/{p.id} pue", p.pue.kind, p.pue.source
+    if p.wue is not None:
+        yield f"providers/{p.id} wue", p.wue.kind, p.wue.source
+    for r in p.regions:
+        for name, fig in (("pue", r.pue), ("wue", r.wue)):
+            if fig is not None:
+                yield f"providers/{p.id} region {r.id} {name}", fig.kind, fig.source
 
 
 def datasheet_problems(cat: Any) -> list[str]:

@@ -42,21 +42,25 @@ def load(catalog_dir: Any) -> Any:
 
 def flush_notes(succeeded: bool) -> None:
     """Print the notes :func:`load` kept (after a success) or drop them (after an error)."""
-    notes = list(_pending_notes)
+    notes, warnings = list(_pending_notes), list(_pending_warnings)
     _pending_notes.clear()
+    _pending_warnings.clear()
     if succeeded:
         for msg in notes:
             note(msg)
+        for w in warnings:
+            err_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False, soft_wrap=True)
+
+
+_pending_warnings: dict[str, None] = {}
 
 
 def warn_stale(evaluations: Any) -> None:
-    """Each staleness warning of the evaluations shown, once, on stderr (JSON carries them too)."""
-    seen: dict[str, None] = {}
+    """Keep each warning of the evaluations shown (stale figures, basis fallbacks), once; they are
+    printed on stderr when the command succeeds (:func:`flush_notes`); JSON carries them too."""
     for ev in evaluations:
         for w in getattr(ev, "warnings", ()):
-            seen.setdefault(w)
-    for w in seen:
-        err_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False, soft_wrap=True)
+            _pending_warnings.setdefault(w)
 
 
 def money(v: float | None, digits: int = 3) -> str:

@@ -33,10 +33,17 @@ def sovereignty_cmd(
     f = rep.facts
     console.print(f"  controlling country {f.controlling_country}, US CLOUD Act exposure: {f.us_cloud_act_exposed}, "
                   f"data in {', '.join(f.data_location)} (EU: {f.data_in_eu})", highlight=False)
+    from ..policy.eu_framework import framework
+
+    fw = framework()
     console.print(f"  SEAL {rep.seal_estimate} ({rep.seal_rule})", highlight=False)
+    console.print(f"  {fw.framework} v{fw.version} ({fw.published}): per objective, weight, tokenfab's estimate "
+                  "(rule) and any level published for this provider (none is official so far)", highlight=False)
     for o in f.eu_csf_objectives:
         lvl = "-" if o.seal_estimate is None else o.seal_estimate
-        console.print(f"    {o.id} {o.objective}: {lvl}  [dim]({o.rule})[/dim]", highlight=False)
+        console.print(f"    {o.id} {o.objective} ({o.weight:.0%}): estimate {lvl}  [dim]({o.rule})[/dim]", highlight=False)
+        for p in o.published:
+            console.print(f"      published {p.assessment}: SEAL {p.level} by {p.assessor} ({p.as_of})", highlight=False)
     console.print(f"  export control: {f.export_control.detail}", highlight=False)
     if f.supply_chain is not None:
         sc = f.supply_chain

@@ -1,44 +1,103 @@
 """EU Cloud Sovereignty Framework: per-objective SEAL levels (0-4) *estimated* from catalog
-facts with readable rules, and the overall SEAL estimate. Nobody assessed these: every
-level says which rule produced it.
+facts with readable rules, beside any level someone *published* for the provider (official,
+self- or third-party assessment, each with its source), and the overall SEAL estimate.
 
-Objectives and weights: EU Cloud Sovereignty Framework v1.2.1 (DG DIGIT, Oct 2025; weights
-as reported by vinland.technology, May 2026 [secondary]).
+The framework's version, objectives, weights and level definitions are data
+(``data/eu_framework.yaml``, with sources); this module only applies the rules.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from importlib import resources
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..catalog.hardware import Accelerator
 from ..inputs import ResultModel
 from .jurisdiction import EU27
 
-CSF_OBJECTIVES: tuple[tuple[str, str, float], ...] = (
-    ("SOV-1", "Strategic (EU ownership, control, financing)", 0.15),
-    ("SOV-2", "Legal and jurisdictional (EU law, exposure to CLOUD Act / FISA 702)", 0.10),
-    ("SOV-3", "Data and AI (EU-only processing, keys)", 0.10),
-    ("SOV-4", "Operational (EU staff, exit capability)", 0.15),
-    ("SOV-5", "Supply chain (hardware and firmware provenance)", 0.20),
-    ("SOV-6", "Technology (open standards, open source)", 0.15),
-    ("SOV-7", "Security and compliance (certifications, audits)", 0.10),
-    ("SOV-8", "Environmental sustainability", 0.05),
-)
+
+class _Objective(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: Annotated[str, Field(pattern=r"^SOV-[1-8]$")]
+    name: str
+    weight_frac: float = Field(gt=0, lt=1)
+
+
+class _Level(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    level: int = Field(ge=0, le=4)
+    name: str
+    meaning: str
+
+
+class Framework(BaseModel):
+    """The framework as published: version, objectives with weights, SEAL levels, sources."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    schema_version: int
+    framework: str
+    publisher: str
+    version: str
+    published: dt.date
+    source: str
+    as_of: dt.date
+    kind: str
+    objectives: tuple[_Objective, ...]
+    levels: tuple[_Level, ...]
+    method: str
+
+    @model_validator(mode="after")
+    def _weights_sum_to_one(self) -> Framework:
+        total = sum(o.weight_frac for o in self.objectives)
+        if abs(total - 1.0) > 1e-9 or len(self.objectives) != 8:
+            raise ValueError(f"eight objectives whose weights sum to 1, got {len(self.objectives)} summing to {total}")
+        return self
+
+
+@lru_cache(maxsize=1)
+def framework() -> Framework:
+    text = (resources.files("tokenfab") / "data" / "eu_framework.yaml").read_text(encoding="utf-8")
+    return Framework.model_validate(yaml.safe_load(text))
+
+
+def _objectives() -> tuple[tuple[str, str, float], ...]:
+    return tuple((o.id, o.name, o.weight_frac) for o in framework().objectives)
+
+
+class PublishedLevel(ResultModel):
+    level: int
+    assessment: str  # official, self or third-party
+    assessor: str
+    source: str
+    as_of: str
 
 
 class CsfObjective(ResultModel):
     id: str
     objective: str
     weight: float
-    seal_estimate: int | None
+    seal_estimate: int | None  # tokenfab's estimate from catalog facts (rule below)
     rule: str
+    published: tuple[PublishedLevel, ...] = ()  # levels someone published for this provider
 
 
 def objective_estimates(eu_control: bool, cloud_act: bool, data_in_eu: bool, secnum: bool,
-                        sovereign_entity: bool, acc: Accelerator | None) -> list[CsfObjective]:
-    """Per-objective SEAL estimates with the rule used; None where the catalog has no facts."""
+                        sovereign_entity: bool, acc: Accelerator | None, assessments: tuple[Any, ...] = ()
+                        ) -> list[CsfObjective]:
+    """Per-objective SEAL estimates with the rule used (None where the catalog has no facts), each
+    with the levels the provider's published ``assessments`` give that objective."""
+    objectives = _objectives()
 
     def row(i: int, level: int | None, rule: str) -> CsfObjective:
-        oid, name, weight = CSF_OBJECTIVES[i]
-        return CsfObjective(id=oid, objective=name, weight=weight, seal_estimate=level, rule=rule)
+        oid, name, weight = objectives[i]
+        published = tuple(PublishedLevel(level=a.levels[oid], assessment=a.assessment, assessor=a.assessor,
+                                         source=a.source, as_of=str(a.as_of)) for a in assessments if oid in a.levels)
+        return CsfObjective(id=oid, objective=name, weight=weight, seal_estimate=level, rule=rule, published=published)
 
     foundry_eu = acc is not None and acc.foundry_country in EU27
     return [

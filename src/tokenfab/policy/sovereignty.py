@@ -183,7 +183,7 @@ def assess(provider: Provider, preset: str, on: dt.date, offer: Offer | None = N
             valid_to=str(c.valid_to or ""), valid_on_date=c.valid_on(on)) for c in provider.certifications),
         export_control=exp,
         eu_csf_objectives=tuple(objective_estimates(control in EU27, control in CLOUD_ACT_COUNTRIES, data_in_eu, secnum,
-                                                    sovereign_entity, accelerator)),
+                                                    sovereign_entity, accelerator, provider.seal_assessments)),
         supply_chain=_supply_chain(accelerator),
     )
     where = f"offer {offer.id} in region {offer.region}" if offer else f"provider {provider.id}"

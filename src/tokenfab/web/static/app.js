@@ -119,6 +119,7 @@ function drawPareto() {
     title: { text: "Pareto front: cost vs latency" },
     xaxis: { title: { text: "$ per million output tokens" }, type: "log" },
     yaxis: { title: { text: "mean request latency [s] (TTFT + osl x TPOT)" } },
+    showlegend: true,  // also with one group: the legend names it
     legend: { title: { text: $("#colour-by").value } }, margin: { t: 50 },
   };
   Plotly.newPlot("pareto", traces, layout, { responsive: true, displaylogo: false });
