@@ -8,16 +8,22 @@ from ..deployment.cost_report import CostQuestion, CostReport
 from ..deployment.spec import Deployment
 from .options import CatalogDir, Json, from_model
 from .output import console, load, print_json
+from .recipe_cmd import OutOpt, RecipeOpt, check_flags, emit
 from .render import evaluation
 
 
 @from_model(Deployment)
-def estimate_cmd(d: Deployment, catalog: CatalogDir = None, json_out: Json = False) -> None:
+def estimate_cmd(d: Deployment, recipe: RecipeOpt = None, out: OutOpt = None, catalog: CatalogDir = None,
+                 json_out: Json = False) -> None:
     """Throughput, TTFT and TPOT of MODEL on an offer or N accelerators, with the split chosen."""
     from .. import estimate
 
-    ev = estimate(d, catalog=load(catalog))
-    if json_out:
+    check_flags(recipe, out)
+    cat = load(catalog)
+    ev = estimate(d, catalog=cat)
+    if recipe is not None:
+        emit(ev, recipe, out, cat, json_out)
+    elif json_out:
         print_json(ev.to_dict())
     else:
         evaluation(ev, ("performance", "money"))

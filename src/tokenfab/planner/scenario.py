@@ -37,6 +37,9 @@ class Scenario(Workload):
         description="Pricing models considered (spot is left out by default: preemptible capacity carries no SLO).")
     weights: Annotated[tuple[WeightDtype, ...] | None, Field(strict=False, min_length=1, max_length=6)] = Field(
         default=None, description="Weight formats considered (default: bf16, fp8 and the model's release format).")
+    stack: str | None = Field(default=None, max_length=40,
+        description="Serving stack id for every candidate (default: by vendor; tokenfab catalog list stacks); "
+                    "accelerators it does not run on are left out.")
     rent: bool = Field(default=True, description="Consider rented offers.")
     own: bool = Field(default=False, description="Also consider buying catalog systems (needs own_grid).")
     own_grid: str | None = Field(default=None, max_length=40,
