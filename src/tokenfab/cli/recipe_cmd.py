@@ -35,7 +35,7 @@ def emit(ev: Any, kind: str, out: Path | None, cat: Any, json_out: bool) -> None
     if json_out:
         print_json(r.to_dict())
     else:
-        sys.stdout.write(f"# {r.kind} recipe: {r.stack} {r.stack_version}, checked with {r.bench_tool} "
+        sys.stdout.write(f"# {r.kind} recipe: {r.stack_name} {r.stack_version}, checked with {r.bench_tool} "
                          f"{r.bench_version}\n")
         for n in (*r.notes, *ev.notes):
             sys.stdout.write(f"# note: {n}\n")
@@ -84,7 +84,7 @@ def calibrate_cmd(
                   + ("" if rep.mape_out_of_fold is not None else " (out-of-fold needs 4 runs or more)"),
                   highlight=False)
     for p in rep.pairs:
-        console.print(f"{p.accelerator} x {p.stack} ({p.runs} runs): " + ", ".join(
+        console.print(f"{p.accelerator} x {p.stack} ({p.runs} run{'s' if p.runs != 1 else ''}): " + ", ".join(
             f"{k} {p.before[k]:.4g} -> {p.after[k]:.4g}" for k in p.before), highlight=False)
     for w in rep.warnings:
         err_console.print(f"warning: {w}", highlight=False)

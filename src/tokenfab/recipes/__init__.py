@@ -28,6 +28,7 @@ class Recipe(ResultModel):
 
     kind: str
     stack: str
+    stack_name: str
     stack_version: str
     bench_tool: str
     bench_version: str
@@ -69,7 +70,8 @@ def recipe(ev: Evaluation, kind: str, catalog: Catalog | None = None) -> Recipe:
     if kind == "k8s":
         manifests = k8s.to_yaml(k8s.manifests(launch, s, acc, stack, ev.model))
         files = {"k8s.yaml": manifests, "bench.sh": files["bench.sh"]}
-    return Recipe(kind=kind, stack=stack, stack_version=SERVE[stack].version, bench_tool=bench.BENCH[tool].name,
+    return Recipe(kind=kind, stack=stack, stack_name=SERVE[stack].name, stack_version=SERVE[stack].version,
+                  bench_tool=bench.BENCH[tool].name,
                   bench_version=bench.BENCH[tool].version, launch=launch_text, bench=bench_text,
                   expected=bench.expected(ev), manifests=manifests, notes=launch.notes, files=files)
 
