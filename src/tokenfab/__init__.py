@@ -8,6 +8,7 @@ Importing tokenfab touches no network and writes nothing; the catalog loads on f
 from __future__ import annotations
 
 from ._api import (
+    calibrate,
     compare,
     cost,
     energy,
@@ -17,10 +18,12 @@ from ._api import (
     gigawatt,
     measure_accuracy,
     plan,
+    recipe,
     roofline,
     sovereignty,
 )
 from .accuracy.score import AccuracyReport
+from .accuracy.user_calibration import CalibrationReport, CalibrationSetup
 from .catalog import (
     Accelerator,
     Catalog,
@@ -55,12 +58,15 @@ from .planner.explain import Explanation
 from .planner.result import PlanResult
 from .planner.scenario import Scenario
 from .policy.sovereignty import SovereigntyReport
+from .recipes import Recipe
 
 __version__ = "0.2.0"
 
 __all__ = [
     "Accelerator",
     "AccuracyReport",
+    "CalibrationReport",
+    "CalibrationSetup",
     "Catalog",
     "CatalogError",
     "CompareQuestion",
@@ -80,6 +86,7 @@ __all__ = [
     "Offer",
     "PlanResult",
     "Provider",
+    "Recipe",
     "Roofline",
     "Scenario",
     "SiteQuestion",
@@ -91,6 +98,7 @@ __all__ = [
     "UnknownIdError",
     "Workload",
     "__version__",
+    "calibrate",
     "compare",
     "cost",
     "energy",
@@ -102,6 +110,7 @@ __all__ = [
     "measure_accuracy",
     "plan",
     "read_hf_config",
+    "recipe",
     "roofline",
     "sovereignty",
     "validate_catalog",

@@ -4,7 +4,7 @@ named like the CLI flags), asks the one evaluation, and returns a typed result."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -12,6 +12,8 @@ from pydantic import BaseModel
 
 from .accuracy.score import AccuracyReport
 from .accuracy.score import measure_accuracy as _measure_accuracy
+from .accuracy.user_calibration import CalibrationReport, CalibrationSetup
+from .accuracy.user_calibration import calibrate as _calibrate
 from .catalog.loader import Catalog, load_catalog
 from .deployment.cost_report import CostQuestion, CostReport, cost_report
 from .deployment.evaluate import evaluate_deployment, pinned
@@ -29,6 +31,8 @@ from .planner.result import PlanResult
 from .planner.scenario import Scenario
 from .planner.search import plan as _plan
 from .policy.sovereignty import SovereigntyReport, assess_subject
+from .recipes import Recipe, write_recipe
+from .recipes import recipe as _recipe
 
 Q = TypeVar("Q", bound=BaseModel)
 
@@ -114,3 +118,21 @@ def sovereignty(subject: str, preset: str = "eu-jurisdiction", date: dt.date | s
 def measure_accuracy(path: str | Path, fidelity: str = "calibrated", catalog: Catalog | None = None) -> AccuracyReport:
     """Predicted vs measured on a CSV of published results (``tokenfab validate``)."""
     return _measure_accuracy(path, fidelity, catalog)
+
+
+def recipe(evaluation: Evaluation, kind: str = "vllm", catalog: Catalog | None = None,
+           out: str | Path | None = None) -> Recipe:
+    """How to run an evaluated deployment: ``kind`` 'vllm', 'sglang', 'trtllm' (launch command)
+    or 'k8s' (manifests), with the benchmark command that checks it and the expected figures;
+    with ``out`` the files are also written there."""
+    r = _recipe(evaluation, kind, catalog)
+    if out is not None:
+        write_recipe(r, out)
+    return r
+
+
+def calibrate(files: Sequence[str | Path], setup: CalibrationSetup | dict[str, Any] | None = None, /,
+              save: str | Path | None = None, catalog: Catalog | None = None, **fields: Any) -> CalibrationReport:
+    """Fit the efficiency of a chip x stack on benchmark result files (``tokenfab calibrate``);
+    with ``save`` write the rows and a catalog overlay for ``load_catalog(save)``."""
+    return _calibrate(files, _question(CalibrationSetup, setup, fields), save, catalog)

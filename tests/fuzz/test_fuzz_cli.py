@@ -96,6 +96,7 @@ BUDGET: dict[tuple[str, ...], int] = {
     ("plan",): 45, ("estimate",): 60, ("cost",): 50, ("energy",): 40, ("compare",): 30, ("gigawatt",): 35,
     ("sovereignty",): 36, ("validate",): 24, ("catalog", "list"): 24, ("catalog", "show"): 24,
     ("catalog", "validate"): 6, ("model", "import"): 36, ("catalog", "stale"): 16, ("catalog", "diff"): 16,
+    ("calibrate",): 24,
 }
 # the request models whose fields the generated options are made from (most specific last)
 MODELS = (CompareQuestion, Scenario, CostQuestion, SiteQuestion)
@@ -116,6 +117,7 @@ POOLS: dict[str, tuple[str, ...]] = {
     "kind": tuple(CAT.rows),
     "any_id": tuple(CAT.all_ids()),
     "subject": tuple(CAT.rows["offers"])[:30] + tuple(CAT.rows["providers"]),
+    "recipe": ("vllm", "sglang", "trtllm", "k8s"),
 }
 POOL_OF = {"accelerators": "accelerator", "exclude_accelerators": "accelerator", "providers": "provider",
            "exclude_providers": "provider", "regions": "region", "own_grid": "grid", "row_id": "any_id"}
@@ -166,6 +168,8 @@ SBX = _sandbox()
 CATALOG_DIRS = (SBX["empty"], SBX["overlay"], SBX["override"], SBX["broken"], SBX["file"], SBX["loop"],
                 SBX["missing"], "~tokenfab-no-such-user")
 HF_CONFIGS = tuple(str(p) for p in sorted((FIXTURES / "hf_configs").glob("*/config.json")))
+RESULT_FILES = (*(str(p) for p in sorted((FIXTURES / "results").glob("*.json*"))), SBX["few_csv"], SBX["bad_config"],
+                SBX["missing"], "/dev/null")
 
 # ---------------------------------------------------------------- value strategies per option
 
@@ -206,7 +210,7 @@ TYPICAL = {"isl": ("1000", "2000", "128", "1"), "osl": ("200", "300", "1", "1000
            "tokens_per_day": ("2e9", "1e6", "1e12"), "count": ("1", "2", "8", "72"), "tp": ("1", "2", "8"),
            "pp": ("1", "2"), "ep": ("1", "8"), "concurrency": ("1", "16", "256"), "mw": ("1", "100", "1000"),
            "top": ("1", "3", "10"), "explain": ("1", "2", "50"), "years": ("4", "5"), "pue": ("1.1", "1.4"),
-           "chunk_tokens": ("512", "8192")}
+           "chunk_tokens": ("512", "8192"), "row": ("1", "2", "50")}
 
 
 def _valid_values(name: str, annotation: Any) -> st.SearchStrategy[str] | None:
@@ -248,6 +252,9 @@ def _list_values(name: str) -> st.SearchStrategy[str]:
 def _path_values(name: str) -> st.SearchStrategy[str]:
     if name == "html_out":
         return st.sampled_from([SBX["root"] + "/report.html", SBX["root"], SBX["missing"], SBX["loop"], SBX["file"]])
+    if name == "out":  # --out of a recipe: a folder written to
+        return st.sampled_from([SBX["root"] + "/recipe", SBX["new_save"], SBX["file"], SBX["loop"],
+                                "~tokenfab-no-such-user", "relative-recipe"])
     if name == "save":
         return st.sampled_from([SBX["root"] + "/saved", SBX["root"] + "/saved2", SBX["file"], SBX["loop"],
                                 SBX["new_save"], "~tokenfab-no-such-user", "~/home-save", "relative-save"])
@@ -329,6 +336,10 @@ def _base(path: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
             lambda f: st.sampled_from(["180d", "1y", "26w", "0", "offers", "fx_rates"]).map(lambda v: [f, v])), 2),
         ("catalog", "diff"): st.sampled_from([["bundled", "bundled"], ["bundled", str(ROOT / "src" / "tokenfab" / "data")]]),
         ("model", "import"): weighted(st.sampled_from(HF_CONFIGS), _path_values("path"), 2).map(lambda p: [p]),
+        ("calibrate",): join(st.sampled_from(RESULT_FILES).map(lambda f: [f]),
+                             st.sampled_from(("h100-sxm", "mi300x", "h200")).map(lambda a: ["--accelerator", a]),
+                             st.just(["--count", "1", "--weights", "bf16", "--model", "llama-3.1-8b", "--stack",
+                                      "vllm", "--save", SBX["root"] + "/calibrated"])),
     }
     return bases[path]
 
@@ -376,7 +387,7 @@ def _parsed(path: tuple[str, ...], args: list[str]) -> dict[str, Any]:
         return {}
 
 
-WRITES = ("save", "html_out")  # options whose value is a path tokenfab writes to
+WRITES = ("save", "html_out", "out")  # options whose value is a path tokenfab writes to
 REFUSED_PATHS = ("~tokenfab-no-such-user",)  # written nowhere: refused with one line
 
 

@@ -54,7 +54,7 @@ def _set(d: dict, path: tuple[str, ...], v: float) -> None:
 
 def predict(prep: Prepared, params: dict[str, Any]) -> np.ndarray:
     """Predictions with ``params`` as the calibrated section of the efficiency table."""
-    return evaluate(prep, {**A.efficiency_table(), "calibrated": params})["predicted"]
+    return evaluate(prep, {**(prep.efficiency or A.efficiency_table()), "calibrated": params})["predicted"]
 
 
 def loss(prep: Prepared, params: dict[str, Any], mask: np.ndarray | None = None) -> float:
@@ -72,8 +72,11 @@ def fit(
     mask: np.ndarray | None = None,
     rounds: int = 6,
     log: Callable[[str], None] | None = None,
+    paths: list[tuple[str, ...]] | None = None,
 ) -> dict[str, Any]:
-    """Coordinate descent from ``start`` on the rows selected by ``mask``."""
+    """Coordinate descent from ``start`` on the rows selected by ``mask``, over every
+    calibrated factor or only over ``paths`` (e.g. one accelerator x stack's three factors,
+    ``('accelerator_stacks', acc, stack, 'compute_scale')``...)."""
     params = copy.deepcopy(start)
     rows_stacks = sorted({r.stack for r, k in zip(prep.rows, mask if mask is not None else [True] * len(prep.rows)) if k})
     for s in rows_stacks:
@@ -81,7 +84,7 @@ def fit(
     best = loss(prep, params, mask)
     for rnd in range(rounds):
         improved = False
-        for path in _paths(params, rows_stacks):
+        for path in paths if paths is not None else _paths(params, rows_stacks):
             lo, hi = BOUNDS[path[-1]]
             cur = _get(params, path)
             base = cur if cur > 0 else (hi - lo) * 0.01

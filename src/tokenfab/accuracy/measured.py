@@ -16,6 +16,9 @@ VALIDATION_HEADER = (
     "id,model,accelerator,n_accel,weights_dtype,scenario,isl_tokens,osl_tokens,"
     "ttft_limit_s,tpot_limit_s,stack,metric,value,source"
 ).split(",")
+# optional last column: the whole deployment's fixed concurrency of a benchmark run
+# (--max-concurrency); such a row is predicted at that concurrency, not at the best one
+OPTIONAL_COLUMNS = ("concurrency",)
 METRICS = ("output_tok_per_s", "tpot_s", "ttft_s")
 MAX_FILE_BYTES = 512 * 2**20  # 512 MiB
 MAX_CELL_CHARS = 4096
@@ -49,6 +52,7 @@ class MeasuredRow(BaseModel):
     metric: Literal["output_tok_per_s", "tpot_s", "ttft_s"]
     value: float = Field(gt=0, le=1e12)
     source: str = Field(min_length=3, max_length=MAX_CELL_CHARS)
+    concurrency: int | None = Field(default=None, ge=1, le=10_000_000)
 
 
 def iter_measured(path: str | Path) -> Iterator[MeasuredRow]:
@@ -67,16 +71,19 @@ def iter_measured(path: str | Path) -> Iterator[MeasuredRow]:
         reader = csv.reader(fh, strict=True)
         try:
             header = next(reader, None)
-            if header is None or [h.strip() for h in header] != VALIDATION_HEADER:
+            names = [h.strip() for h in header] if header else []
+            if names[:len(VALIDATION_HEADER)] != VALIDATION_HEADER or names[len(VALIDATION_HEADER):] not in (
+                    [], list(OPTIONAL_COLUMNS)):
                 got = show_value(",".join(header)) if header else "(empty file)"
-                raise InputError(f"{p}:1: header must be exactly '{','.join(VALIDATION_HEADER)}', got {got}")
+                raise InputError(f"{p}:1: header must be exactly '{','.join(VALIDATION_HEADER)}' (optionally "
+                                 f"',{','.join(OPTIONAL_COLUMNS)}'), got {got}")
             for cells in reader:
                 n = reader.line_num
                 if not any(c.strip() for c in cells):
                     continue
-                if len(cells) != len(VALIDATION_HEADER):
-                    raise InputError(f"{p}:{n}: row has {len(cells)} cells, the header has {len(VALIDATION_HEADER)}")
-                data = {h: c.strip() for h, c in zip(VALIDATION_HEADER, cells) if c.strip() != ""}
+                if len(cells) != len(names):
+                    raise InputError(f"{p}:{n}: row has {len(cells)} cells, the header has {len(names)}")
+                data = {h: c.strip() for h, c in zip(names, cells) if c.strip() != ""}
                 try:
                     yield MeasuredRow.model_validate(data)
                 except ValidationError as exc:
@@ -85,6 +92,22 @@ def iter_measured(path: str | Path) -> Iterator[MeasuredRow]:
             raise InputError(f"{p}:{reader.line_num}: CSV syntax error: {exc}. Fix: check quotes and commas") from None
         except UnicodeDecodeError as exc:
             raise InputError(f"{p}: not UTF-8 text ({exc.reason})") from None
+
+
+def write_measured(path: str | Path, rows: list[MeasuredRow]) -> None:
+    """Rows as a validate CSV (the concurrency column only when a row has one)."""
+    names = VALIDATION_HEADER + (list(OPTIONAL_COLUMNS) if any(r.concurrency for r in rows) else [])
+    p = Path(path)
+    try:
+        with p.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(names)
+            for r in rows:
+                d = r.model_dump()
+                w.writerow(["" if d[h] is None else (f"{d[h]:.8g}" if isinstance(d[h], float) else d[h])
+                            for h in names])
+    except OSError as exc:
+        raise InputError(f"{p}: cannot write: {exc.strerror or exc}. Fix: choose a writable folder") from None
 
 
 def read_measured(path: str | Path) -> list[MeasuredRow]:

@@ -26,7 +26,7 @@ from ..deployment.problem import Block, blocks_for, engine_inputs
 from ..deployment.workload import LIMIT_PRESETS_S
 from ..engine.arrays import Efficiency, HardwareArrays, ModelArrays, _Columns
 from ..engine.efficiency import check_fidelity, efficiency_arrays
-from ..engine.serving import ParallelConfig, best_point
+from ..engine.serving import ParallelConfig, ServingPoint, best_point, steady_state
 from ..errors import InputError, TokenfabError
 from ..inputs import ResultModel
 from .measured import BENCHMARK_DEFAULT_ISL, METRICS, MeasuredRow, read_measured
@@ -61,6 +61,8 @@ class Prepared:
     osl: np.ndarray
     ttft_limit: np.ndarray
     tpot_limit: np.ndarray
+    concurrency: np.ndarray | None = None  # (rows,) the deployment's fixed concurrency, NaN = best
+    efficiency: dict[str, Any] | None = None  # the catalog's efficiency table (overlay included)
 
     def split_of(self, candidate: int) -> tuple[int, int, int, int, int]:
         tp, pp, ep, dpa, rep = (int(v) for v in self.split[self.table_index[candidate]])
@@ -136,15 +138,16 @@ def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prep
     lim = np.array([_limits(r) for r in kept], dtype=float).reshape(-1, 2)
     isl = np.array([r.isl_tokens or BENCHMARK_DEFAULT_ISL.get(r.model, 1.0) for r in kept], dtype=float)
     osl = np.array([r.osl_tokens for r in kept], dtype=float)
+    conc = np.array([r.concurrency or np.nan for r in kept], dtype=float)
     if not tables:
         z = np.zeros(0, dtype=np.int32)
         return Prepared(kept, skipped, ModelArrays.stack([]), HardwareArrays.stack([]), ParallelConfig.stack([]),
-                        z, np.zeros((0, 5), np.int32), [], z, z, isl, osl, lim[:, 0], lim[:, 1])
+                        z, np.zeros((0, 5), np.int32), [], z, z, isl, osl, lim[:, 0], lim[:, 1], conc, cat.efficiency)
     return Prepared(
         rows=kept, skipped=skipped, m=_concat([t[0] for t in tables]), hw=_concat([t[1] for t in tables]),
         cfg=_concat([t[2] for t in tables]), combo=np.concatenate(combo_u), split=np.concatenate(split_u),
         combos=list(combos), row_index=np.concatenate(row_parts), table_index=np.concatenate(table_parts),
-        isl=isl, osl=osl, ttft_limit=lim[:, 0], tpot_limit=lim[:, 1])
+        isl=isl, osl=osl, ttft_limit=lim[:, 0], tpot_limit=lim[:, 1], concurrency=conc, efficiency=cat.efficiency)
 
 
 def efficiency_for(prep: Prepared, table: Mapping[str, Any], fidelity: str) -> Efficiency:
@@ -173,7 +176,7 @@ def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: s
              ) -> dict[str, np.ndarray]:
     """Predicted metric per kept row (NaN when nothing fits) and the chosen candidate per row."""
     check_fidelity(fidelity)
-    eff_u = efficiency_for(prep, table or A.efficiency_table(), fidelity)
+    eff_u = efficiency_for(prep, table or prep.efficiency or A.efficiency_table(), fidelity)
     n_rows = len(prep.rows)
     pred, best = np.full(n_rows, np.nan), np.full(n_rows, -1)
     metric = np.array([METRICS.index(r.metric) for r in prep.rows], dtype=int)
@@ -182,6 +185,7 @@ def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: s
         cfg = dataclasses.replace(prep.cfg.take(ti), isl=prep.isl[ri], osl=prep.osl[ri])
         pt, feasible = best_point(prep.m.take(ti), prep.hw.take(ti), eff_u.take(ti), cfg,
                                   prep.ttft_limit[ri], prep.tpot_limit[ri])
+        pt, feasible = _at_fixed_concurrency(prep, ri, ti, eff_u, cfg, pt, feasible)
         thr = np.where(pt.fits, pt.throughput_output_tok_per_s, -np.inf)
         score = np.where(feasible, thr, thr - 1e30)  # rows nothing meets fall back to their best fit
         order = np.lexsort((-score, ri))
@@ -193,6 +197,29 @@ def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: s
         pred[rows_here] = np.where(fits, got, np.nan)
         best[rows_here] = np.where(fits, first + a, -1)
     return {"predicted": pred, "best": best}
+
+
+def _at_fixed_concurrency(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff_u: Efficiency, cfg: ParallelConfig,
+                          pt: ServingPoint, feasible: np.ndarray) -> tuple[ServingPoint, np.ndarray]:
+    """Candidates of rows measured at a fixed deployment concurrency (a benchmark's
+    --max-concurrency) are evaluated at that concurrency, shared by the replicas; the run
+    set no latency limit, so such a candidate is feasible when its KV cache fits."""
+    if prep.concurrency is None:
+        return pt, feasible
+    conc = prep.concurrency[ri]
+    fixed = np.isfinite(conc)
+    if not fixed.any():
+        return pt, feasible
+    per_replica = np.where(fixed, conc, 1.0) / np.asarray(cfg.replicas, float)
+    at = steady_state(prep.m.take(ti), prep.hw.take(ti), eff_u.take(ti), cfg, per_replica)
+
+    def pick(a: Any, b: Any) -> Any:
+        if isinstance(a, dict):
+            return {k: pick(a[k], b[k]) for k in a}
+        return np.where(fixed, np.broadcast_to(b, fixed.shape), a)
+
+    merged = ServingPoint(**{k: pick(getattr(pt, k), v) for k, v in at.__dict__.items()})
+    return merged, np.where(fixed, np.asarray(at.fits, bool), feasible)
 
 
 class AccuracyRow(ResultModel):

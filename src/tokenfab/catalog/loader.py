@@ -15,6 +15,9 @@ from typing import Any, TypeVar, cast
 from pydantic import ValidationError
 
 from ..errors import MAX_VALUE_CHARS, CatalogError, InputError, UnknownIdError, show_value, singular
+from .assumptions import efficiency_table
+from .efficiency_overlay import FILE_NAME as EFFICIENCY_FILE
+from .efficiency_overlay import merged, read_overlay
 from .files import RawRow, read_rows
 from .hardware import Accelerator, System
 from .market import ApiPrice, Discount, FxRate, Offer, Provider
@@ -24,6 +27,7 @@ from .sites import Facility, Grid
 from .software import Stack
 
 OVERLAY_ENV = "TOKENFAB_CATALOG"
+CALIBRATION_ROWS_FILE = "measured.csv"  # validate-format rows tokenfab calibrate --save writes beside its overlay
 R = TypeVar("R", bound=Record)
 
 # kind -> (file name, record class); the order is the order of loading and listing
@@ -74,6 +78,8 @@ class Catalog:
     origins: dict[tuple[str, str], str] = field(default_factory=dict)
     # derived data computed from the rows (never from outside), kept with the catalog it came from
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    # the engine's efficiency table (data/efficiency.yaml) with the overlay's calibrated factors
+    efficiency: dict[str, Any] = field(default_factory=efficiency_table, compare=False, repr=False)
 
     def list(self, kind: str) -> builtins.list[Record]:
         return builtins.list(self._kind(kind).values())
@@ -277,6 +283,7 @@ def _build(overlay: Path | None) -> tuple[Catalog, list[str]]:
     rows: dict[str, dict[str, Record]] = {k: {} for k in KINDS}
     origins: dict[tuple[str, str], str] = {}
     overrides: list[Override] = []
+    efficiency = efficiency_table()
     base = bundled_dir()
     for kind, (fname, _) in KIND_FILES.items():
         for rec, _raw in _load_kind(base / fname, kind, errors):
@@ -287,9 +294,17 @@ def _build(overlay: Path | None) -> tuple[Catalog, list[str]]:
             if path.name.startswith(".") or path.is_dir():
                 continue
             file_kind = known_files.get(path.name)
+            if path.name == CALIBRATION_ROWS_FILE:  # tokenfab calibrate's rows, kept beside its overlay
+                continue
+            if path.name == EFFICIENCY_FILE:
+                try:
+                    efficiency = merged(efficiency, read_overlay(path))
+                except CatalogError as exc:
+                    errors.append(str(exc))
+                continue
             if file_kind is None:
                 close = difflib.get_close_matches(path.name, list(known_files), n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(known_files)}"
+                hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join([*known_files, EFFICIENCY_FILE])}"
                 errors.append(f"{path}: not a catalog file name: {hint}")
                 continue
             for rec, raw in _load_kind(path, file_kind, errors):
@@ -299,7 +314,7 @@ def _build(overlay: Path | None) -> tuple[Catalog, list[str]]:
                 origins[(file_kind, rec.id)] = f"{path}:{raw.line}"
     if not errors:
         errors.extend(check_references(rows))
-    return Catalog(rows=rows, overrides=tuple(overrides), origins=origins), errors
+    return Catalog(rows=rows, overrides=tuple(overrides), origins=origins, efficiency=efficiency), errors
 
 
 @lru_cache(maxsize=8)

@@ -20,6 +20,7 @@ from . import (
     deployment_cmd,
     model_cmd,
     plan_cmd,
+    recipe_cmd,
     serve_cmd,
     site_cmd,
     sovereignty_cmd,
@@ -57,6 +58,7 @@ app.command("compare")(compare_cmd.compare_cmd)
 app.command("gigawatt")(site_cmd.gigawatt_cmd)
 app.command("sovereignty")(sovereignty_cmd.sovereignty_cmd)
 app.command("validate")(accuracy_cmd.validate_cmd)
+app.command("calibrate")(recipe_cmd.calibrate_cmd)
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(model_cmd.app, name="model")
 app.command("serve")(serve_cmd.serve_cmd)

@@ -8,17 +8,23 @@ from ..deployment.cost_report import CostQuestion, CostReport
 from ..deployment.spec import Deployment
 from .options import CatalogDir, Json, from_model
 from .output import console, load, print_json, warn_stale
+from .recipe_cmd import OutOpt, RecipeOpt, check_flags, emit
 from .render import evaluation
 
 
 @from_model(Deployment)
-def estimate_cmd(d: Deployment, catalog: CatalogDir = None, json_out: Json = False) -> None:
+def estimate_cmd(d: Deployment, recipe: RecipeOpt = None, out: OutOpt = None, catalog: CatalogDir = None,
+                 json_out: Json = False) -> None:
     """Throughput, TTFT and TPOT of MODEL on an offer or N accelerators, with the split chosen."""
     from .. import estimate
 
-    ev = estimate(d, catalog=load(catalog))
+    check_flags(recipe, out)
+    cat = load(catalog)
+    ev = estimate(d, catalog=cat)
     warn_stale([ev])
-    if json_out:
+    if recipe is not None:
+        emit(ev, recipe, out, cat, json_out)
+    elif json_out:
         print_json(ev.to_dict())
     else:
         evaluation(ev, ("performance", "money"))

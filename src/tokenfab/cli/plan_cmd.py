@@ -16,6 +16,7 @@ from ..planner.result import PlanResult
 from ..planner.scenario import Scenario
 from .options import CatalogDir, Json, from_model
 from .output import console, err_console, load, money, num, print_json, warn_stale
+from .recipe_cmd import OutOpt, RecipeOpt, RowOpt, check_flags, emit
 
 Top = Annotated[int, typer.Option("--top", help="Front rows to show.", min=1, max=10_000)]
 Explain = Annotated[Optional[int], typer.Option("--explain", help="Full breakdown of front row N (1-based).")]
@@ -25,11 +26,13 @@ Html = Annotated[Optional[Path], typer.Option("--html", help="Also write a self-
 
 @from_model(Scenario)
 def plan_cmd(s: Scenario, top: Top = 10, explain: Explain = None, csv_out: Csv = False, html_out: Html = None,
+             recipe: RecipeOpt = None, row: RowOpt = None, out: OutOpt = None,
              catalog: CatalogDir = None, json_out: Json = False) -> None:
     """Search every offer x parallelism x precision x concurrency for MODEL; show the Pareto front."""
     from .. import explain as explain_row
     from .. import plan
 
+    check_flags(recipe, out, row)
     cat = load(catalog)
     if json_out or csv_out or not sys.stderr.isatty():
         result = plan(s, catalog=cat)
@@ -38,6 +41,13 @@ def plan_cmd(s: Scenario, top: Top = 10, explain: Explain = None, csv_out: Csv =
                       transient=True) as prog:
             task = prog.add_task("planning", total=None)
             result = plan(s, catalog=cat, progress=lambda msg: prog.update(task, description=msg))
+    if recipe is not None:
+        n = row or 1
+        if n > len(result.front):
+            raise InputError(f"row = {n}: the front has {len(result.front)} rows; choose 1..{len(result.front)}")
+        warn_stale([result.front[n - 1]])
+        emit(result.front[n - 1], recipe, out, cat, json_out)
+        return
     ex = explain_row(result, explain, cat) if explain is not None else None  # a bad row number: nothing written
     warn_stale(result.front[:top] if ex is None or explain is None else [result.front[explain - 1]])
     if html_out is not None:

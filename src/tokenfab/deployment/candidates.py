@@ -71,6 +71,7 @@ class Candidates:
     masks: dict[str, np.ndarray]  # fits, TTFT, TPOT: (P, G) booleans
     cfg_a: dict[str, np.ndarray] = field(default_factory=dict)  # per config row (C, G): sizing, IT power
     own: dict[str, np.ndarray] = field(default_factory=dict)  # owned pairs: "pairs" and the cost parts
+    efficiency: dict[str, Any] = field(default_factory=dict)  # the efficiency table used (catalog's, overlay included)
 
     def value(self, name: str, p: int, g: int) -> float:
         """One figure of candidate (pair p, point g), wherever it is kept."""
@@ -112,9 +113,10 @@ def _blocks(cat: Catalog, spec: ModelSpec, caps: Sequence[Capacity], space: Sear
     return blocks, per_cap, unusable
 
 
-def _engine(spec: ModelSpec, wl: Workload, blocks: list[Block], space: SearchSpace
+def _engine(spec: ModelSpec, wl: Workload, blocks: list[Block], space: SearchSpace, table: dict[str, Any]
             ) -> tuple[EngineInputs, ServingPoint, np.ndarray]:
-    inp = engine_inputs(spec, blocks, wl.isl, wl.osl, float(space.chunk_tokens), space.disaggregated, space.fidelity)
+    inp = engine_inputs(spec, blocks, wl.isl, wl.osl, float(space.chunk_tokens), space.disaggregated, space.fidelity,
+                        table)
 
     def ex(o: Any) -> Any:
         return type(o)(**{k: np.asarray(v)[..., None] for k, v in o.__dict__.items()})
@@ -220,7 +222,7 @@ def build(cat: Catalog, spec: ModelSpec, workload: Workload, capacities: Sequenc
     if not blocks:
         reasons = sorted(set(unusable.values()))
         raise InputError(reasons[0] if reasons else f"nothing can run {spec.id}")
-    inp, pt, per_replica = _engine(spec, workload, blocks, space)
+    inp, pt, per_replica = _engine(spec, workload, blocks, space, cat.efficiency)
     rows_of_block = [np.flatnonzero(inp.block == b) for b in range(len(blocks))]
     pu, pc = [], []
     for i, bl in enumerate(per_cap):
@@ -229,7 +231,7 @@ def build(cat: Catalog, spec: ModelSpec, workload: Workload, capacities: Sequenc
             pc.extend(rows_of_block[b].tolist())
     c = Candidates(spec=spec, workload=workload, space=space, capacities=caps, blocks=blocks, inputs=inp, point=pt,
                    per_replica=per_replica, pair_capacity=np.array(pu, dtype=int), pair_config=np.array(pc, dtype=int),
-                   unusable=unusable, a={}, masks={})
+                   unusable=unusable, a={}, masks={}, efficiency=cat.efficiency)
     _money_energy(c)
     return c
 

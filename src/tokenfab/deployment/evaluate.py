@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..catalog import assumptions as A
+from ..catalog.efficiency_overlay import calibration_note
 from ..catalog.loader import Catalog, load_catalog
 from ..economics.cost import split_by_phase
 from ..engine.arrays import ModelArrays
@@ -174,6 +175,13 @@ def evaluation_at(c: Candidates, p: int, g: int, how: tuple[tuple[str, str], ...
         seen.setdefault(str(u["name"]), Assumption.from_cited(u))
     wl = Workload.model_validate({k: getattr(c.workload, k) for k in WORKLOAD_FIELDS})
     layout = _layout(c, p, g)
+    own = calibration_note(c.efficiency, layout.accelerator, layout.stack) if layout.fidelity == "calibrated" else None
+    if own is not None:
+        notes = (*notes, own)
+        f = c.efficiency["calibrated"]["accelerator_stacks"][layout.accelerator][layout.stack]
+        seen.setdefault("efficiency_calibration", Assumption(
+            name="efficiency_calibration", value=f"calibrated on {f['calibrated_on_runs']} of your runs",
+            source=str(f["source"]), as_of=str(f.get("fitted_at", "")), kind="user calibration"))
     choices = tuple(Choice(field=f, value=str(getattr(layout, CHOICE_FIELDS.get(f, f))), how=h) for f, h in how)
     return Evaluation(model=c.spec.id, workload=wl, deployment=layout, performance=perf,
                       money=_money(c, p, g, perf), energy=_energy(c, p, g), sovereignty=_sovereignty(cap),

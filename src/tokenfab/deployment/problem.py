@@ -66,6 +66,9 @@ def precisions(cat: Catalog, spec: ModelSpec, acc: Accelerator, weights: Sequenc
     """Every (weights, kv, compute peak, stack) this chip can run; one fixed weight format the
     chip cannot compute is refused in one line, a searched one is skipped."""
     st = cat.stack(stack).id if stack else DEFAULT_STACK_BY_VENDOR.get(acc.vendor, "vllm")
+    if stack and acc.vendor not in cat.stack(stack).accelerator_vendors:
+        raise InputError(f"stack = {stack!r} does not run on {acc.vendor} accelerators ({acc.id}); catalog "
+                         f"stacks.yaml lists {', '.join(cat.stack(stack).accelerator_vendors)}")
     out = []
     fixed = bool(weights) and len(weights or ()) == 1
     for w in weight_search(spec, weights):

@@ -41,6 +41,16 @@ def hardware_compute_eff(table: Mapping[str, Any], accelerator: str, compute_dty
     return float(per.get(compute_dtype, per.get("bf16", d["default_compute_eff"])))
 
 
+def stack_factors(calibrated: Mapping[str, Any], accelerator: str, stack: str) -> Mapping[str, Any]:
+    """The per-stack factors (compute_scale, memory_eff, overhead_s) for one chip: a user's
+    calibration of that accelerator x stack (``accelerator_stacks``, from ``tokenfab
+    calibrate``) first, then the stack's shipped factors, then the default stack's."""
+    own = calibrated.get("accelerator_stacks", {}).get(accelerator, {}).get(stack)
+    if own:
+        return own
+    return calibrated["stacks"].get(stack) or calibrated["stacks"][calibrated["default_stack"]]
+
+
 def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: str, fidelity: str) -> dict[str, float]:
     if fidelity == "roofline":
         return dict(ROOFLINE)
@@ -49,7 +59,7 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
     if fidelity == "derated":
         return dict(ROOFLINE, compute_eff=hw, memory_eff=float(d["memory_eff"]), network_eff=float(d["network_eff"]))
     c = table["calibrated"]
-    s = c["stacks"].get(stack) or c["stacks"][c["default_stack"]]
+    s = stack_factors(c, accelerator, stack)
     scale = float(s["compute_scale"]) * (float(c["fp4_compute_scale"]) if compute_dtype == "fp4" else 1.0)
     return dict(
         compute_eff=min(hw * scale, 1.0),

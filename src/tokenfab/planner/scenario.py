@@ -41,6 +41,9 @@ class Scenario(Workload):
     max_spot_usd_per_accel_hour: float | None = Field(default=None, gt=0, le=1000,
         description="Highest spot price you will pay [USD per accelerator-hour, after discounts]; spot offers above it "
                     "are ruled out (add spot to pricing to consider spot).")
+    stack: str | None = Field(default=None, max_length=40,
+        description="Serving stack id for every candidate (default: by vendor; tokenfab catalog list stacks); "
+                    "accelerators it does not run on are left out.")
     rent: bool = Field(default=True, description="Consider rented offers.")
     own: bool = Field(default=False, description="Also consider buying catalog systems (needs own_grid).")
     own_grid: str | None = Field(default=None, max_length=40,

@@ -155,7 +155,7 @@ def plan(scenario: Scenario | Mapping[str, Any], catalog: Catalog | None = None,
         raise NoFeasiblePlanError(f"no capacity to consider: no offer has a {'/'.join(s.pricing)} price", {})
     step("performance, money and energy")
     try:
-        c = build(cat, spec, s, caps, SearchSpace(weights=s.weights), skip_unusable=True)
+        c = build(cat, spec, s, caps, SearchSpace(weights=s.weights, stack=s.stack), skip_unusable=True)
     except InputError as exc:
         raise NoFeasiblePlanError(f"no catalog capacity can run {spec.id}: {exc}", {}) from None
     step("constraints")
@@ -184,6 +184,7 @@ def plan(scenario: Scenario | Mapping[str, Any], catalog: Catalog | None = None,
     if len(exact) > len(front):
         notes.append(f"{len(exact) - len(front)} Pareto rows within {s.front_tolerance:.0%} of a kept row on every "
                      "objective are not shown (front_tolerance = 0 shows the exact front)")
+    notes += sorted({n for ev in rows for n in ev.notes if "of your run" in n})
     if c.unusable:
         notes.append(f"{len(c.unusable)} capacities cannot run {spec.id} at all (e.g. {next(iter(c.unusable.values()))})")
     return PlanResult(scenario=s, front=rows, rejected=rejected, candidates_evaluated=total, feasible=int(ok.sum()),
