@@ -50,6 +50,9 @@ from .errors import (
     TokenfabError,
     UnknownIdError,
 )
+from .finops.api import bill_summary, move_bill, read_bill
+from .finops.move import MoveQuestion
+from .finops.result import BillSummary, MoveSummary
 from .planner.compare import CompareQuestion, Comparison
 from .planner.explain import Explanation
 from .planner.result import PlanResult
@@ -61,6 +64,7 @@ __version__ = "0.2.0"
 __all__ = [
     "Accelerator",
     "AccuracyReport",
+    "BillSummary",
     "Catalog",
     "CatalogError",
     "CompareQuestion",
@@ -76,6 +80,8 @@ __all__ = [
     "Grid",
     "InputError",
     "ModelSpec",
+    "MoveQuestion",
+    "MoveSummary",
     "NoFeasiblePlanError",
     "Offer",
     "PlanResult",
@@ -91,6 +97,7 @@ __all__ = [
     "UnknownIdError",
     "Workload",
     "__version__",
+    "bill_summary",
     "compare",
     "cost",
     "energy",
@@ -100,7 +107,9 @@ __all__ = [
     "gigawatt",
     "load_catalog",
     "measure_accuracy",
+    "move_bill",
     "plan",
+    "read_bill",
     "read_hf_config",
     "roofline",
     "sovereignty",
