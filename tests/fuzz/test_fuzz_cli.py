@@ -56,6 +56,8 @@ from tokenfab.catalog.loader import bundled_dir
 from tokenfab.cli.options import literal_choices
 from tokenfab.deployment.cost_report import CostQuestion
 from tokenfab.deployment.site import SiteQuestion
+from tokenfab.finops.move import MoveQuestion
+from tokenfab.finops.summary import DIMENSIONS
 from tokenfab.planner.compare import CompareQuestion
 from tokenfab.planner.scenario import Scenario
 
@@ -95,10 +97,10 @@ NOT_FUZZED = {("serve",)}  # starts a server; its options are checked by tests/w
 BUDGET: dict[tuple[str, ...], int] = {
     ("plan",): 45, ("estimate",): 60, ("cost",): 50, ("energy",): 40, ("compare",): 30, ("gigawatt",): 35,
     ("sovereignty",): 36, ("validate",): 24, ("catalog", "list"): 24, ("catalog", "show"): 24,
-    ("catalog", "validate"): 6, ("model", "import"): 36,
+    ("catalog", "validate"): 6, ("model", "import"): 36, ("bill",): 20,
 }
 # the request models whose fields the generated options are made from (most specific last)
-MODELS = (CompareQuestion, Scenario, CostQuestion, SiteQuestion)
+MODELS = (MoveQuestion, CompareQuestion, Scenario, CostQuestion, SiteQuestion)
 
 CAT = load_catalog()
 CHEAP_MODELS = ("llama-3.1-8b", "llama-2-7b", "qwen2.5-72b", "gemma-3-27b", "mistral-small-3.1", "llama-3.1-70b",
@@ -116,6 +118,7 @@ POOLS: dict[str, tuple[str, ...]] = {
     "kind": tuple(CAT.rows),
     "any_id": tuple(CAT.all_ids()),
     "subject": tuple(CAT.rows["offers"])[:30] + tuple(CAT.rows["providers"]),
+    "by": DIMENSIONS,
 }
 POOL_OF = {"accelerators": "accelerator", "exclude_accelerators": "accelerator", "providers": "provider",
            "exclude_providers": "provider", "regions": "region", "own_grid": "grid", "row_id": "any_id"}
@@ -166,6 +169,7 @@ SBX = _sandbox()
 CATALOG_DIRS = (SBX["empty"], SBX["overlay"], SBX["override"], SBX["broken"], SBX["file"], SBX["loop"],
                 SBX["missing"], "~tokenfab-no-such-user")
 HF_CONFIGS = tuple(str(p) for p in sorted((FIXTURES / "hf_configs").glob("*/config.json")))
+BILLS = tuple(str(p) for p in sorted((FIXTURES / "focus").glob("*.csv*")))
 
 # ---------------------------------------------------------------- value strategies per option
 
@@ -248,6 +252,11 @@ def _list_values(name: str) -> st.SearchStrategy[str]:
 def _path_values(name: str) -> st.SearchStrategy[str]:
     if name == "html_out":
         return st.sampled_from([SBX["root"] + "/report.html", SBX["root"], SBX["missing"], SBX["loop"], SBX["file"]])
+    if name == "focus_out":  # tokenfab plan --focus-out
+        return st.sampled_from([SBX["root"] + "/plan_focus.csv", SBX["root"], SBX["missing"], SBX["loop"], SBX["file"]])
+    if name == "files":  # tokenfab bill FILES...
+        return st.sampled_from([*BILLS, SBX["few_csv"], SBX["garbage_csv"], SBX["empty"], SBX["loop"], SBX["missing"],
+                                SBX["file"], "/dev/null"])
     if name == "save":
         return st.sampled_from([SBX["root"] + "/saved", SBX["root"] + "/saved2", SBX["file"], SBX["loop"],
                                 SBX["new_save"], "~tokenfab-no-such-user", "~/home-save", "relative-save"])
@@ -326,6 +335,7 @@ def _base(path: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
         ("catalog", "show"): ids(POOLS["any_id"]).map(lambda k: [k]),
         ("catalog", "validate"): st.just([]),
         ("model", "import"): weighted(st.sampled_from(HF_CONFIGS), _path_values("path"), 2).map(lambda p: [p]),
+        ("bill",): weighted(st.sampled_from(BILLS), _path_values("files"), 3).map(lambda f: [f]),
     }
     return bases[path]
 
@@ -373,7 +383,7 @@ def _parsed(path: tuple[str, ...], args: list[str]) -> dict[str, Any]:
         return {}
 
 
-WRITES = ("save", "html_out")  # options whose value is a path tokenfab writes to
+WRITES = ("save", "html_out", "focus_out")  # options whose value is a path tokenfab writes to
 REFUSED_PATHS = ("~tokenfab-no-such-user",)  # written nowhere: refused with one line
 
 

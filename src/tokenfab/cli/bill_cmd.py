@@ -48,7 +48,7 @@ def bill_cmd(q: MoveQuestion, files: Files, by: By = None, move: Move = False, d
 
     dims = _dims(by)
     cat = load(catalog)
-    summary = bill_summary(files, catalog=cat, date=date)
+    summary = bill_summary(list(files), catalog=cat, date=date)
     moved = move_bill(summary, q, catalog=cat, date=date) if move else None
     if json_out:
         print_json({"summary": summary.to_dict(), "move": moved.to_dict() if moved else None})
@@ -78,10 +78,10 @@ def _render(s: BillSummary, dims: tuple[str, ...]) -> None:
         for k in ("model (billed)", "catalog model", "provider", "input tok", "output tok", "input USD", "output USD",
                   "$/M input", "$/M output"):
             t.add_column(k, justify="left" if k in ("model (billed)", "catalog model", "provider") else "right")
-        for r in s.tokens:
-            t.add_row(r.model_id, r.catalog_model or "-", r.provider, f"{r.input_tokens:,.0f}", f"{r.output_tokens:,.0f}",
-                      money(r.input_usd, 2), money(r.output_usd, 2), money(r.usd_per_mtok_input),
-                      money(r.usd_per_mtok_output))
+        for tok in s.tokens:
+            t.add_row(tok.model_id, tok.catalog_model or "-", tok.provider, f"{tok.input_tokens:,.0f}",
+                      f"{tok.output_tokens:,.0f}", money(tok.input_usd, 2), money(tok.output_usd, 2),
+                      money(tok.usd_per_mtok_input), money(tok.usd_per_mtok_output))
         console.print(t)
     if s.accelerators:
         t = Table(title="accelerator instances (effective cost) vs catalog on-demand list price")

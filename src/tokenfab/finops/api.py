@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from .read import connect, open_bill
 from .result import BillSummary, MoveSummary
 from .summary import summarize
 
-PathsLike = str | Path | list[str | Path] | tuple[str | Path, ...]
+PathsLike = str | Path | Sequence[str | Path]
 
 
 def _paths(paths: PathsLike) -> list[str | Path]:

@@ -65,6 +65,8 @@ def find_files(paths: list[str | Path] | tuple[str | Path, ...]) -> BillFiles:
             if _kind(p) is None:
                 raise InputError(f"bill file {show_value(str(raw))}: use a .csv, .csv.gz or .parquet FOCUS export")
             found = [p]
+        elif p.exists():
+            raise InputError(f"bill file {show_value(str(raw))}: not a regular file or folder")
         else:
             raise InputError(f"bill file {show_value(str(raw))}: no such file or folder")
         for f in found:
@@ -103,11 +105,8 @@ def _raw_relation(con: Any, files: BillFiles) -> str:
     if files.parquet:
         parts.append(f"SELECT * FROM read_parquet({_sql_list(files.parquet)}, union_by_name = true, filename = true)")
     sql = " UNION ALL BY NAME ".join(parts)
-    try:
-        con.execute(f"CREATE OR REPLACE VIEW raw AS {sql}")
-        return sql
-    except Exception as exc:  # DuckDB's own parse errors: one line, the file is in the message
-        raise InputError(f"bill: cannot read the files: {str(exc).splitlines()[0][:300]}") from None
+    con.execute(f"CREATE OR REPLACE VIEW raw AS {sql}")
+    return sql
 
 
 def _number(expr: str) -> str:
@@ -128,8 +127,23 @@ def _bad(kind: str, expr: str) -> str:
     return "false"
 
 
+def unreadable(exc: Exception) -> InputError:
+    """A DuckDB error while reading the files (a CSV it cannot parse, a broken Parquet footer) as one line."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return InputError(f"bill: cannot read the files: {first[:240]}; export the FOCUS dataset again as CSV or Parquet")
+
+
 def open_bill(con: Any, paths: list[str | Path] | tuple[str | Path, ...]) -> BillFiles:
     """Validate the files and create view ``bill`` with the canonical, typed FOCUS columns."""
+    import duckdb
+
+    try:
+        return _open_bill(con, paths)
+    except duckdb.Error as exc:
+        raise unreadable(exc) from None
+
+
+def _open_bill(con: Any, paths: list[str | Path] | tuple[str | Path, ...]) -> BillFiles:
     files = find_files(paths)
     _raw_relation(con, files)
     present = [r[0] for r in con.execute("DESCRIBE raw").fetchall() if r[0] != "filename"]

@@ -25,7 +25,7 @@ from ..catalog.market import Offer
 from ..economics.egress import exit_cost
 from .focus import PRICING_GROUPS
 from .places import EU, UNKNOWN, match_provider, place
-from .read import connect, open_bill
+from .read import connect, open_bill, unreadable
 from .result import AcceleratorSpend, BillSummary, EgressSpend, Exposure, SpendRow, TokenSpend
 
 DIMENSIONS: tuple[str, ...] = ("provider", "host", "region", "jurisdiction", "service", "charge", "pricing", "month")
@@ -89,10 +89,14 @@ def instance_offers(catalog: Catalog) -> dict[str, list[Offer]]:
 def bill_facts(paths: list[str | Path] | tuple[str | Path, ...], catalog: Catalog, threads: int | None = None,
                memory_limit: str | None = None) -> tuple[Any, tuple[str, ...]]:
     """The grouped fact table (pandas DataFrame) of the bill files, and the files read."""
+    import duckdb
+
     con = connect(threads, memory_limit or "1GB")
     try:
         files = open_bill(con, paths)
         facts = con.execute(FACTS_SQL, {"instances": sorted(instance_offers(catalog))}).df()
+    except duckdb.Error as exc:
+        raise unreadable(exc) from None
     finally:
         con.close()
     return facts, tuple(str(f) for f in files.all)
