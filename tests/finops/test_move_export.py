@@ -121,3 +121,27 @@ def test_focus_out_bad_row_is_one_line(tmp_path):
     proc = cli("plan", "--model", "llama-3.1-8b", "--isl", "500", "--osl", "100", "--rate-rps", "1",
                "--focus-out", str(tmp_path / "x.csv"), "--focus-row", "9999")
     assert proc.returncode == 2 and "focus_row = 9999" in proc.stderr and not (tmp_path / "x.csv").exists()
+
+
+def test_owning_the_accelerator_hours_on_a_french_grid():
+    s = bill_summary(GENAI, date=DAY)
+    m = move_bill(s, sovereignty="eu-jurisdiction", own_grid="fr", date=DAY)
+    own = next(r for r in m.rows if r.kind == "accelerators (own)")
+    # 12,320 accelerator-hours in 30 days -> 12,320 x 365.25/12/30 = 12,499.7 per month; a month has 8760/12 = 730 h
+    # -> ceil(12,499.7 / 730) = 18 H100s bought
+    assert "own 18 x h100-sxm on grid fr" in own.plan
+    cat = load_catalog()
+    system = next(x for x in cat.rows["systems"].values() if x.accelerator == "h100-sxm"
+                  and (x.list_price_usd or x.street_price_usd))
+    capex = (system.list_price_usd or system.street_price_usd) / system.accelerators_per_system
+    upfront = capex * (1 + 0.10) * 18  # network share assumption 0.10 (catalog assumptions.yaml)
+    assert f"upfront {upfront:,.0f} USD" in own.reason
+    assert own.payback_months is not None and own.payback_months > 0
+    # owning is shown beside renting, never added to the totals
+    rented = [r for r in m.rows if (r.saving_usd_per_month or 0) > 0 and r.kind != "accelerators (own)"]
+    assert m.saving_usd_per_month == pytest.approx(sum(r.saving_usd_per_month for r in rented))
+
+
+def test_unknown_own_grid_is_one_line():
+    proc = cli("bill", str(GENAI[0]), "--move", "--own-grid", "atlantis")
+    assert proc.returncode == 2 and "unknown grid id 'atlantis'" in proc.stderr

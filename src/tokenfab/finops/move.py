@@ -30,9 +30,12 @@ from ..deployment.spec import SovereigntyPreset
 from ..errors import ExpectedOutcome
 from ..inputs import InputModel
 from ..policy.sovereignty import assess
+from .own import own_row
 from .places import match_provider
 from .result import BillSummary, MoveRow, MoveSummary
 from .summary import DAYS_PER_MONTH
+
+OWN_KIND = "accelerators (own)"
 
 
 class MoveQuestion(InputModel):
@@ -43,6 +46,8 @@ class MoveQuestion(InputModel):
                                 description="Peak traffic / mean traffic the plan is sized for [-].")
     osl: float = Field(default=300, ge=1, le=1_000_000,
                        description="Mean output tokens per request assumed for the bill's traffic [tokens].")
+    own_grid: str | None = Field(default=None, min_length=1, max_length=40,
+                                 description="Also price owning the billed accelerators on this grid (catalog list grids).")
 
 
 def _key(s: str) -> str:
@@ -114,14 +119,14 @@ def move(summary: BillSummary, question: MoveQuestion, catalog: Catalog, on_date
             + ("" if saving > 0 else "; no saving: no payback")))
     rows += _accelerator_rows(summary, question, catalog, day, exits) if days > 0 else []
     # the move: the rows whose plan saves money (a row that would cost more stays where it is)
-    saving_rows = [r for r in rows if (r.saving_usd_per_month or 0.0) > 0]
+    saving_rows = [r for r in rows if (r.saving_usd_per_month or 0.0) > 0 and r.kind != OWN_KIND]
     today_total = sum(r.today_usd_per_month for r in saving_rows)
     plan_total = sum(r.plan_usd_per_month or 0.0 for r in saving_rows)
     exit_total = sum(max(r.exit_cost_usd for r in saving_rows if r.provider == p)
                      for p in {r.provider for r in saving_rows})
     if len(saving_rows) < len(rows):
-        notes.append(f"totals count the {len(saving_rows)} of {len(rows)} rows whose plan saves money; "
-                     "the others stay where they are")
+        notes.append(f"totals count the {len(saving_rows)} of {len(rows)} rows whose plan saves money (owning is an "
+                     "alternative shown beside renting, never added to it); the others stay where they are")
     saving = today_total - plan_total
     return MoveSummary(sovereignty=question.sovereignty, peak_to_mean=question.peak_to_mean, date=day.isoformat(),
                        rows=tuple(rows), today_usd_per_month=today_total, plan_usd_per_month=plan_total,
@@ -147,6 +152,8 @@ def cheapest_compliant(catalog: Catalog, accelerator: str, preset: str, day: dt.
 def _accelerator_rows(summary: BillSummary, q: MoveQuestion, catalog: Catalog, day: dt.date,
                       exits: dict[str, float]) -> list[MoveRow]:
     days = summary.days or 0.0
+    if q.own_grid is not None:
+        catalog.grid(q.own_grid)  # an unknown grid is refused before any row is priced
     groups: dict[tuple[str, str, str], tuple[float, float]] = {}
     for a in summary.accelerators:
         if a.accelerator is None or a.accelerator_hours is None:
@@ -159,6 +166,8 @@ def _accelerator_rows(summary: BillSummary, q: MoveQuestion, catalog: Catalog, d
         per_month = DAYS_PER_MONTH / days
         today, hours_pm = usd * per_month, hours * per_month
         exit_usd = exits.get(prov, 0.0)
+        if q.own_grid is not None:
+            rows.append(own_row(catalog, acc, it, prov, hours_pm, today, exit_usd, q.own_grid, q.sovereignty, day))
         found = cheapest_compliant(catalog, acc, q.sovereignty, day)
         prov_row = match_provider(catalog, prov)
         if found is None:

@@ -35,7 +35,7 @@ def answer(body: BillRequest, cat: Catalog) -> dict[str, Any]:
         path.write_text(body.focus_csv, encoding="utf-8")
         summary = bill_summary([path], catalog=cat, date=body.date)
     summary = summary.model_copy(update={"files": ("upload.csv",)})
-    q = MoveQuestion(sovereignty=body.sovereignty, peak_to_mean=body.peak_to_mean, osl=body.osl)
+    q = MoveQuestion(**body.model_dump(include=set(MoveQuestion.model_fields)))
     moved = move_bill(summary, q, catalog=cat, date=body.date) if body.move else None
     return {"summary": summary.to_dict(), "move": moved.to_dict() if moved else None}
 
