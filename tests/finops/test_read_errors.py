@@ -90,3 +90,12 @@ def test_cli_bad_file_is_one_error_line(tmp_path):
     assert_one_line_error(cli("bill", str(F / "tokenfab_genai_focus12.csv"), "--by", "planet"), "--by", code=2)
     assert_one_line_error(cli("bill", str(F / "tokenfab_genai_focus12.csv"), "--peak-to-mean", "0.5"), "peak_to_mean",
                           code=2)
+
+
+def test_row_number_is_exact_deep_in_a_large_file(tmp_path):
+    # 300,000 good rows, then a bad one: data row 300,001 (DuckDB scans this in parallel chunks)
+    good = "1.00,1.00,2026-01-01T00:00:00Z,2026-01-02T00:00:00Z,AWS\n"
+    bad = "1.00,oops,2026-01-01T00:00:00Z,2026-01-02T00:00:00Z,AWS\n"
+    p = _write(tmp_path, HEAD + good * 300_000 + bad + good * 1000)
+    with pytest.raises(InputError, match=r"row 300001: EffectiveCost = 'oops'"):
+        bill_summary(p)

@@ -166,6 +166,7 @@ def _open_bill(con: Any, paths: list[str | Path] | tuple[str | Path, ...]) -> Bi
     if problems:
         col, kind, expr, what = problems[0]
         cond = _bad(kind, expr) if what == "bad" else f"{expr} IS NULL"
+        con.execute("SET threads = 1")  # one thread reads each file in order, so row_number() is the data row
         row = con.execute(
             f"SELECT filename, rn, v FROM (SELECT filename, row_number() OVER (PARTITION BY filename) AS rn, "
             f"{expr} AS v, {cond} AS hit FROM raw) WHERE hit ORDER BY filename, rn LIMIT 1").fetchone()
