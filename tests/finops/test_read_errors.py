@@ -99,3 +99,23 @@ def test_row_number_is_exact_deep_in_a_large_file(tmp_path):
     p = _write(tmp_path, HEAD + good * 300_000 + bad + good * 1000)
     with pytest.raises(InputError, match=r"row 300001: EffectiveCost = 'oops'"):
         bill_summary(p)
+
+
+def test_a_euro_bill_is_converted_at_the_catalog_rate(tmp_path):
+    import csv as _csv
+
+    from tokenfab.catalog.loader import bundled_dir
+
+    p = _write(tmp_path, "BilledCost,ChargePeriodStart,ChargePeriodEnd,BillingCurrency,ProviderName,RegionId\n"
+                         "10,2026-01-01,2026-01-31,eur,Scaleway,fr-par\n")
+    rows = [r for r in _csv.DictReader(ln for ln in (bundled_dir() / "fx_rates.csv").open(encoding="utf-8")
+                                        if not ln.startswith("#")) if r["currency"] == "EUR"]
+    newest = max(rows, key=lambda r: r["rate_date"])
+    s = bill_summary(p)
+    assert s.billed_usd == pytest.approx(10 * float(newest["usd_per_unit"]))  # 10 EUR x the newest EUR rate
+    assert "EUR" in s.fx_note and s.exposure.eu_usd == pytest.approx(s.billed_usd)
+
+
+def test_header_only_bill_is_empty_not_an_error(tmp_path):
+    s = bill_summary(_write(tmp_path, HEAD))
+    assert s.rows == 0 and s.billed_usd == 0 and s.days is None and s.tokens == ()

@@ -80,7 +80,8 @@ def move(summary: BillSummary, question: MoveQuestion, catalog: Catalog, on_date
     rows: list[MoveRow] = []
     notes: list[str] = []
     if days <= 0:
-        notes.append("the bill covers no time span (ChargePeriodEnd = ChargePeriodStart): nothing to compare per month")
+        notes.append("the bill has no charges or covers no time span (ChargePeriodEnd = ChargePeriodStart): "
+                     "nothing to compare per month")
     for t in summary.tokens if days > 0 else ():
         today = (t.input_usd + t.output_usd + t.other_usd) * DAYS_PER_MONTH / days
         exit_usd = exits.get(t.provider, 0.0)

@@ -56,7 +56,7 @@ WITH b AS (
   FROM k
 )
 SELECT ServiceProviderName AS sp, HostProviderName AS hp, RegionId AS region, ServiceName AS service,
-       ChargeCategory AS charge, PricingCategory AS pricing, BillingCurrency AS currency,
+       ChargeCategory AS charge, PricingCategory AS pricing, upper(trim(BillingCurrency)) AS currency,
        strftime(ChargePeriodStart, '%Y-%m') AS month, kind,
        CASE WHEN kind = 'tokens' THEN model_id END AS model_id,
        CASE WHEN kind <> 'tokens' THEN NULL
