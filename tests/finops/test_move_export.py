@@ -145,3 +145,11 @@ def test_owning_the_accelerator_hours_on_a_french_grid():
 def test_unknown_own_grid_is_one_line():
     proc = cli("bill", str(GENAI[0]), "--move", "--own-grid", "atlantis")
     assert proc.returncode == 2 and "unknown grid id 'atlantis'" in proc.stderr
+
+
+def test_installed_script_reads_a_gzip_bill():
+    from tests.conftest import run_cli
+
+    proc = run_cli("bill", str(F / "sample10_focus_sample.csv.gz"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["summary"]["rows"] == 1000
