@@ -57,7 +57,7 @@ def test_functions_stay_functions_in_every_order(order):
 def test_import_is_light_and_writes_nothing(tmp_path):
     code = (
         "import sys, time; t=time.perf_counter(); import tokenfab; dt=time.perf_counter()-t;"
-        "heavy=[m for m in ('typer','rich','fastapi','uvicorn','pandas','plotly','httpx') if m in sys.modules];"
+        "heavy=[m for m in ('typer','rich','fastapi','uvicorn','pandas','plotly','httpx','duckdb') if m in sys.modules];"
         "print(dt, heavy)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,

@@ -53,6 +53,9 @@ from .errors import (
     TokenfabError,
     UnknownIdError,
 )
+from .finops.api import bill_summary, move_bill, read_bill
+from .finops.move import MoveQuestion
+from .finops.result import BillSummary, MoveSummary
 from .planner.compare import CompareQuestion, Comparison
 from .planner.explain import Explanation
 from .planner.result import PlanResult
@@ -65,6 +68,7 @@ __version__ = "0.2.0"
 __all__ = [
     "Accelerator",
     "AccuracyReport",
+    "BillSummary",
     "CalibrationReport",
     "CalibrationSetup",
     "Catalog",
@@ -82,6 +86,8 @@ __all__ = [
     "Grid",
     "InputError",
     "ModelSpec",
+    "MoveQuestion",
+    "MoveSummary",
     "NoFeasiblePlanError",
     "Offer",
     "PlanResult",
@@ -98,6 +104,7 @@ __all__ = [
     "UnknownIdError",
     "Workload",
     "__version__",
+    "bill_summary",
     "calibrate",
     "compare",
     "cost",
@@ -108,7 +115,9 @@ __all__ = [
     "gigawatt",
     "load_catalog",
     "measure_accuracy",
+    "move_bill",
     "plan",
+    "read_bill",
     "read_hf_config",
     "recipe",
     "roofline",

@@ -56,6 +56,8 @@ from tokenfab.catalog.loader import bundled_dir
 from tokenfab.cli.options import literal_choices
 from tokenfab.deployment.cost_report import CostQuestion
 from tokenfab.deployment.site import SiteQuestion
+from tokenfab.finops.move import MoveQuestion
+from tokenfab.finops.summary import DIMENSIONS
 from tokenfab.planner.compare import CompareQuestion
 from tokenfab.planner.scenario import Scenario
 
@@ -96,10 +98,10 @@ BUDGET: dict[tuple[str, ...], int] = {
     ("plan",): 45, ("estimate",): 60, ("cost",): 50, ("energy",): 40, ("compare",): 30, ("gigawatt",): 35,
     ("sovereignty",): 36, ("validate",): 24, ("catalog", "list"): 24, ("catalog", "show"): 24,
     ("catalog", "validate"): 6, ("model", "import"): 36, ("catalog", "stale"): 16, ("catalog", "diff"): 16,
-    ("calibrate",): 24,
+    ("calibrate",): 24, ("bill",): 20,
 }
 # the request models whose fields the generated options are made from (most specific last)
-MODELS = (CompareQuestion, Scenario, CostQuestion, SiteQuestion)
+MODELS = (MoveQuestion, CompareQuestion, Scenario, CostQuestion, SiteQuestion)
 
 CAT = load_catalog()
 CHEAP_MODELS = ("llama-3.1-8b", "llama-2-7b", "qwen2.5-72b", "gemma-3-27b", "mistral-small-3.1", "llama-3.1-70b",
@@ -118,6 +120,7 @@ POOLS: dict[str, tuple[str, ...]] = {
     "any_id": tuple(CAT.all_ids()),
     "subject": tuple(CAT.rows["offers"])[:30] + tuple(CAT.rows["providers"]),
     "recipe": ("vllm", "sglang", "trtllm", "k8s"),
+    "by": DIMENSIONS,
 }
 POOL_OF = {"accelerators": "accelerator", "exclude_accelerators": "accelerator", "providers": "provider",
            "exclude_providers": "provider", "regions": "region", "own_grid": "grid", "row_id": "any_id"}
@@ -170,6 +173,7 @@ CATALOG_DIRS = (SBX["empty"], SBX["overlay"], SBX["override"], SBX["broken"], SB
 HF_CONFIGS = tuple(str(p) for p in sorted((FIXTURES / "hf_configs").glob("*/config.json")))
 RESULT_FILES = (*(str(p) for p in sorted((FIXTURES / "results").glob("*.json*"))), SBX["few_csv"], SBX["bad_config"],
                 SBX["missing"], "/dev/null")
+BILLS = tuple(str(p) for p in sorted((FIXTURES / "focus").glob("*.csv*")))
 
 # ---------------------------------------------------------------- value strategies per option
 
@@ -255,6 +259,11 @@ def _path_values(name: str) -> st.SearchStrategy[str]:
     if name == "out":  # --out of a recipe: a folder written to
         return st.sampled_from([SBX["root"] + "/recipe", SBX["new_save"], SBX["file"], SBX["loop"],
                                 "~tokenfab-no-such-user", "relative-recipe"])
+    if name == "focus_out":  # tokenfab plan --focus-out
+        return st.sampled_from([SBX["root"] + "/plan_focus.csv", SBX["root"], SBX["missing"], SBX["loop"], SBX["file"]])
+    if name == "files":  # tokenfab bill FILES...
+        return st.sampled_from([*BILLS, SBX["few_csv"], SBX["garbage_csv"], SBX["empty"], SBX["loop"], SBX["missing"],
+                                SBX["file"], "/dev/null"])
     if name == "save":
         return st.sampled_from([SBX["root"] + "/saved", SBX["root"] + "/saved2", SBX["file"], SBX["loop"],
                                 SBX["new_save"], "~tokenfab-no-such-user", "~/home-save", "relative-save"])
@@ -340,6 +349,7 @@ def _base(path: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
                              st.sampled_from(("h100-sxm", "mi300x", "h200")).map(lambda a: ["--accelerator", a]),
                              st.just(["--count", "1", "--weights", "bf16", "--model", "llama-3.1-8b", "--stack",
                                       "vllm", "--save", SBX["root"] + "/calibrated"])),
+        ("bill",): weighted(st.sampled_from(BILLS), _path_values("files"), 3).map(lambda f: [f]),
     }
     return bases[path]
 
@@ -387,7 +397,7 @@ def _parsed(path: tuple[str, ...], args: list[str]) -> dict[str, Any]:
         return {}
 
 
-WRITES = ("save", "html_out", "out")  # options whose value is a path tokenfab writes to
+WRITES = ("save", "html_out", "out", "focus_out")  # options whose value is a path tokenfab writes to
 REFUSED_PATHS = ("~tokenfab-no-such-user",)  # written nowhere: refused with one line
 
 

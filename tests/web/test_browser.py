@@ -129,3 +129,25 @@ def test_catalog_browser(page, live_server):
     assert 1 <= visible < page.locator("#catalog tbody tr").count()
     page.screenshot(path=str(ARTIFACTS / "web-catalog.png"))
     assert page.errors == [] and page.outside == []
+
+
+def test_bill_page_jurisdiction_models_and_move_chart(page, live_server):
+    page.errors.clear()
+    page.goto(live_server + "/bill")
+    page.set_input_files("#file", str(ROOT / "tests" / "fixtures" / "focus" / "tokenfab_genai_focus12.csv"))
+    page.click("#bill-form button[type=submit]")
+    page.wait_for_selector("#move tbody tr", timeout=60_000)
+    page.wait_for_selector("#jurisdiction-chart .main-svg", state="attached")
+    page.wait_for_selector("#move-chart .main-svg", state="attached")
+    assert "US (CLOUD Act)" in page.inner_text("#jurisdiction")
+    assert "meta.llama3-1-70b-instruct-v1:0" in page.inner_text("#models")
+    # the compliant plan is named: a catalog offer of an EU-controlled provider
+    from tokenfab.catalog import load_catalog
+    from tokenfab.policy.jurisdiction import EU27
+
+    cat, move = load_catalog(), page.inner_text("#move")
+    named = [o for o in cat.list("offers") if o.id in move]
+    assert named and all(cat.provider(o.provider).controlling_country in EU27 for o in named), move
+    assert "payback" in page.inner_text("#move-total")
+    page.screenshot(path=str(ARTIFACTS / "web-bill.png"), full_page=True)
+    assert page.errors == [] and page.outside == []

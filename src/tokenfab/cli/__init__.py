@@ -15,6 +15,7 @@ import typer
 
 from . import (
     accuracy_cmd,
+    bill_cmd,
     catalog_cmd,
     compare_cmd,
     deployment_cmd,
@@ -59,6 +60,7 @@ app.command("gigawatt")(site_cmd.gigawatt_cmd)
 app.command("sovereignty")(sovereignty_cmd.sovereignty_cmd)
 app.command("validate")(accuracy_cmd.validate_cmd)
 app.command("calibrate")(recipe_cmd.calibrate_cmd)
+app.command("bill")(bill_cmd.bill_cmd)
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(model_cmd.app, name="model")
 app.command("serve")(serve_cmd.serve_cmd)

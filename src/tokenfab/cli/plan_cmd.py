@@ -22,11 +22,17 @@ Top = Annotated[int, typer.Option("--top", help="Front rows to show.", min=1, ma
 Explain = Annotated[Optional[int], typer.Option("--explain", help="Full breakdown of front row N (1-based).")]
 Csv = Annotated[bool, typer.Option("--csv", help="Print the front as CSV.")]
 Html = Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report to this file.")]
+FocusOut = Annotated[Optional[Path], typer.Option("--focus-out", help="Also write front row --focus-row as FOCUS-shaped "
+                                                                      "monthly charges (CSV) to this file.")]
+FocusRow = Annotated[int, typer.Option("--focus-row", help="Front row (1-based) --focus-out exports.", min=1, max=10_000)]
+FocusMonths = Annotated[int, typer.Option("--focus-months", help="Months --focus-out writes, from this month.", min=1,
+                                          max=120)]
 
 
 @from_model(Scenario)
 def plan_cmd(s: Scenario, top: Top = 10, explain: Explain = None, csv_out: Csv = False, html_out: Html = None,
              recipe: RecipeOpt = None, row: RowOpt = None, out: OutOpt = None,
+             focus_out: FocusOut = None, focus_row: FocusRow = 1, focus_months: FocusMonths = 12,
              catalog: CatalogDir = None, json_out: Json = False) -> None:
     """Search every offer x parallelism x precision x concurrency for MODEL; show the Pareto front."""
     from .. import explain as explain_row
@@ -52,6 +58,8 @@ def plan_cmd(s: Scenario, top: Top = 10, explain: Explain = None, csv_out: Csv =
     warn_stale(result.front[:top] if ex is None or explain is None else [result.front[explain - 1]])
     if html_out is not None:
         _write_report(result, html_out)
+    if focus_out is not None:
+        _write_focus(result, focus_out, focus_row, focus_months)
     if ex is not None:
         from .render import explanation
 
@@ -113,3 +121,12 @@ def _write_report(result: PlanResult, path: Path) -> None:
     except OSError as exc:
         raise InputError(f"html = {str(path)!r}: cannot write it ({exc.strerror}); choose a writable file path") from None
     err_console.print(f"report written to {path}")
+
+
+def _write_focus(result: PlanResult, path: Path, row: int, months: int) -> None:
+    from ..finops.export import focus_rows, write_focus_csv
+
+    if row > len(result.front):
+        raise InputError(f"focus_row = {row}: the front has {len(result.front)} row(s); use 1 to {len(result.front)}")
+    write_focus_csv(focus_rows(result.front[row - 1], months), path)
+    err_console.print(f"FOCUS rows written to {path}")

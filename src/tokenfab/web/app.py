@@ -36,6 +36,7 @@ from ..deployment.spec import Deployment
 from ..errors import ExpectedOutcome, InputError, NoFeasiblePlanError, UnknownIdError, describe_validation_error
 from ..planner.compare import CompareQuestion
 from ..planner.scenario import Scenario
+from .bill import bill_routes
 from .guard import LOOPBACK_HOSTS, Guard, detail
 
 
@@ -99,6 +100,7 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
     _plan_routes(app, cat, run)
     _deployment_routes(app, cat, run)
     _catalog_routes(app, cat)
+    bill_routes(app, cat, run)
     _pages(app)
     return Guard(app, allowed_hosts=allowed_hosts, max_body_bytes=max_body_bytes, body_timeout_s=body_timeout_s)
 
@@ -219,6 +221,10 @@ def _pages(app: FastAPI) -> None:
     def catalog_page() -> str:
         return _static_text("catalog.html")
 
+    @app.get("/bill", response_class=HTMLResponse)
+    def bill_page() -> str:
+        return _static_text("bill.html")
+
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return Response(status_code=204)
@@ -229,7 +235,7 @@ def _pages(app: FastAPI) -> None:
 
     @app.get("/static/{name}")
     def static(name: str) -> Response:
-        allowed = {"app.js": "application/javascript", "style.css": "text/css"}
+        allowed = {"app.js": "application/javascript", "bill.js": "application/javascript", "style.css": "text/css"}
         if name not in allowed:
             raise UnknownIdError("static files", name, allowed)
         return Response(_static_text(name), media_type=allowed[name])
