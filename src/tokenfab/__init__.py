@@ -19,6 +19,7 @@ from ._api import (
     plan,
     roofline,
     sovereignty,
+    whatif,
 )
 from .accuracy.score import AccuracyReport
 from .catalog import (
@@ -55,6 +56,8 @@ from .planner.explain import Explanation
 from .planner.result import PlanResult
 from .planner.scenario import Scenario
 from .policy.sovereignty import SovereigntyReport
+from .whatif.question import WhatIfQuestion
+from .whatif.result import WhatIfResult
 
 __version__ = "0.2.0"
 
@@ -89,6 +92,8 @@ __all__ = [
     "System",
     "TokenfabError",
     "UnknownIdError",
+    "WhatIfQuestion",
+    "WhatIfResult",
     "Workload",
     "__version__",
     "compare",
@@ -105,4 +110,5 @@ __all__ = [
     "roofline",
     "sovereignty",
     "validate_catalog",
+    "whatif",
 ]

@@ -58,6 +58,7 @@ from tokenfab.deployment.cost_report import CostQuestion
 from tokenfab.deployment.site import SiteQuestion
 from tokenfab.planner.compare import CompareQuestion
 from tokenfab.planner.scenario import Scenario
+from tokenfab.whatif.question import WhatIfQuestion
 
 from ..conftest import FIXTURES, ROOT, cli
 from .common import (
@@ -95,10 +96,10 @@ NOT_FUZZED = {("serve",)}  # starts a server; its options are checked by tests/w
 BUDGET: dict[tuple[str, ...], int] = {
     ("plan",): 45, ("estimate",): 60, ("cost",): 50, ("energy",): 40, ("compare",): 30, ("gigawatt",): 35,
     ("sovereignty",): 36, ("validate",): 24, ("catalog", "list"): 24, ("catalog", "show"): 24,
-    ("catalog", "validate"): 6, ("model", "import"): 36,
+    ("catalog", "validate"): 6, ("model", "import"): 36, ("whatif",): 24,
 }
 # the request models whose fields the generated options are made from (most specific last)
-MODELS = (CompareQuestion, Scenario, CostQuestion, SiteQuestion)
+MODELS = (CompareQuestion, Scenario, CostQuestion, SiteQuestion, WhatIfQuestion)
 
 CAT = load_catalog()
 CHEAP_MODELS = ("llama-3.1-8b", "llama-2-7b", "qwen2.5-72b", "gemma-3-27b", "mistral-small-3.1", "llama-3.1-70b",
@@ -116,6 +117,13 @@ POOLS: dict[str, tuple[str, ...]] = {
     "kind": tuple(CAT.rows),
     "any_id": tuple(CAT.all_ids()),
     "subject": tuple(CAT.rows["offers"])[:30] + tuple(CAT.rows["providers"]),
+    # whatif: small sample counts (the 1,000,000 bound is slow by design), shocks of every form,
+    # and no Ray (starting a cluster inside the fuzz run is tests/whatif/test_ray.py's job)
+    "samples": ("1", "10", "200", "0", "-1", "1000001"),
+    "shocks": ("tariff:25%", "power-price:+80%", "rent-halving:2y", "export-ban:buyer=CN", "fx:eur-usd=1.0",
+               "require:eu-jurisdiction@2027-01-01", "hbm-price:+50%", "price:+100%", "tariff:", "fx:eur-usd=0"),
+    "backend": ("local",),
+    "address": ("127.0.0.1:1", "auto"),
 }
 POOL_OF = {"accelerators": "accelerator", "exclude_accelerators": "accelerator", "providers": "provider",
            "exclude_providers": "provider", "regions": "region", "own_grid": "grid", "row_id": "any_id"}
@@ -296,7 +304,7 @@ WL = ["--isl", "1000", "--osl", "200"]
 
 def _base(path: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
     """A valid call of ``path`` (some answer "no": a model too big for the chips, say)."""
-    cheap = CHEAP_MODELS[:6] if path in (("plan",), ("compare",)) else CHEAP_MODELS
+    cheap = CHEAP_MODELS[:6] if path in (("plan",), ("compare",), ("whatif",)) else CHEAP_MODELS
     model = st.sampled_from(cheap).map(lambda m: ["--model", m])
     rented = st.sampled_from(POOLS["offer"]).map(lambda o: ["--offer", o])
     bare = st.tuples(st.sampled_from(("h200", "h100-sxm", "b200", "mi300x", "l40s", "gb200", "tpu-v6e")),
@@ -317,6 +325,7 @@ def _base(path: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
         ("energy",): join(model, wl, st.one_of(bare, rented)),
         ("cost",): join(model, wl, st.one_of(rented, owned, join(owned, rented))),
         ("compare",): join(model, wl),
+        ("whatif",): join(model, wl, traffic, also_own),
         ("gigawatt",): join(model, wl, st.one_of(st.just(["--mw", "100"]), traffic,
                                                    st.sampled_from(POOLS["facility"]).map(lambda f: ["--facility", f]))),
         ("sovereignty",): ids(POOLS["subject"]).map(lambda s: [s]),

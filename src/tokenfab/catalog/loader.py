@@ -39,6 +39,7 @@ KIND_FILES: dict[str, tuple[str, type[Record]]] = {
     "api_prices": ("api_prices.csv", ApiPrice),
 }
 KINDS: tuple[str, ...] = tuple(KIND_FILES)
+EXTRA_FILES: tuple[str, ...] = ("uncertainty.yaml",)  # overlayable data that are not catalog rows
 
 
 def bundled_dir() -> Path:
@@ -272,6 +273,8 @@ def _build(overlay: Path | None) -> tuple[Catalog, list[str]]:
             if path.name.startswith(".") or path.is_dir():
                 continue
             file_kind = known_files.get(path.name)
+            if path.name in EXTRA_FILES:  # read by their own loaders (catalog/uncertainty.py)
+                continue
             if file_kind is None:
                 close = difflib.get_close_matches(path.name, list(known_files), n=1)
                 hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(known_files)}"

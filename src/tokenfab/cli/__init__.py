@@ -23,6 +23,7 @@ from . import (
     serve_cmd,
     site_cmd,
     sovereignty_cmd,
+    whatif_cmd,
 )
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command("plan")(plan_cmd.plan_cmd)
+app.command("whatif")(whatif_cmd.whatif_cmd)
 app.command("estimate")(deployment_cmd.estimate_cmd)
 app.command("cost")(deployment_cmd.cost_cmd)
 app.command("energy")(deployment_cmd.energy_cmd)

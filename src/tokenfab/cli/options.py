@@ -31,6 +31,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "accelerators": ("--accelerator",), "exclude_accelerators": ("--exclude-accelerator",),
     "objectives": ("--objective",), "cost_of_capital_frac": ("--cost-of-capital",),
     "rental_value_halving_years": ("--rental-halving-years",), "exit_volume_tb": ("--exit-tb",),
+    "shocks": ("--shock",),
 }
 CatalogDir = Annotated[Optional[Path], typer.Option("--catalog", help="Overlay catalog directory (or set $TOKENFAB_CATALOG).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]

@@ -34,7 +34,7 @@ def why(k: str, s: Scenario) -> str:
                    else "exceeded the carbon cap"),
         "sovereignty": f"failed the '{s.sovereignty}' sovereignty preset",
         "power data": "have no published TDP for energy figures",
-    }[k]
+    }.get(k, f"were removed by {k}")
 
 
 def ceil_sig(v: float, digits: int = 3) -> float:
