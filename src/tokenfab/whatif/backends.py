@@ -67,15 +67,27 @@ def run_ray(jobs: Sequence[Job], address: str | None = None, num_cpus: int | Non
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise InputError(f"address = {address!r}: cannot connect to or start Ray ({str(exc)[:120]}); "
                              "pass the head node's host:port or drop --address for a local instance") from None
-    task = ray.remote(run_chunk)
-    by_rows: dict[int, Any] = {}
+    cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    n_batches = min(len(jobs), 4 * cpus)  # a few tasks per CPU: chunks of 4,096 samples are too small alone
+    bounds = np.linspace(0, len(jobs), n_batches + 1).astype(int)
+    task = ray.remote(_run_batch)
+    shipped: dict[int, Any] = {}
+    for rows, *_ in jobs:  # each distinct row set goes to the object store once
+        if id(rows) not in shipped:
+            shipped[id(rows)] = ray.put(rows)
     refs = []
-    for rows, inputs, seed, n in jobs:
-        key = id(rows)
-        if key not in by_rows:  # each distinct row set is shipped to the object store once
-            by_rows[key] = ray.put(rows)
-        refs.append(task.remote(by_rows[key], list(inputs), seed, n))
-    return list(ray.get(refs))
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        batch = jobs[lo:hi]
+        keys = list(dict.fromkeys(id(j[0]) for j in batch))
+        refs.append(task.remote([keys.index(id(j[0])) for j in batch], [(tuple(j[1]), j[2], j[3]) for j in batch],
+                                *[shipped[k] for k in keys]))
+    return [part for got in ray.get(refs) for part in got]
+
+
+def _run_batch(which: list[int], rest: list[tuple[Any, np.random.SeedSequence, int]], *row_sets: Rows
+               ) -> list[dict[str, np.ndarray]]:
+    """A Ray task: consecutive chunks, each exactly as ``run_local`` runs it."""
+    return [run_chunk(row_sets[w], inputs, seed, n) for w, (inputs, seed, n) in zip(which, rest)]
 
 
 def run(jobs: Sequence[Job], backend: str = "local", address: str | None = None) -> list[dict[str, np.ndarray]]:
