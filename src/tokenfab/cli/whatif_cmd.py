@@ -63,7 +63,7 @@ def render(r: WhatIfResult, top: int) -> None:
                   _band(row.j_per_token, ".3g"), _band(row.gco2e_per_1k_tok, ".3g"), f"{row.slo_met_frac:.0%}",
                   f"{row.prob_best:.1%}")
     console.print(t)
-    if r.prob_no_row_feasible:
+    if r.prob_no_row_feasible >= 0.0005:
         console.print(f"in {r.prob_no_row_feasible:.1%} of samples no front row met every constraint", highlight=False)
     t = Table(title="tornado: one input at a time at its low / high end ($/M output tokens of the plan's best row)")
     for col in ("input", "target", "low", "$/M at low", "high", "$/M at high", "swing"):

@@ -132,7 +132,10 @@ def _electricity_usd(cat: Catalog, cap: Capacity) -> float | None:
     g = cap.grid
     if g is None or g.electricity_price_per_kwh is None or g.price_currency is None:
         return None
-    return cat.to_usd(g.electricity_price_per_kwh, g.price_currency)
+    try:
+        return cat.to_usd(g.electricity_price_per_kwh, g.price_currency)
+    except InputError:  # a currency without a rate: that rent is left as it is (the count says so)
+        return None
 
 
 def _prices(sh: Shock, cat: Catalog, caps: list[Capacity], unc: Uncertainty) -> tuple[list[Capacity], list[str]]:
