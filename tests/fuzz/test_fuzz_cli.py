@@ -125,7 +125,7 @@ POOLS: dict[str, tuple[str, ...]] = {
     "backend": ("local",),
     "address": ("127.0.0.1:1", "auto"),
 }
-POOL_OF = {"accelerators": "accelerator", "exclude_accelerators": "accelerator", "providers": "provider",
+POOL_OF = {"deployments": "offer", "accelerators": "accelerator", "exclude_accelerators": "accelerator", "providers": "provider",
            "exclude_providers": "provider", "regions": "region", "own_grid": "grid", "row_id": "any_id"}
 DATES = ("2026-01-01", "2025-06-30", "2026-02-30", "2024-02-29", "1900-01-01", "0001-01-01", "9999-12-31",
          "2026-13-01", "2026-1-1", "20260101", "today", "2026-01-01T00:00:00")

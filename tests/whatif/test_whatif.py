@@ -140,3 +140,13 @@ def test_capacities_memo_not_mutated_by_shocks(zero):
     before = [k.rent.usd_per_accel_hour for k in capacities(cat, s) if k.rent]
     whatif(dict(README, samples=10, shocks=("price:+100%",)), uncertainty=zero)
     assert [k.rent.usd_per_accel_hour for k in capacities(cat, s) if k.rent] == before
+
+
+def test_given_deployments_only(zero):
+    from tokenfab import InputError
+
+    w = whatif(dict(OWNED, samples=10, deployments=("own:hgx-h100", "scaleway-h100-sxm-8-80g")), uncertainty=zero)
+    assert {e.deployment.capacity for e in w.before.front} <= {"own:hgx-h100", "scaleway-h100-sxm-8-80g"}
+    assert w.before.rejected["deployment filter"] > 0
+    with pytest.raises(InputError, match="deployments = 'own:hgx-h10'.*did you mean"):
+        whatif(dict(OWNED, samples=10, deployments=("own:hgx-h10",)), uncertainty=zero)

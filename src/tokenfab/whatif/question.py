@@ -19,6 +19,8 @@ class WhatIfQuestion(Scenario):
     shocks: Annotated[tuple[Annotated[str, Field(max_length=80)], ...], Field(strict=False, max_length=16)] = Field(
         default=(), description="Named shocks applied in order, e.g. tariff:25%, export-ban:buyer=CN, "
                                 "power-price:+80%, rent-halving:2y, fx:eur-usd=1.0, require:secnumcloud@2027-01-01.")
+    deployments: Annotated[tuple[Annotated[str, Field(max_length=80)], ...], Field(strict=False, max_length=64)] = Field(
+        default=(), description="Only these deployments: offer ids or own:<system> ids (default: every one plan considers).")
     backend: Literal["local", "ray"] = Field(default="local", description="Run the samples in-process or on Ray.")
     address: str | None = Field(default=None, max_length=200,
                                 description="Ray cluster address (host:port); default a local Ray instance.")

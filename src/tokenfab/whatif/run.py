@@ -18,7 +18,7 @@ from ..catalog.loader import Catalog
 from ..catalog.uncertainty import TARGETS, UncertainInput, Uncertainty, load_uncertainty
 from ..deployment.candidates import Candidates, reprice
 from ..deployment.result import Evaluation
-from ..errors import NoFeasiblePlanError
+from ..errors import InputError, NoFeasiblePlanError, did_you_mean
 from ..inputs import parse_input
 from ..planner.result import PlanResult
 from ..planner.search import prepare, solve
@@ -111,6 +111,19 @@ def _dropped(before: PlanResult, after: PlanResult, c2: Candidates, where: Seque
     return out
 
 
+def _given(ids: Sequence[str], c: Candidates) -> dict[str, np.ndarray]:
+    """The 'given deployments' keep-mask per capacity (empty: no filter); unknown ids refused."""
+    if not ids:
+        return {}
+    have = {k.id.lower() for k in c.capacities}
+    wanted = {i.strip().lower() for i in ids}
+    for i in sorted(wanted - have):
+        hint = did_you_mean(i, sorted(have))
+        raise InputError(f"deployments = {i!r} is not a capacity this scenario considers"
+                         + (f"; {hint}" if hint else "; use offer ids (tokenfab catalog list offers) or own:<system> with --own"))
+    return {"deployment filter": np.array([k.id.lower() in wanted for k in c.capacities])}
+
+
 def whatif(question: WhatIfQuestion | Mapping[str, Any], catalog: Catalog | None = None,
            uncertainty: Uncertainty | None = None, overlay: str | None = None) -> WhatIfResult:
     """Plan, apply the shocks, sample the front rows; see docs/whatif.md."""
@@ -121,13 +134,15 @@ def whatif(question: WhatIfQuestion | Mapping[str, Any], catalog: Catalog | None
     shocks = [parse_shock(s) for s in q.shocks]  # a bad shock is refused before any work
     unc = uncertainty or load_uncertainty(overlay)
     s, cat, c = prepare(q, catalog)
-    before, where_b = solve(s, cat, c, t0)
+    given = _given(q.deployments, c)
+    before, where_b = solve(s, cat, c, t0, extra=given)
     after, c_final, where, effects, dropped = None, c, where_b, [], []
     if shocks:
         ap = apply_shocks(shocks, cat, c.capacities, s.buyer_country, s.date or dt.date.today(), unc)
         c_final = reprice(c, ap.capacities)
         try:
-            after, where = solve(s, cat, c_final, t0, extra={f"shock {k}": v for k, v in ap.keep.items()})
+            after, where = solve(s, cat, c_final, t0,
+                                 extra={**given, **{f"shock {k}": v for k, v in ap.keep.items()}})
         except NoFeasiblePlanError as exc:
             raise NoFeasiblePlanError(f"after the shocks ({', '.join(q.shocks)}): {exc}", exc.rejected) from None
         effects = [ShockEffect(shock=sh.text, changed=tuple(ap.changed[sh.text]),
