@@ -34,8 +34,9 @@ function draw(r) {
     error_x: { type: "data", symmetric: false, array: rows.map((x) => x.usd_per_mtok.p90 - x.usd_per_mtok.p50),
                arrayminus: rows.map((x) => x.usd_per_mtok.p50 - x.usd_per_mtok.p10) },
     text: rows.map((x) => `P(best) ${(100 * x.prob_best).toFixed(1)} %`), hoverinfo: "x+y+text",
-  }], { title: "$/M output tokens: p10 – p50 – p90", xaxis: { title: "$/M output tokens" },
-        yaxis: { automargin: true, autorange: "reversed" }, margin: { l: 10 } },
+  }], { title: { text: "$/M output tokens per front row: p10 – p50 – p90 of the samples" },
+        xaxis: { title: { text: "$ per million output tokens" } },
+        yaxis: { automargin: true, autorange: "reversed" }, margin: { l: 10, t: 50 } },
   { responsive: true, displaylogo: false });
   const bars = r.tornado.filter((b) => b.swing_usd_per_mtok > 0).reverse();
   const base = rows.length ? rows[0].plan_usd_per_mtok : 0;
@@ -44,8 +45,9 @@ function draw(r) {
       x: bars.map((b) => (b.usd_per_mtok_at_low ?? base) - base), base: base },
     { type: "bar", orientation: "h", name: "high end", y: bars.map((b) => b.input),
       x: bars.map((b) => (b.usd_per_mtok_at_high ?? base) - base), base: base },
-  ], { title: "Tornado: $/M output tokens of the best row, one input at a time", barmode: "overlay",
-       yaxis: { automargin: true }, margin: { l: 10 } }, { responsive: true, displaylogo: false });
+  ], { title: { text: "Tornado: the best row's $/M output tokens, one input at a time at the low / high end of its range" },
+       xaxis: { title: { text: "$ per million output tokens" } }, barmode: "overlay",
+       yaxis: { automargin: true }, margin: { l: 10, t: 50 } }, { responsive: true, displaylogo: false });
   const head = q("#rows thead"), tb = q("#rows tbody");
   head.replaceChildren(); tb.replaceChildren();
   const tr = document.createElement("tr");
