@@ -21,6 +21,7 @@ from ._api import (
     recipe,
     roofline,
     sovereignty,
+    whatif,
 )
 from .accuracy.score import AccuracyReport
 from .accuracy.user_calibration import CalibrationReport, CalibrationSetup
@@ -62,6 +63,8 @@ from .planner.result import PlanResult
 from .planner.scenario import Scenario
 from .policy.sovereignty import SovereigntyReport
 from .recipes import Recipe
+from .whatif.question import WhatIfQuestion
+from .whatif.result import WhatIfResult
 
 __version__ = "0.2.0"
 
@@ -102,6 +105,8 @@ __all__ = [
     "System",
     "TokenfabError",
     "UnknownIdError",
+    "WhatIfQuestion",
+    "WhatIfResult",
     "Workload",
     "__version__",
     "bill_summary",
@@ -123,4 +128,5 @@ __all__ = [
     "roofline",
     "sovereignty",
     "validate_catalog",
+    "whatif",
 ]

@@ -15,6 +15,7 @@ from .accuracy.score import measure_accuracy as _measure_accuracy
 from .accuracy.user_calibration import CalibrationReport, CalibrationSetup
 from .accuracy.user_calibration import calibrate as _calibrate
 from .catalog.loader import Catalog, load_catalog
+from .catalog.uncertainty import Uncertainty
 from .deployment.cost_report import CostQuestion, CostReport, cost_report
 from .deployment.evaluate import evaluate_deployment, pinned
 from .deployment.result import Evaluation
@@ -33,6 +34,9 @@ from .planner.search import plan as _plan
 from .policy.sovereignty import SovereigntyReport, assess_subject
 from .recipes import Recipe, write_recipe
 from .recipes import recipe as _recipe
+from .whatif.question import WhatIfQuestion
+from .whatif.result import WhatIfResult
+from .whatif.run import whatif as _whatif
 
 Q = TypeVar("Q", bound=BaseModel)
 
@@ -75,6 +79,15 @@ def plan(scenario: Scenario | dict[str, Any] | None = None, /, catalog: Catalog 
          progress: Callable[[str], None] | None = None, **fields: Any) -> PlanResult:
     """The Pareto front of every deployment in the catalog for ``scenario``."""
     return _plan(_question(Scenario, scenario, fields), catalog, progress)
+
+
+def whatif(question: WhatIfQuestion | dict[str, Any] | None = None, /, catalog: Catalog | None = None,
+           overlay: str | None = None, uncertainty: Uncertainty | None = None, **fields: Any) -> WhatIfResult:
+    """The plan under named shocks and Monte Carlo over the input ranges (docs/whatif.md):
+    p10/p50/p90 of each front row's $/M output tokens, J/token and gCO2e, P(best), a tornado.
+    ``overlay`` is a directory whose ``uncertainty.yaml`` replaces ranges by name; ``uncertainty``
+    gives the ranges outright (``load_uncertainty().with_zero_width()``: exactly the plan)."""
+    return _whatif(_question(WhatIfQuestion, question, fields), catalog, uncertainty, overlay)
 
 
 def explain(result: PlanResult, n: int, catalog: Catalog | None = None) -> Explanation:

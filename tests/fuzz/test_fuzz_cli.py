@@ -60,6 +60,7 @@ from tokenfab.finops.move import MoveQuestion
 from tokenfab.finops.summary import DIMENSIONS
 from tokenfab.planner.compare import CompareQuestion
 from tokenfab.planner.scenario import Scenario
+from tokenfab.whatif.question import WhatIfQuestion
 
 from ..conftest import FIXTURES, ROOT, cli
 from .common import (
@@ -98,10 +99,10 @@ BUDGET: dict[tuple[str, ...], int] = {
     ("plan",): 45, ("estimate",): 60, ("cost",): 50, ("energy",): 40, ("compare",): 30, ("gigawatt",): 35,
     ("sovereignty",): 36, ("validate",): 24, ("catalog", "list"): 24, ("catalog", "show"): 24,
     ("catalog", "validate"): 6, ("model", "import"): 36, ("catalog", "stale"): 16, ("catalog", "diff"): 16,
-    ("calibrate",): 24, ("bill",): 20,
+    ("calibrate",): 24, ("bill",): 20, ("whatif",): 24,
 }
 # the request models whose fields the generated options are made from (most specific last)
-MODELS = (MoveQuestion, CompareQuestion, Scenario, CostQuestion, SiteQuestion)
+MODELS = (MoveQuestion, CompareQuestion, Scenario, CostQuestion, SiteQuestion, WhatIfQuestion)
 
 CAT = load_catalog()
 CHEAP_MODELS = ("llama-3.1-8b", "llama-2-7b", "qwen2.5-72b", "gemma-3-27b", "mistral-small-3.1", "llama-3.1-70b",
@@ -121,8 +122,15 @@ POOLS: dict[str, tuple[str, ...]] = {
     "subject": tuple(CAT.rows["offers"])[:30] + tuple(CAT.rows["providers"]),
     "recipe": ("vllm", "sglang", "trtllm", "k8s"),
     "by": DIMENSIONS,
+    # whatif: small sample counts (the 1,000,000 bound is slow by design), shocks of every form,
+    # and no Ray (starting a cluster inside the fuzz run is tests/whatif/test_ray.py's job)
+    "samples": ("1", "10", "200", "0", "-1", "1000001"),
+    "shocks": ("tariff:25%", "power-price:+80%", "rent-halving:2y", "export-ban:buyer=CN", "fx:eur-usd=1.0",
+               "require:eu-jurisdiction@2027-01-01", "hbm-price:+50%", "price:+100%", "tariff:", "fx:eur-usd=0"),
+    "backend": ("local",),
+    "address": ("127.0.0.1:1", "auto"),
 }
-POOL_OF = {"accelerators": "accelerator", "exclude_accelerators": "accelerator", "providers": "provider",
+POOL_OF = {"deployments": "offer", "accelerators": "accelerator", "exclude_accelerators": "accelerator", "providers": "provider",
            "exclude_providers": "provider", "regions": "region", "own_grid": "grid", "row_id": "any_id"}
 DATES = ("2026-01-01", "2025-06-30", "2026-02-30", "2024-02-29", "1900-01-01", "0001-01-01", "9999-12-31",
          "2026-13-01", "2026-1-1", "20260101", "today", "2026-01-01T00:00:00")
@@ -312,7 +320,7 @@ WL = ["--isl", "1000", "--osl", "200"]
 
 def _base(path: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
     """A valid call of ``path`` (some answer "no": a model too big for the chips, say)."""
-    cheap = CHEAP_MODELS[:6] if path in (("plan",), ("compare",)) else CHEAP_MODELS
+    cheap = CHEAP_MODELS[:6] if path in (("plan",), ("compare",), ("whatif",)) else CHEAP_MODELS
     model = st.sampled_from(cheap).map(lambda m: ["--model", m])
     rented = st.sampled_from(POOLS["offer"]).map(lambda o: ["--offer", o])
     bare = st.tuples(st.sampled_from(("h200", "h100-sxm", "b200", "mi300x", "l40s", "gb200", "tpu-v6e")),
@@ -333,6 +341,7 @@ def _base(path: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
         ("energy",): join(model, wl, st.one_of(bare, rented)),
         ("cost",): join(model, wl, st.one_of(rented, owned, join(owned, rented))),
         ("compare",): join(model, wl),
+        ("whatif",): join(model, wl, traffic, also_own),
         ("gigawatt",): join(model, wl, st.one_of(st.just(["--mw", "100"]), traffic,
                                                    st.sampled_from(POOLS["facility"]).map(lambda f: ["--facility", f]))),
         ("sovereignty",): ids(POOLS["subject"]).map(lambda s: [s]),

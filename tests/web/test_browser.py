@@ -151,3 +151,28 @@ def test_bill_page_jurisdiction_models_and_move_chart(page, live_server):
     assert "payback" in page.inner_text("#move-total")
     page.screenshot(path=str(ARTIFACTS / "web-bill.png"), full_page=True)
     assert page.errors == [] and page.outside == []
+
+
+def test_whatif_page_charts(page, live_server):
+    page.errors.clear()
+    page.goto(live_server + "/whatif")
+    page.fill("input[name=shocks]", "tariff:25%, power-price:+80%")
+    page.fill("input[name=samples]", "3000")
+    page.click("#whatif button[type=submit]")
+    page.wait_for_selector("#spread .scatterlayer .point", timeout=30_000)
+    page.wait_for_selector("#tornado .barlayer .point", timeout=30_000)
+    points = page.locator("#spread .scatterlayer .point").count()
+    rows = page.locator("#rows tbody tr").count()
+    assert points == rows >= 1
+    assert "samples in" in page.inner_text("#status")
+    assert "tariff:25%" in page.inner_text("#shocks")
+    page.screenshot(path=str(ARTIFACTS / "web-whatif.png"), full_page=True)
+    assert page.errors == [] and page.outside == []
+
+
+def test_whatif_page_error_is_one_line(page, live_server):
+    page.goto(live_server + "/whatif")
+    page.fill("input[name=shocks]", "tariff:lots")
+    page.click("#whatif button[type=submit]")
+    page.wait_for_selector("#status.error")
+    assert "tariff:lots" in page.inner_text("#status") and "\n" not in page.inner_text("#status")

@@ -45,6 +45,7 @@ KIND_FILES: dict[str, tuple[str, type[Record]]] = {
     "discounts": ("discounts.csv", Discount),
 }
 KINDS: tuple[str, ...] = tuple(KIND_FILES)
+EXTRA_FILES: tuple[str, ...] = ("uncertainty.yaml",)  # overlayable data that are not catalog rows
 
 
 def bundled_dir() -> Path:
@@ -302,9 +303,12 @@ def _build(overlay: Path | None) -> tuple[Catalog, list[str]]:
                 except CatalogError as exc:
                     errors.append(str(exc))
                 continue
+            if path.name in EXTRA_FILES:  # read by their own loaders (catalog/uncertainty.py)
+                continue
             if file_kind is None:
                 close = difflib.get_close_matches(path.name, list(known_files), n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join([*known_files, EFFICIENCY_FILE])}"
+                names = [*known_files, EFFICIENCY_FILE, *EXTRA_FILES]
+                hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(names)}"
                 errors.append(f"{path}: not a catalog file name: {hint}")
                 continue
             for rec, raw in _load_kind(path, file_kind, errors):

@@ -25,6 +25,7 @@ from . import (
     serve_cmd,
     site_cmd,
     sovereignty_cmd,
+    whatif_cmd,
 )
 
 app = typer.Typer(
@@ -52,6 +53,7 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
 
 
 app.command("plan")(plan_cmd.plan_cmd)
+app.command("whatif")(whatif_cmd.whatif_cmd)
 app.command("estimate")(deployment_cmd.estimate_cmd)
 app.command("cost")(deployment_cmd.cost_cmd)
 app.command("energy")(deployment_cmd.energy_cmd)

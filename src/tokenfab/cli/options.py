@@ -32,6 +32,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "objectives": ("--objective",), "cost_of_capital_frac": ("--cost-of-capital",),
     "rental_value_halving_years": ("--rental-halving-years",), "exit_volume_tb": ("--exit-tb",),
     "discounts": ("--discount",),
+    "shocks": ("--shock",),
 }
 CatalogDir = Annotated[Optional[Path], typer.Option("--catalog", help="Overlay catalog directory (or set $TOKENFAB_CATALOG).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]

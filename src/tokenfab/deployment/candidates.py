@@ -139,37 +139,73 @@ def _col(caps: Sequence[Capacity], pc_cap: np.ndarray, fn: Any) -> np.ndarray:
     return np.array([fn(c) for c in caps], dtype=float)[pc_cap][:, None]
 
 
-def _per_config(c: Candidates) -> None:
-    """Figures that depend on the configuration (chip, count, split, precision, concurrency)
-    and the workload only, computed once per config row: (C, G)."""
-    pt, wl, inp = c.point, c.workload, c.inputs
-    thr = pt.throughput_output_tok_per_s
+def sizing(thr: np.ndarray, demand: float | None, utilization: Any, count: np.ndarray, tdp_w: np.ndarray,
+           idle_dev: np.ndarray, idle_frac: float, server_w: float) -> dict[str, np.ndarray]:
+    """Whole instances, utilization, served rate and IT power from an instance throughput
+    ``thr`` [output tok/s] (any broadcastable shapes; pure). ``plan`` calls it per config row
+    and ``whatif`` per (sample, front row) with sampled throughput and utilization, so the
+    two give the same figure for the same inputs."""
     ok = np.isfinite(thr) & (thr > 0)
     thr = np.where(ok, thr, 1.0)
-    demand = wl.demand_tok_per_s()
     if demand is not None:
         inst = np.ceil(demand / thr)
         util = demand / (inst * thr)
         served = np.full(thr.shape, demand)
     else:
         inst = np.ones(thr.shape)
-        util = np.full(thr.shape, wl.serving_utilization())
+        util = np.broadcast_to(np.asarray(utilization, float), thr.shape)
         served = util * thr
+    it_inst = ((count - idle_dev) * EN.accelerator_power_w(tdp_w, util, idle_frac)
+               + idle_dev * EN.accelerator_power_w(tdp_w, 0.0, idle_frac) + server_w * count / 8.0)
+    return dict(throughput=thr, ok=ok, instances=inst, utilization=util, served=served, it_inst_w=it_inst,
+                it_w=inst * it_inst, j_per_token_it=inst * it_inst / served,
+                accel_hours_per_mtok=inst * count / (served * 3600.0) * 1e6)
+
+
+def money_energy(instances: np.ndarray, served: Any, count: np.ndarray, usd_per_accel_hour: np.ndarray,
+                 j_per_token_it: np.ndarray, pue: np.ndarray, grid_gco2e_per_kwh: np.ndarray) -> dict[str, np.ndarray]:
+    """$/hour, $/month, $/M output tokens, J/output token (PUE included) and gCO2e per 1k
+    output tokens (pure, broadcasting; shared by ``plan`` and ``whatif``)."""
+    usd_h = instances * (count * usd_per_accel_hour)
+    j_tok = j_per_token_it * pue
+    return dict(usd_per_accel_hour=usd_per_accel_hour, usd_per_hour=usd_h, usd_per_month=usd_h * C.HOURS_PER_MONTH,
+                usd_per_mtok=C.usd_per_mtok(usd_h, served), j_per_token=j_tok,
+                gco2e_per_1k=EN.gco2e_per_1k_tokens(j_tok, grid_gco2e_per_kwh))
+
+
+OWNERSHIP_TERMS: tuple[str, ...] = ("capex_usd_per_accel", "years", "residual_frac", "electricity_usd_per_kwh",
+                                    "colocation_usd_per_kw_month", "network_share_frac", "ops_overhead_frac",
+                                    "cost_of_capital_frac", "staff_usd_per_accel_year")
+
+
+def owned_price(terms: dict[str, Any], it_inst_w: np.ndarray, count: np.ndarray, provisioned_w_per_accel: np.ndarray,
+                pue: np.ndarray) -> dict[str, np.ndarray]:
+    """Owning, per accelerator-hour and component (pure; ``terms`` keyed by OWNERSHIP_TERMS)."""
+    t = terms
+    return ownership_usd_per_accel_hour(
+        t["capex_usd_per_accel"], t["years"], t["residual_frac"], it_inst_w / count, provisioned_w_per_accel,
+        t["electricity_usd_per_kwh"], pue, t["colocation_usd_per_kw_month"], t["network_share_frac"],
+        t["ops_overhead_frac"], t["cost_of_capital_frac"], t["staff_usd_per_accel_year"])
+
+
+def _per_config(c: Candidates) -> None:
+    """Figures that depend on the configuration (chip, count, split, precision, concurrency)
+    and the workload only, computed once per config row: (C, G)."""
+    pt, wl, inp = c.point, c.workload, c.inputs
     count = np.array([c.blocks[b].count for b in inp.block], dtype=float)[:, None]
     tdp = np.array([c.blocks[b].accelerator.tdp_w or np.nan for b in inp.block], dtype=float)[:, None]
-    idle_dev = inp.idle[:, None]
-    idle_frac, server_w = A.number("idle_power_frac"), A.number("server_non_accelerator_w_per_8_accel")
-    it_inst = ((count - idle_dev) * EN.accelerator_power_w(tdp, util, idle_frac)
-               + idle_dev * EN.accelerator_power_w(tdp, 0.0, idle_frac) + server_w * count / 8.0)
+    server_w = A.number("server_non_accelerator_w_per_8_accel")
+    sz = sizing(pt.throughput_output_tok_per_s, wl.demand_tok_per_s(), wl.serving_utilization(), count, tdp,
+                inp.idle[:, None], A.number("idle_power_frac"), server_w)
+    thr, inst, served = sz["throughput"], sz["instances"], sz["served"]
     embodied = inst * (count * A.number("embodied_gco2e_per_gpu")
                        + count / 8.0 * A.number("embodied_gco2e_per_8_accel_server"))
     lim_ttft, lim_tpot = wl.limits_s()
+    c.cfg_a.update({k: v for k, v in sz.items() if k != "ok"})
     c.cfg_a.update(
-        throughput=thr, instances=inst, utilization=util, served=served, it_inst_w=it_inst, it_w=inst * it_inst,
-        j_per_token_it=inst * it_inst / served, accel_hours_per_mtok=inst * count / (served * 3600.0) * 1e6,
         latency=pt.ttft_s + wl.osl * pt.tpot_s, provisioned_w_per_accel=np.broadcast_to(tdp + server_w / 8.0, thr.shape),
         embodied_per_1k=EN.embodied_gco2e_per_1k_tokens(embodied, A.number("lifetime_years"), served, 1.0),
-        fits=pt.fits & ok, TTFT=pt.ttft_p99_s <= lim_ttft, TPOT=pt.tpot_p99_s <= lim_tpot)
+        fits=pt.fits & sz["ok"], TTFT=pt.ttft_p99_s <= lim_ttft, TPOT=pt.tpot_p99_s <= lim_tpot)
     c.cfg_a = {k: np.broadcast_to(v, thr.shape) for k, v in c.cfg_a.items()}
 
 
@@ -188,13 +224,9 @@ def _money_energy(c: Candidates) -> None:
         price = price.copy()
         price[owned] = own["total"]
         c.own = {"pairs": owned, **{k: np.broadcast_to(v, (owned.size, inst.shape[1])) for k, v in own.items()}}
-    usd_h = inst * (count * price)
-    j_tok = cf["j_per_token_it"][pc] * pue
     grid_g = _col(caps, pu, lambda k: k.grid.carbon()[0] if k.grid else np.nan)
-    c.a.update(
-        usd_per_accel_hour=price, usd_per_hour=usd_h, usd_per_month=usd_h * C.HOURS_PER_MONTH,
-        usd_per_mtok=C.usd_per_mtok(usd_h, served), latency=cf["latency"][pc], j_per_token=j_tok,
-        gco2e_per_1k=EN.gco2e_per_1k_tokens(j_tok, grid_g), pue=np.broadcast_to(pue, inst.shape))
+    c.a.update(money_energy(inst, served, count, price, cf["j_per_token_it"][pc], pue, grid_g))
+    c.a.update(latency=cf["latency"][pc], pue=np.broadcast_to(pue, inst.shape))
     c.masks.update(fits=cf["fits"][pc], TTFT=cf["TTFT"][pc], TPOT=cf["TPOT"][pc])
 
 
@@ -205,11 +237,18 @@ def _ownership(caps: Sequence[Capacity], pu: np.ndarray, pc: np.ndarray, cf: dic
         return _col(caps, pu, lambda k: np.nan if k.ownership is None else getattr(k.ownership, name))
 
     count = _col(caps, pu, lambda k: k.count)
-    return ownership_usd_per_accel_hour(
-        term("capex_usd_per_accel"), term("years"), term("residual_frac"), cf["it_inst_w"][pc] / count,
-        cf["provisioned_w_per_accel"][pc], term("electricity_usd_per_kwh"), pue, term("colocation_usd_per_kw_month"),
-        term("network_share_frac"), term("ops_overhead_frac"), term("cost_of_capital_frac"),
-        term("staff_usd_per_accel_year"))
+    return owned_price({n: term(n) for n in OWNERSHIP_TERMS}, cf["it_inst_w"][pc], count,
+                       cf["provisioned_w_per_accel"][pc], pue)
+
+
+def reprice(c: Candidates, capacities: Sequence[Capacity]) -> Candidates:
+    """The same candidates priced on other capacities (same chips and counts, other prices,
+    PUE or grid: what-if shocks); the engine is not run again."""
+    out = Candidates(spec=c.spec, workload=c.workload, space=c.space, capacities=list(capacities), blocks=c.blocks,
+                     inputs=c.inputs, point=c.point, per_replica=c.per_replica, pair_capacity=c.pair_capacity,
+                     pair_config=c.pair_config, unusable=c.unusable, a={}, masks={})
+    _money_energy(out)
+    return out
 
 
 def build(cat: Catalog, spec: ModelSpec, workload: Workload, capacities: Sequence[Capacity], space: SearchSpace,

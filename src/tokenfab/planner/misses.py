@@ -36,7 +36,7 @@ def why(k: str, s: Scenario) -> str:
         "spot price cap": (f"spot price above ${s.max_spot_usd_per_accel_hour:g}/accelerator-hour"
                            if s.max_spot_usd_per_accel_hour else "spot price above the cap"),
         "power data": "have no published TDP for energy figures",
-    }[k]
+    }.get(k, f"were removed by {k}")
 
 
 def ceil_sig(v: float, digits: int = 3) -> float:

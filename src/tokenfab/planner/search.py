@@ -141,10 +141,9 @@ def _masks(s: Scenario, cat: Catalog, c: Candidates) -> dict[str, np.ndarray]:
     return masks
 
 
-def plan(scenario: Scenario | Mapping[str, Any], catalog: Catalog | None = None,
-         progress: Callable[[str], None] | None = None) -> PlanResult:
-    """Search every deployment for ``scenario``; raise NoFeasiblePlanError when none passes."""
-    t0 = time.perf_counter()
+def prepare(scenario: Scenario | Mapping[str, Any], catalog: Catalog | None = None,
+            progress: Callable[[str], None] | None = None) -> tuple[Scenario, Catalog, Candidates]:
+    """The scenario parsed, the catalog and every candidate evaluated (before constraints)."""
     s = scenario if isinstance(scenario, Scenario) else parse_input(Scenario, dict(scenario))
     cat = catalog or load_catalog()
     spec = cat.model(s.model)
@@ -158,8 +157,27 @@ def plan(scenario: Scenario | Mapping[str, Any], catalog: Catalog | None = None,
         c = build(cat, spec, s, caps, SearchSpace(weights=s.weights, stack=s.stack), skip_unusable=True)
     except InputError as exc:
         raise NoFeasiblePlanError(f"no catalog capacity can run {spec.id}: {exc}", {}) from None
+    return s, cat, c
+
+
+def plan(scenario: Scenario | Mapping[str, Any], catalog: Catalog | None = None,
+         progress: Callable[[str], None] | None = None) -> PlanResult:
+    """Search every deployment for ``scenario``; raise NoFeasiblePlanError when none passes."""
+    t0 = time.perf_counter()
+    s, cat, c = prepare(scenario, catalog, progress)
+    return solve(s, cat, c, t0, progress=progress)[0]
+
+
+def solve(s: Scenario, cat: Catalog, c: Candidates, t0: float, extra: Mapping[str, np.ndarray] | None = None,
+          progress: Callable[[str], None] | None = None) -> tuple[PlanResult, list[tuple[int, int]]]:
+    """Constraints (plus ``extra`` keep-masks per capacity, e.g. what-if shocks), counts and the
+    front, with the (pair, point) index of each front row."""
+    spec = c.spec
+    step = progress or (lambda _msg: None)
     step("constraints")
     masks = _masks(s, cat, c)
+    for name, keep in (extra or {}).items():
+        masks[name] = np.broadcast_to(np.asarray(keep, bool)[c.pair_capacity][:, None], c.a["usd_per_mtok"].shape)
     ok = np.logical_and.reduce(list(masks.values()))
     total = int(ok.size)
     rejected = {k: int((~v).sum()) for k, v in masks.items() if (~v).any()}
@@ -178,7 +196,8 @@ def plan(scenario: Scenario | Mapping[str, Any], catalog: Catalog | None = None,
     order = np.lexsort(tuple(obj[np.searchsorted(flat, front)][:, k] for k in reversed(range(len(s.objectives)))))
     how = how_chosen(_NoOverrides(), spec, bool(s.weights))
     G = ok.shape[1]
-    rows = tuple(evaluation_at(c, int(front[i]) // G, int(front[i]) % G, how=how) for i in order)
+    where = [(int(front[i]) // G, int(front[i]) % G) for i in order]
+    rows = tuple(evaluation_at(c, p, g, how=how) for p, g in where)
     notes = [f"demand {s.demand():,.1f} output tok/s; each candidate uses whole instances of one offer",
              "TTFT/TPOT shown are means; limits apply to p99, approximated from the means (docs/engine.md)"]
     if len(exact) > len(front):
@@ -188,4 +207,4 @@ def plan(scenario: Scenario | Mapping[str, Any], catalog: Catalog | None = None,
     if c.unusable:
         notes.append(f"{len(c.unusable)} capacities cannot run {spec.id} at all (e.g. {next(iter(c.unusable.values()))})")
     return PlanResult(scenario=s, front=rows, rejected=rejected, candidates_evaluated=total, feasible=int(ok.sum()),
-                      nearest_misses=tuple(misses), notes=tuple(notes), elapsed_s=time.perf_counter() - t0)
+                      nearest_misses=tuple(misses), notes=tuple(notes), elapsed_s=time.perf_counter() - t0), where

@@ -36,6 +36,7 @@ from ..deployment.spec import Deployment
 from ..errors import ExpectedOutcome, InputError, NoFeasiblePlanError, UnknownIdError, describe_validation_error
 from ..planner.compare import CompareQuestion
 from ..planner.scenario import Scenario
+from ..whatif.question import WhatIfQuestion
 from .bill import bill_routes
 from .guard import LOOPBACK_HOSTS, Guard, detail
 
@@ -98,6 +99,7 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
     run = _Runner(time_limit_s, max_concurrent, cache_size)
     _errors(app, time_limit_s)
     _plan_routes(app, cat, run)
+    _whatif_route(app, cat, run, None if catalog_dir is None else str(catalog_dir))
     _deployment_routes(app, cat, run)
     _catalog_routes(app, cat)
     bill_routes(app, cat, run)
@@ -161,6 +163,25 @@ def _plan_routes(app: FastAPI, cat: Catalog, run: _Runner) -> None:
         return await run(_key("compare", body), lambda: _api.compare(body, catalog=cat).to_dict())
 
 
+WEB_MAX_SAMPLES = 20_000
+
+
+def _whatif_route(app: FastAPI, cat: Catalog, run: _Runner, overlay: str | None) -> None:
+    @app.post("/api/whatif")
+    async def api_whatif(body: WhatIfQuestion) -> dict[str, Any]:
+        """The plan under shocks and input ranges: ``tokenfab whatif --json`` (in-process only,
+        at most 20,000 samples here)."""
+        if body.backend != "local" or body.address is not None:
+            raise InputError(f"backend = {body.backend!r}: the web app runs what-ifs in-process; use backend = "
+                             "'local' (Ray sweeps: the tokenfab whatif command)")
+        if body.samples > WEB_MAX_SAMPLES:
+            raise InputError(f"samples = {body.samples}: at most {WEB_MAX_SAMPLES:,} in the web app; use the "
+                             "tokenfab whatif command for more")
+        out: dict[str, Any] = await run(_key("whatif", body),
+                                        lambda: _api.whatif(body, catalog=cat, overlay=overlay).to_dict())
+        return out
+
+
 def _deployment_routes(app: FastAPI, cat: Catalog, run: _Runner) -> None:
     @app.post("/api/evaluate")
     async def api_evaluate(body: Deployment) -> dict[str, Any]:
@@ -217,6 +238,10 @@ def _pages(app: FastAPI) -> None:
     def index() -> str:
         return _static_text("index.html")
 
+    @app.get("/whatif", response_class=HTMLResponse)
+    def whatif_page() -> str:
+        return _static_text("whatif.html")
+
     @app.get("/catalog", response_class=HTMLResponse)
     def catalog_page() -> str:
         return _static_text("catalog.html")
@@ -235,7 +260,8 @@ def _pages(app: FastAPI) -> None:
 
     @app.get("/static/{name}")
     def static(name: str) -> Response:
-        allowed = {"app.js": "application/javascript", "bill.js": "application/javascript", "style.css": "text/css"}
+        allowed = {"app.js": "application/javascript", "bill.js": "application/javascript",
+                   "whatif.js": "application/javascript", "style.css": "text/css"}
         if name not in allowed:
             raise UnknownIdError("static files", name, allowed)
         return Response(_static_text(name), media_type=allowed[name])
