@@ -164,6 +164,10 @@ def rented(cat: Catalog, offer: Offer, pricing: str, policy: Policy, pue: float 
     used = _fx(cat, offer.currency, offer.as_of) + ([A.cited("pue_default")] if pue_choice.fallback else [])
     warnings = _stale(cat, (f"price of offer {offer.id}", offer.as_of, "offers.csv"), used, offer.as_of, prov, policy)
     warnings += _basis_warnings(grid_row)
+    if offer.kind_of(f"{pricing}_price_per_accel_hour") == "estimate":  # not a published price: say so beside it
+        why = (offer.notes or "no note")[:160]
+        warnings += (f"price of offer {offer.id} is an estimate, not a published price ({why}): overlay the "
+                     "provider's published price in offers.csv",)
     list_usd = cat.to_usd(price, offer.currency, offer.as_of)
     frac, basis = discount_for(cat, offer.provider, pricing, policy)
     rent = RentalPriceFigures(value=price, currency=offer.currency, pricing=pricing,
