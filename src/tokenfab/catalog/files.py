@@ -57,25 +57,25 @@ class RefusedYamlError(yaml.MarkedYAMLError):
         self.fix = fix
 
 
-def read_text_bounded(path: Path, limit: int = MAX_FILE_BYTES) -> str:
-    """The UTF-8 text of ``path`` (a leading byte order mark removed), refusing files over ``limit``."""
+def read_text_bounded(path: Path, limit: int = MAX_FILE_BYTES, *, error: type[Exception] = CatalogError,
+                      not_file_fix: str = "pass a catalog .yaml or .csv file",
+                      too_large_fix: str = "split the rows over an overlay per purpose, or remove unused rows") -> str:
+    """The UTF-8 text of ``path`` (a leading byte order mark removed), refusing what is not a
+    regular file or is over ``limit`` bytes, each in one line raised as ``error``."""
     if not path.is_file():
-        raise CatalogError(f"{path}: not a regular file. Fix: pass a catalog .yaml or .csv file")
+        raise error(f"{path}: not a regular file. Fix: {not_file_fix}")
     try:
         with path.open("rb") as fh:
             data = fh.read(limit + 1)
     except OSError as exc:
-        raise CatalogError(f"{path}: cannot read file: {exc.strerror or exc}. Fix: check its permissions") from None
+        raise error(f"{path}: cannot read file: {exc.strerror or exc}. Fix: check its permissions") from None
     if len(data) > limit:
-        raise CatalogError(
-            f"{path.name}: larger than {limit / 1e6:g} MB, the limit for one catalog file. "
-            "Fix: split the rows over an overlay per purpose, or remove unused rows"
-        )
+        raise error(f"{path.name}: larger than {limit / 1e6:g} MB, the limit for this file. Fix: {too_large_fix}")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise CatalogError(
+        raise error(
             f"{path.name}:{line}: not UTF-8 text (byte {data[exc.start]:#04x}). Fix: save the file as UTF-8"
         ) from None
 

@@ -338,26 +338,17 @@ def spec_from_hf_config(cfg: dict[str, Any], path: Path, model_id: str | None = 
 
 
 def _load_json(p: Path) -> Any:
-    if p.exists() and not p.is_file():
-        raise InputError(f"{p}: not a regular file. Fix: pass the path of a Hugging Face config.json")
+    from .files import read_text_bounded
+
+    if not p.exists():
+        raise InputError(f"{p}: no such file. Fix: pass the path of a Hugging Face config.json")
+    text = read_text_bounded(p, MAX_CONFIG_BYTES, error=InputError,
+                             not_file_fix="pass the path of a Hugging Face config.json",
+                             too_large_fix="pass the model's config.json (a few kB), not a weights or index file")
     try:
-        with p.open("rb") as fh:
-            data = fh.read(MAX_CONFIG_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file. Fix: pass the path of a Hugging Face config.json") from None
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read: {exc.strerror or exc}. Fix: check the path and its permissions") from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise InputError(
-            f"{p}: larger than {MAX_CONFIG_BYTES / 1e6:g} MB; a config.json is a few kB. "
-            "Fix: pass the model's config.json, not a weights or index file"
-        )
-    try:
-        return json.loads(data.decode("utf-8-sig"))
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{p}:{exc.lineno}: malformed JSON: {exc.msg}. Fix: check the file is the full config.json") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{p}: not UTF-8 text. Fix: pass the model's config.json") from None
     except ValueError as exc:  # an integer with thousands of digits
         raise InputError(f"{p}: {str(exc).split(': ')[0]}. Fix: pass the model's published config.json") from None
     except RecursionError:

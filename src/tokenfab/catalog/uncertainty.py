@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..errors import CatalogError, input_error_from
 from .files import load_yaml_text, read_text_bounded
 from .loader import OVERLAY_ENV, bundled_dir
+from .records import Kind
 
 FILE = "uncertainty.yaml"
 Target = Literal["throughput", "rent", "fx", "pue", "electricity", "utilization", "lifetime", "residual",
@@ -71,24 +72,25 @@ class When(_Strict):
     currency: Names = ()
 
 
-class UncertainInput(_Strict):
+class _Sourced(_Strict):
+    """Where a range or fact comes from (the catalog's provenance fields)."""
+
+    source: Annotated[str, Field(min_length=3, max_length=600)]
+    as_of: dt.date
+    kind: Kind
+    notes: Annotated[str, Field(max_length=600)] | None = None
+
+
+class UncertainInput(_Sourced):
     name: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
     target: Target
     when: When = When()
     per: Per = "sample"
     distribution: Distribution
-    source: Annotated[str, Field(min_length=3, max_length=600)]
-    as_of: dt.date
-    kind: Literal["datasheet", "measured", "derived", "estimate"]
-    notes: Annotated[str, Field(max_length=600)] | None = None
 
 
-class Fact(_Strict):
+class Fact(_Sourced):
     value: float
-    source: Annotated[str, Field(min_length=3, max_length=600)]
-    as_of: dt.date
-    kind: Literal["datasheet", "measured", "derived", "estimate"]
-    notes: Annotated[str, Field(max_length=600)] | None = None
 
 
 class Uncertainty(_Strict):

@@ -55,22 +55,15 @@ def load_json(path: Path) -> Any:
 
 
 def read_text(path: Path) -> str:
-    """UTF-8 text of a result file, refusing what is not a regular file or is too large."""
-    if not path.is_file():
-        raise InputError(f"{path}: not a regular file. Fix: pass the result file the benchmark wrote")
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_RESULT_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_RESULT_BYTES:
-        raise InputError(f"{path}: larger than {MAX_RESULT_BYTES:,} bytes; pass the summary file, not a trace")
-    if not data.strip():
+    """UTF-8 text of a result file, refusing what is not a regular file, too large or empty."""
+    from ...catalog.files import read_text_bounded
+
+    text = read_text_bounded(path, MAX_RESULT_BYTES, error=InputError,
+                             not_file_fix="pass the result file the benchmark wrote",
+                             too_large_fix="pass the summary file, not a trace")
+    if not text.strip():
         raise InputError(f"{path}: empty file. Fix: pass the result file the benchmark wrote")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    return text
 
 
 def field(doc: Any, path: str, file: Path, *, required: bool = True, positive: bool = True) -> float | None:
