@@ -66,7 +66,7 @@ from .recipes import Recipe
 from .whatif.question import WhatIfQuestion
 from .whatif.result import WhatIfResult
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "Accelerator",

@@ -28,7 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
-from .. import _api
+from .. import __version__, _api
 from ..catalog import KINDS, Catalog, load_catalog
 from ..deployment.cost_report import CostQuestion
 from ..deployment.site import SiteQuestion
@@ -92,7 +92,7 @@ def create_app(catalog_dir: str | Path | None = None, time_limit_s: float = 20.0
     """The ASGI app (FastAPI behind :class:`~tokenfab.web.guard.Guard`)."""
     from fastapi_offline import FastAPIOffline
 
-    app = FastAPIOffline(title="tokenfab", version="0.2.0",
+    app = FastAPIOffline(title="tokenfab", version=__version__,
                          description="What a token costs in dollars, joules, CO2 and legal exposure. Bodies are the "
                                      "library's request models; answers are the CLI's --json.")
     cat = load_catalog(catalog_dir)
