@@ -9,7 +9,7 @@ from rich.table import Table
 from ..whatif.question import WhatIfQuestion
 from ..whatif.result import Percentiles, WhatIfResult
 from .options import CatalogDir, Json, from_model
-from .output import console, load, money, num, print_json
+from .output import console, load, money, num, print_json, warn_stale
 from .plan_cmd import Csv, Top
 
 
@@ -22,6 +22,7 @@ def whatif_cmd(q: WhatIfQuestion, top: Top = 10, csv_out: Csv = False, catalog: 
 
     cat = load(catalog)
     result = whatif(q, catalog=cat, overlay=str(catalog) if catalog else None)
+    warn_stale([*result.before.front[:top], *(result.after.front[:top] if result.after else ())])
     if json_out:
         print_json(result.to_dict())
     elif csv_out:
