@@ -51,10 +51,11 @@ def test_figures_by_age_by_hand() -> None:
     found = figures_by_age(cat, dt.date(2026, 12, 1), older_than_days=365, kinds=("fx_rates",))
     ages = {f.id: f.age_days for f in found}
     # 2020-01-02 -> 2026-01-02 = 6 * 365 + 2 leap days (2020, 2024) = 2,192; + 333 days to 2026-12-01
-    assert ages["gbp-2020-01-02"] == 2192 + 333
-    # 2024-01-02 -> 2026-01-02 = 731 (2024 is a leap year); + 333
-    assert ages["eur-2024-01-02"] == 731 + 333
-    assert "eur-2026-09-30" not in ages  # 62 days old
+    assert ages["isk-2020-01-02"] == 2192 + 333  # ISK's newest (only) fixing
+    # a rate series is history: only each currency's newest fixing can be stale
+    assert "eur-2024-01-02" not in ages and "eur-2025-02-28" not in ages
+    assert "eur-2026-09-30" not in ages  # EUR's newest, 62 days old
+    assert not any(f.id.startswith("eur-") for f in found)
     assert [f.age_days for f in found] == sorted((f.age_days for f in found), reverse=True)
 
 
@@ -124,7 +125,7 @@ def test_diff_and_stale_cli() -> None:
     assert proc.returncode == 2 and proc.stderr.startswith("error: catalog = ") and proc.stderr.count("\n") == 1
     proc = cli("catalog", "stale", "--catalog", str(FIX / "old_rate"), "--older-than", "5y", "--kind", "fx_rates", "--json")
     assert proc.returncode == 0
-    assert [r["id"] for r in json.loads(proc.stdout)] == ["gbp-2020-01-02"]
+    assert [r["id"] for r in json.loads(proc.stdout)] == ["isk-2020-01-02"]
     assert cli("catalog", "stale", "--older-than", "soon").returncode == 2
 
 

@@ -64,13 +64,20 @@ def _parts(kind: str, row: Any) -> Iterator[tuple[str, dt.date, str]]:
 
 def figures_by_age(cat: Any, today: dt.date | None = None, older_than_days: int = 0,
                    kinds: tuple[str, ...] = ()) -> list[AgedFigure]:
-    """Every dated figure at least ``older_than_days`` old, oldest first."""
+    """Every dated figure at least ``older_than_days`` old, oldest first. Exchange rates are a
+    dated series: only each currency's newest fixing can be stale (older ones are history that
+    converts prices of their own dates)."""
     today = today or dt.date.today()
     out: list[AgedFigure] = []
+    newest_fx: dict[str, dt.date] = {}
+    for r in cat.rows.get("fx_rates", {}).values():
+        newest_fx[r.currency] = max(newest_fx.get(r.currency, r.rate_date), r.rate_date)
     for kind, rows in cat.rows.items():
         if kinds and kind not in kinds:
             continue
         for row in rows.values():
+            if kind == "fx_rates" and row.rate_date != newest_fx[row.currency]:
+                continue
             for part, as_of, source in _parts(kind, row):
                 age = (today - as_of).days
                 if age >= older_than_days:
