@@ -34,6 +34,13 @@ EGRESS_PATTERN = "transfer out|to internet|egress|outbound"
 GB_PER_UNIT = {"gb": 1.0, "gib": 1.073741824, "tb": 1e3, "tib": 1099.511627776}
 _MULT = "coalesce(TRY_CAST(nullif(regexp_extract({u}, '^\\s*([0-9]+)', 1), '') AS DOUBLE), 1)"
 
+
+def _dsum(expr: str) -> str:
+    """An exact sum of money: DECIMAL arithmetic does not depend on the order DuckDB's threads
+    add rows in, so the same bill gives the same cents in every run."""
+    return f"CAST(sum(CAST({expr} AS DECIMAL(38, 12))) AS DOUBLE)"
+
+
 FACTS_SQL = f"""
 WITH b AS (
   SELECT *, lower(coalesce(ConsumedUnit, '')) AS cu, lower(coalesce(PricingUnit, '')) AS pu,
@@ -64,8 +71,8 @@ SELECT ServiceProviderName AS sp, HostProviderName AS hp, RegionId AS region, Se
             WHEN tt LIKE '%output%' OR tt LIKE '%completion%' OR tt LIKE '%generat%' THEN 'output'
             ELSE 'other' END AS token_type,
        CASE WHEN kind = 'accelerators' THEN it END AS instance_type,
-       count(*) AS n, sum(BilledCost) AS billed, sum(coalesce(EffectiveCost, BilledCost)) AS effective,
-       sum(ListCost) AS list, count(*) FILTER (WHERE EffectiveCost IS NULL) AS no_effective,
+       count(*) AS n, {_dsum('BilledCost')} AS billed, {_dsum('coalesce(EffectiveCost, BilledCost)')} AS effective,
+       {_dsum('ListCost')} AS list, count(*) FILTER (WHERE EffectiveCost IS NULL) AS no_effective,
        sum(CASE WHEN kind <> 'tokens' THEN 0
                 WHEN cu LIKE '%token%' AND ConsumedQuantity IS NOT NULL THEN ConsumedQuantity * {_MULT.format(u='cu')}
                 ELSE PricingQuantity * {_MULT.format(u='pu')} END) AS tokens,
@@ -73,7 +80,7 @@ SELECT ServiceProviderName AS sp, HostProviderName AS hp, RegionId AS region, Se
        sum(CASE WHEN kind = 'egress' THEN ConsumedQuantity * CASE cu WHEN 'gb' THEN 1 WHEN 'gib' THEN {GB_PER_UNIT['gib']}
                 WHEN 'tb' THEN 1e3 ELSE {GB_PER_UNIT['tib']} END END) AS egress_gb,
        min(ChargePeriodStart) AS start, max(ChargePeriodEnd) AS "end"
-FROM c GROUP BY ALL
+FROM c GROUP BY ALL ORDER BY ALL
 """
 
 
