@@ -93,3 +93,19 @@ def test_cross_validation_predicts_each_group_without_it():
     # and the pooled figure is each row's out-of-fold error
     assert cv.per_group()["vllm"][1] == pytest.approx(float(np.mean(cv.ape()[vllm])))
     assert np.array_equal(cv.predicted[vllm], predict(base, cv.folds["vllm"])[vllm])
+
+
+def test_fit_does_not_start_from_the_shipped_factors():
+    """The shipped calibrated section (the previous fit's output) plays no part in a new fit:
+    scrambling it leaves the fitted factors unchanged."""
+    import copy
+    import dataclasses
+
+    base = prepare(_rows())
+    table = copy.deepcopy(base.efficiency)
+    assert table is not None
+    for st in table["calibrated"]["stacks"].values():
+        st.update(compute_scale=0.21, memory_eff=0.31, overhead_s=0.049)
+    table["calibrated"].update(layer_overhead_s=4.9e-4, moe_eff=0.06)
+    scrambled = dataclasses.replace(base, efficiency=table)
+    assert fit_neutral(scrambled, PAIRS) == fit_neutral(base, PAIRS)

@@ -197,6 +197,6 @@ def fit_neutral(prep: Prepared, pairs: LatencyPairs, mask: np.ndarray | None = N
     start = neutral_start(table, stacks, default)
     start.update(p99_factors(pairs, [r.id for r in rows]))
     arch = table["derated"].get("architecture", {})
-    for acc, dtype in {(a, d) for (a, _, d), k in zip(row_combos(prep), keep) if k and d in FITTED_DTYPES}:
+    for acc, dtype in sorted({(a, d) for (a, _, d), k in zip(row_combos(prep), keep) if k and d in FITTED_DTYPES}):
         start["dtype_compute_scale"].setdefault(dtype, {})[arch.get(acc, acc)] = 1.0
     return fit(prep, start, mask=keep, rounds=NEUTRAL_ROUNDS, log=log)
