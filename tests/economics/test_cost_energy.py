@@ -296,13 +296,19 @@ def test_compare_lists_self_hosting_beside_apis():
 
 def test_compare_holds_self_hosting_to_the_api_speed():
     """Issue 10: every self-hosted row streams at least the APIs' per-user speed (50 tok/s mean,
-    Artificial Analysis medians; p99 TPOT 24 ms) at a stated utilization below 1."""
+    Artificial Analysis medians) at a stated utilization below 1. The p99 TPOT limit is the mean
+    1/50 s times the engine's p99/mean TPOT factor: the median TPOT p99/mean ratio of the MLPerf
+    logs in validation/latency_pairs.csv (recomputed here: about 1.196, so ~23.9 ms)."""
+    with open(ROOT / "validation" / "latency_pairs.csv", encoding="utf-8") as f:
+        logs = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    p99_over_mean = float(np.median([float(r["tpot_p99_s"]) / float(r["tpot_mean_s"]) for r in logs]))
+    limit = p99_over_mean / 50
     d = json.loads(run_cli("compare", "--model", "llama-3.3-70b", "--isl", "1000", "--osl", "200", "--json").stdout)
-    assert d["tpot_limit_s"] == pytest.approx(1.2 / 50) and "per-user speed" in d["tpot_basis"]
+    assert d["tpot_limit_s"] == pytest.approx(limit, rel=1e-3) and "per-user speed" in d["tpot_basis"]
     assert d["utilization"] == 0.5 and d["utilization_basis"] == "serving_utilization assumption"
     for r in d["self_hosted"]:
         ev = r["evaluation"]
-        assert ev["performance"]["tpot_p99_s"] <= 1.2 / 50 + 1e-12
+        assert ev["performance"]["tpot_p99_s"] <= d["tpot_limit_s"] + 1e-12
         assert r["output_tok_per_s_per_user"] >= 50 / 1.2 * 1.2 - 1e-9 or r["output_tok_per_s_per_user"] >= 41.6
         assert r["utilization"] == 0.5 and r["usd_per_mtok_output"] == ev["money"]["usd_per_mtok_output"]
     text = run_cli("compare", "--model", "llama-3.3-70b", "--isl", "1000", "--osl", "200")

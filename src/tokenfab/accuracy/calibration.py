@@ -1,21 +1,31 @@
-"""Fit the few calibrated efficiency factors on measured rows, and cross-validate.
+"""Fit the few calibrated efficiency factors on measured rows.
 
 Parameters (see data/efficiency.yaml 'calibrated'): per serving stack a compute scale on
 top of the measured hardware GEMM efficiency, a memory-bandwidth efficiency and a per-pass
 overhead; globally a per-layer overhead, a collective latency, an FP4 compute scale and a
 routed-expert GEMM efficiency. Objective: mean |log(predicted / measured)| (symmetric in
 over- and under-prediction), minimised by coordinate descent over multiplicative steps.
+
+The shipped factors and every cross-validation fold (``accuracy.crossval``) come from
+:func:`fit_neutral`: the same fixed neutral start (:func:`neutral_start`, no fitted value in
+it) and only the rows the fit may see, so the result depends on those rows alone. The p99/mean
+latency factors are the medians of the measured pairs (validation/latency_pairs.csv) of
+those same rows.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import csv
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..catalog import assumptions as A
+from ..engine.arrays import ROOFLINE
+from ..errors import InputError
 from .score import Prepared, evaluate
 
 # (path in the params dict, lower bound, upper bound)
@@ -25,16 +35,85 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "overhead_s": (0.0, 0.05),
     "layer_overhead_s": (0.0, 5e-4),
     "collective_latency_s": (2e-6, 2e-5),  # NVLink/NCCL small-message latency range
-    "fp4_compute_scale": (0.2, 1.0),
+    "dtype_compute_scale": (0.2, 1.0),  # per architecture x dtype, keyed by the path's first element
     "moe_eff": (0.05, 1.0),
     "moe_half_tokens": (0.0, 2048.0),
 }
 STEPS = (0.5, 0.7, 0.85, 0.95, 1.05, 1.2, 1.5, 2.0)
+NEUTRAL_ROUNDS = 40  # coordinate-descent rounds from the neutral start (it stops earlier once nothing improves)
+
+# The neutral start: what each factor means when nothing is known beyond the datasheet and the
+# derated hardware figures. Stack compute runs at the measured GEMM efficiency (scale 1), weights
+# stream at the derated bandwidth (filled in from the table), FP4 GEMMs reach the same fraction of
+# their peak as the chip's measured dtype, routed experts run like dense GEMMs, no fixed costs
+# beyond the smallest NCCL small-message latency of the bounds. A dtype_compute_scale absent from the
+# table is 1 (engine.efficiency.dtype_compute_scale).
+NEUTRAL_GLOBAL: dict[str, float] = {
+    "layer_overhead_s": 0.0,
+    "collective_latency_s": BOUNDS["collective_latency_s"][0],
+    "moe_eff": 1.0,
+    "moe_half_tokens": 0.0,
+}
+NEUTRAL_STACK: dict[str, float] = {"compute_scale": 1.0, "overhead_s": 0.0}  # + memory_eff = derated
+
+
+def neutral_start(table: Mapping[str, Any], stacks: list[str], default_stack: str) -> dict[str, Any]:
+    """The fixed start of every fit: :data:`NEUTRAL_GLOBAL`, each of ``stacks`` at
+    :data:`NEUTRAL_STACK` with the derated memory efficiency, the default p99/mean factors."""
+    mem = float(table["derated"]["memory_eff"])
+    return {**NEUTRAL_GLOBAL, "dtype_compute_scale": {}, "p99_ttft_factor": ROOFLINE["p99_ttft_factor"],
+            "p99_tpot_factor": ROOFLINE["p99_tpot_factor"],
+            "stacks": {s: {**NEUTRAL_STACK, "memory_eff": mem} for s in sorted(set(stacks) | {default_stack})},
+            "default_stack": default_stack}
+
+
+# compute dtypes without a measured (derated) GEMM efficiency: their scale per architecture is
+# fitted where measured rows of that architecture x dtype exist
+FITTED_DTYPES: tuple[str, ...] = ("fp4",)
+
+
+def row_combos(prep: Prepared) -> list[tuple[str, str, str]]:
+    """(accelerator, stack, compute dtype) of each measured row."""
+    rows, first = np.unique(prep.row_index, return_index=True)
+    got = {int(r): prep.combos[int(prep.combo[prep.table_index[i]])] for r, i in zip(rows, first)}
+    return [got.get(k, ("", "", "")) for k in range(len(prep.rows))]
+
+
+LatencyPairs = dict[str, tuple[float, float]]  # row id -> (p99/mean TTFT, p99/mean TPOT)
+
+
+def read_latency_pairs(path: str | Path) -> LatencyPairs:
+    """p99/mean TTFT and TPOT per measured row id from a CSV with columns id, ttft_mean_s,
+    ttft_p99_s, tpot_mean_s, tpot_p99_s (lines starting with '#' are comments)."""
+    p = Path(path)
+    with p.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    out: LatencyPairs = {}
+    for i, r in enumerate(rows, start=1):
+        try:
+            v = [float(r[k]) for k in ("ttft_mean_s", "ttft_p99_s", "tpot_mean_s", "tpot_p99_s")]
+        except (KeyError, TypeError, ValueError):
+            raise InputError(f"{p.name} row {i}: ttft_mean_s, ttft_p99_s, tpot_mean_s, tpot_p99_s must be numbers") from None
+        if min(v) <= 0 or v[1] < v[0] or v[3] < v[2]:
+            raise InputError(f"{p.name} row {i} ({r.get('id')}): latencies must be > 0 with p99 >= mean")
+        out[r["id"]] = (v[1] / v[0], v[3] / v[2])
+    return out
+
+
+def p99_factors(pairs: LatencyPairs, ids: list[str]) -> dict[str, float]:
+    """Median p99/mean TTFT and TPOT over the pairs of ``ids``; the defaults when none has one."""
+    got = np.array([pairs[i] for i in ids if i in pairs]).reshape(-1, 2)
+    if not len(got):
+        return {"p99_ttft_factor": ROOFLINE["p99_ttft_factor"], "p99_tpot_factor": ROOFLINE["p99_tpot_factor"]}
+    return {"p99_ttft_factor": round(float(np.median(got[:, 0])), 4),
+            "p99_tpot_factor": round(float(np.median(got[:, 1])), 4)}
 
 
 def _paths(params: dict[str, Any], stacks: list[str]) -> list[tuple[str, ...]]:
-    out: list[tuple[str, ...]] = [("layer_overhead_s",), ("collective_latency_s",), ("fp4_compute_scale",), ("moe_eff",),
-                                  ("moe_half_tokens",)]
+    out: list[tuple[str, ...]] = [("layer_overhead_s",), ("collective_latency_s",)]
+    for dtype, archs in sorted(params.get("dtype_compute_scale", {}).items()):
+        out += [("dtype_compute_scale", dtype, a) for a in sorted(archs)]
+    out += [("moe_eff",), ("moe_half_tokens",)]
     for s in stacks:
         out += [("stacks", s, "compute_scale"), ("stacks", s, "memory_eff"), ("stacks", s, "overhead_s")]
     return out
@@ -85,7 +164,7 @@ def fit(
     for rnd in range(rounds):
         improved = False
         for path in paths if paths is not None else _paths(params, rows_stacks):
-            lo, hi = BOUNDS[path[-1]]
+            lo, hi = BOUNDS.get(path[-1]) or BOUNDS[path[0]]
             cur = _get(params, path)
             base = cur if cur > 0 else (hi - lo) * 0.01
             for step in STEPS:
@@ -102,21 +181,22 @@ def fit(
     return params
 
 
-def leave_one_out(
-    prep: Prepared, start: dict[str, Any], key: str, rounds: int = 4
-) -> tuple[dict[str, float], np.ndarray]:
-    """Refit without each group (``key`` = 'accelerator' or 'model'); predict the group.
-
-    Returns APE per group (mean over its rows) and the pooled out-of-sample predictions.
-    """
-    groups = np.array([getattr(r, key) for r in prep.rows])
-    meas = np.array([r.value for r in prep.rows])
-    pooled = np.full(len(prep.rows), np.nan)
-    per_group: dict[str, float] = {}
-    for g in sorted(set(groups)):
-        train = groups != g
-        params = fit(prep, start, mask=train, rounds=rounds)
-        pred = predict(prep, params)
-        pooled[~train] = pred[~train]
-        per_group[g] = float(np.mean(np.abs(pred[~train] - meas[~train]) / meas[~train]))
-    return per_group, pooled
+def fit_neutral(prep: Prepared, pairs: LatencyPairs, mask: np.ndarray | None = None,
+                log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The one deterministic fit: from :func:`neutral_start` on the rows selected by ``mask``
+    (all rows when None) only. The p99/mean factors are the medians of those rows' measured
+    pairs; the default stack is the stack with the most of those rows (the factors a stack
+    without rows borrows)."""
+    keep = np.ones(len(prep.rows), bool) if mask is None else np.asarray(mask, bool)
+    rows = [r for r, k in zip(prep.rows, keep) if k]
+    if not rows:
+        raise InputError("no measured row to fit on")
+    stacks = [r.stack for r in rows]
+    default = max(sorted(set(stacks)), key=stacks.count)
+    table = prep.efficiency or A.efficiency_table()
+    start = neutral_start(table, stacks, default)
+    start.update(p99_factors(pairs, [r.id for r in rows]))
+    arch = table["derated"].get("architecture", {})
+    for acc, dtype in sorted({(a, d) for (a, _, d), k in zip(row_combos(prep), keep) if k and d in FITTED_DTYPES}):
+        start["dtype_compute_scale"].setdefault(dtype, {})[arch.get(acc, acc)] = 1.0
+    return fit(prep, start, mask=keep, rounds=NEUTRAL_ROUNDS, log=log)

@@ -81,7 +81,9 @@ class Efficiency(_Columns):
     a layer); ``moe_eff`` [-] efficiency of routed-expert GEMMs relative to dense GEMMs
     (token permutation, routing imbalance) and ``moe_half_tokens`` [tokens] the rows per
     expert at which a grouped expert GEMM reaches half that efficiency: an expert seeing
-    M tokens in a pass runs at ``moe_eff * M / (M + moe_half_tokens)``.
+    M tokens in a pass runs at ``moe_eff * M / (M + moe_half_tokens)``;
+    ``p99_ttft_factor`` / ``p99_tpot_factor`` [-] the p99 of TTFT / TPOT as a multiple of the
+    steady-state mean (latency limits apply to p99; fitted with the other factors).
     """
 
     compute_eff: np.ndarray
@@ -92,9 +94,16 @@ class Efficiency(_Columns):
     layer_overhead_s: np.ndarray
     moe_eff: np.ndarray
     moe_half_tokens: np.ndarray
+    p99_ttft_factor: np.ndarray
+    p99_tpot_factor: np.ndarray
 
 
+# p99 / mean latency when no fitted figure is given: the medians over the MLPerf Inference v5.1
+# Server and Interactive runs of validation/latency_pairs.csv (docs/engine.md)
+P99_TTFT_FACTOR = 2.5
+P99_TPOT_FACTOR = 1.2
 ROOFLINE = dict(
     compute_eff=1.0, memory_eff=1.0, network_eff=1.0, overhead_s=0.0, collective_latency_s=0.0,
-    layer_overhead_s=0.0, moe_eff=1.0, moe_half_tokens=0.0,
+    layer_overhead_s=0.0, moe_eff=1.0, moe_half_tokens=0.0, p99_ttft_factor=P99_TTFT_FACTOR,
+    p99_tpot_factor=P99_TPOT_FACTOR,
 )

@@ -3,8 +3,10 @@
 Bytes per parameter include block scales: NVFP4 = 4-bit values + one FP8 scale per
 16 values = 4.5 bits; MXFP4 (OCP MX) = 4-bit values + one 8-bit scale per 32 = 4.25 bits;
 FP8 per-tensor/128-block scales are negligible.
-``mxfp4`` may run weight-only on chips without an FP4 peak (dequantized to the next
-dtype the chip has, as gpt-oss does on Hopper); ``fp4``/``nvfp4`` need an FP4 peak.
+``mxfp4`` may run weight-only on chips without an FP4 peak: weights stream at 4.25 bits and
+are dequantized to BF16 in the GEMM, which runs at the BF16 peak (W4A16, as TensorRT-LLM runs
+gpt-oss on Hopper: NVIDIA/TensorRT-LLM examples/models/core/gpt_oss/README.md, MoE support
+matrix); ``fp4``/``nvfp4`` need an FP4 peak.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ COMPUTE_PEAK_ORDER: dict[str, tuple[str, ...]] = {
     "fp8": ("fp8",),
     "fp4": ("fp4",),
     "nvfp4": ("fp4",),
-    "mxfp4": ("fp4", "fp8", "bf16"),
+    "mxfp4": ("fp4", "bf16"),
 }
 
 WeightDtype = Literal["bf16", "fp16", "fp8", "fp4", "nvfp4", "mxfp4"]

@@ -5,8 +5,9 @@ Fidelities, chosen by name (``FIDELITIES``):
 * ``roofline``: datasheet peaks only (every factor 1, no fixed costs).
 * ``derated``: measured hardware efficiencies from independent sources: GEMM efficiency per
   accelerator and compute dtype (MAMF), 0.8 of peak HBM and link bandwidth; no fixed costs.
-* ``calibrated``: the derated GEMM efficiency times a per-stack compute scale (and a global
-  FP4 scale), a per-stack memory efficiency and per-pass overhead, a per-layer overhead, a
+* ``calibrated``: the derated GEMM efficiency times a per-stack compute scale (and, for a
+  compute dtype without a measured GEMM efficiency such as FP4, a scale per tensor-core
+  architecture x dtype, :func:`dtype_compute_scale`), a per-stack memory efficiency and per-pass overhead, a per-layer overhead, a
   collective latency and the routed-expert GEMM efficiency, fitted on measured results.
 
 The factors come from a table shaped like ``data/efficiency.yaml`` passed in by the caller
@@ -51,16 +52,34 @@ def stack_factors(calibrated: Mapping[str, Any], accelerator: str, stack: str) -
     return calibrated["stacks"].get(stack) or calibrated["stacks"][calibrated["default_stack"]]
 
 
+def p99_factors(table: Mapping[str, Any]) -> dict[str, float]:
+    """p99 / mean TTFT and TPOT of the table (fitted with the calibrated factors; a latency
+    statistic, not an efficiency, so every fidelity uses it), else the documented defaults."""
+    c = table.get("calibrated", {})
+    return {k: float(c.get(k, ROOFLINE[k])) for k in ("p99_ttft_factor", "p99_tpot_factor")}
+
+
+def dtype_compute_scale(table: Mapping[str, Any], accelerator: str, compute_dtype: str) -> float:
+    """Fitted GEMM efficiency of ``compute_dtype`` relative to the chip's measured figure, per
+    tensor-core architecture (``derated.architecture``: chips sharing their tensor cores share
+    it); 1 (the neutral value: the dtype reaches the same fraction of its peak) where no
+    measured row of that architecture x dtype exists."""
+    arch = table["derated"].get("architecture", {}).get(accelerator, accelerator)
+    return float(table["calibrated"].get("dtype_compute_scale", {}).get(compute_dtype, {}).get(arch, 1.0))
+
+
 def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: str, fidelity: str) -> dict[str, float]:
+    p99 = p99_factors(table)
     if fidelity == "roofline":
-        return dict(ROOFLINE)
+        return dict(ROOFLINE, **p99)
     d = table["derated"]
     hw = hardware_compute_eff(table, accelerator, compute_dtype)
     if fidelity == "derated":
-        return dict(ROOFLINE, compute_eff=hw, memory_eff=float(d["memory_eff"]), network_eff=float(d["network_eff"]))
+        return dict(ROOFLINE, compute_eff=hw, memory_eff=float(d["memory_eff"]), network_eff=float(d["network_eff"]),
+                    **p99)
     c = table["calibrated"]
     s = stack_factors(c, accelerator, stack)
-    scale = float(s["compute_scale"]) * (float(c["fp4_compute_scale"]) if compute_dtype == "fp4" else 1.0)
+    scale = float(s["compute_scale"]) * dtype_compute_scale(table, accelerator, compute_dtype)
     return dict(
         compute_eff=min(hw * scale, 1.0),
         memory_eff=min(float(s["memory_eff"]), 1.0),
@@ -70,6 +89,7 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
         layer_overhead_s=float(c["layer_overhead_s"]),
         moe_eff=float(c["moe_eff"]),
         moe_half_tokens=float(c["moe_half_tokens"]),
+        **p99,
     )
 
 

@@ -13,8 +13,9 @@ A new request waits half an iteration on average, then its prompt is processed i
 remainder) beside the decode batch: ``TTFT = T_iter / 2 + sum over chunks T_iter(B, chunk)``.
 
 The p99 latencies that MLPerf Server/Interactive limits apply to are approximated
-as fixed multiples of these means (``P99_TTFT_FACTOR``, ``P99_TPOT_FACTOR``), taken
-from the mean/p99 pairs in MLPerf Inference v5.1 logs (see docs/engine.md).
+as multiples of these means (``Efficiency.p99_ttft_factor`` / ``p99_tpot_factor``; defaults
+``arrays.P99_TTFT_FACTOR``, ``arrays.P99_TPOT_FACTOR``), the medians of the mean/p99 pairs in the MLPerf
+Inference logs of the rows a fit uses (see docs/engine.md).
 
 Each forward pass is a sum of per-operation rooflines on one device of a stage:
 ``max(FLOP / (peak * compute_eff), bytes / (bandwidth * memory_eff))`` for the
@@ -41,8 +42,6 @@ from .ops import (
 )
 
 ACTIVATION_BYTES = 2.0  # hidden states move between devices in 16-bit
-P99_TTFT_FACTOR = 2.5
-P99_TPOT_FACTOR = 1.2
 DEFAULT_CHUNK_TOKENS = 8192  # TensorRT-LLM default max_num_tokens
 MAX_BATCH_PER_RANK = 2048  # TensorRT-LLM default max_batch_size (per attention rank)
 BOUNDS = ("compute", "memory", "communication", "overhead")
@@ -241,8 +240,8 @@ def steady_state(
         weights_per_device_bytes=w_dev,
         ttft_s=ttft,
         tpot_s=t_iter,
-        ttft_p99_s=P99_TTFT_FACTOR * ttft,
-        tpot_p99_s=P99_TPOT_FACTOR * t_iter,
+        ttft_p99_s=eff.p99_ttft_factor * ttft,
+        tpot_p99_s=eff.p99_tpot_factor * t_iter,
         throughput_output_tok_per_s=deployment,
         throughput_per_device_tok_per_s=deployment / devices,
         bound=bound,

@@ -23,7 +23,7 @@ from ..deployment.evaluate import evaluation_at, how_chosen
 from ..deployment.result import Assumption, Evaluation
 from ..deployment.spec import DISCOUNT_HELP, Discounts, PricingModel, check_discounts, discount_map
 from ..deployment.workload import Workload
-from ..engine.serving import P99_TPOT_FACTOR
+from ..engine.efficiency import p99_factors
 from ..inputs import ResultModel, parse_input
 
 
@@ -92,7 +92,7 @@ def compare(question: CompareQuestion | Mapping[str, Any], catalog: Catalog | No
     if q.tpot_max_s is None and q.scenario == "server":
         speed = A.cited("api_output_tok_per_s_per_user")
         used.append(speed)
-        limit = P99_TPOT_FACTOR / float(speed["value"])
+        limit = p99_factors(cat.efficiency)["p99_tpot_factor"] / float(speed["value"])
         wl = Workload.model_validate({**q.model_dump(exclude={"top", "pricing", "discounts"}), "tpot_max_s": limit}, strict=False)
         tpot_basis = (f"the compared APIs' per-user speed, {speed['value']:g} tok/s mean = p99 TPOT "
                       f"{limit * 1e3:.0f} ms (api_output_tok_per_s_per_user: {speed['source']})")

@@ -1,0 +1,72 @@
+"""Compute efficiency per tensor-core architecture x dtype, and weight-only MXFP4 on chips
+without FP4 units, against hand calculations from the datasheet peaks and the table's factors."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+import tokenfab
+from tokenfab.catalog import load_catalog
+from tokenfab.deployment.problem import compute_dtype
+from tokenfab.engine.efficiency import dtype_compute_scale, efficiency_arrays
+
+CAT = load_catalog()
+TABLE = CAT.efficiency
+
+
+def _eff(acc: str, dtype: str, stack: str = "trtllm") -> float:
+    return float(efficiency_arrays(TABLE, [acc], [stack], [dtype], "calibrated").compute_eff[0])
+
+
+def test_blackwell_fp4_scale_is_shared_by_the_architecture():
+    fitted = TABLE["calibrated"]["dtype_compute_scale"]["fp4"]["nvidia-blackwell"]
+    trt = TABLE["calibrated"]["stacks"]["trtllm"]["compute_scale"]
+    # B200 has no measured FP4 GEMM efficiency: its bf16 MAMF ratio 0.78 x stack scale x the FP4 scale
+    assert _eff("b200", "fp4") == pytest.approx(0.78 * trt * fitted)
+    # B300 (Blackwell Ultra, same tensor-core generation, no measured row) takes the same FP4 scale
+    assert dtype_compute_scale(TABLE, "b300", "fp4") == fitted
+    # FP8 is measured (0.76 on B200): no extra scale
+    assert _eff("b200", "fp8") == pytest.approx(0.76 * trt)
+
+
+def test_a_chip_without_fp4_rows_keeps_its_fp4_peak_advantage():
+    """MI355X: dense FP4 10,066 TFLOP/s vs FP8 5,033 (AMD datasheet). With no measured FP4 row of
+    its architecture the neutral scale 1 applies, so its FP4 GEMMs run 2x its FP8 GEMMs (before,
+    one global FP4 scale of 0.5 cancelled the 2x)."""
+    assert dtype_compute_scale(TABLE, "mi355x", "fp4") == 1.0
+    fp4 = _eff("mi355x", "fp4", "vllm") * 10066e12
+    fp8 = _eff("mi355x", "fp8", "vllm") * 5033e12
+    assert fp4 / fp8 == pytest.approx(2.0)
+
+
+def test_mi355x_fp4_estimate_is_above_its_fp8():
+    kw = dict(model="llama-3.1-70b", accelerator="mi355x", count=8, isl=2000, osl=200, scenario="offline")
+    fp4 = tokenfab.estimate(weights="fp4", **kw).performance.throughput_output_tok_per_s
+    fp8 = tokenfab.estimate(weights="fp8", **kw).performance.throughput_output_tok_per_s
+    assert fp4 > 1.2 * fp8
+
+
+def test_a_table_without_the_section_is_neutral():
+    t = copy.deepcopy(TABLE)
+    del t["calibrated"]["dtype_compute_scale"]
+    assert dtype_compute_scale(t, "b200", "fp4") == 1.0
+
+
+@pytest.mark.parametrize(("acc", "expected"), [("h100-sxm", "bf16"), ("h200", "bf16"), ("mi300x", "bf16"),
+                                               ("b200", "fp4"), ("mi355x", "fp4")])
+def test_mxfp4_weights_compute_at_bf16_without_fp4_units(acc, expected):
+    """TensorRT-LLM's gpt-oss MoE support matrix: Hopper runs MXFP4 weights with BF16 activations
+    (W4A16), Blackwell with MXFP8 activations on its FP4/FP8 tensor cores."""
+    assert compute_dtype(CAT.accelerator(acc), "mxfp4") == expected
+
+
+def test_weight_only_mxfp4_streams_4_25_bits_and_computes_at_the_bf16_peak():
+    from tokenfab.deployment.problem import blocks_for, engine_inputs
+
+    spec, acc = CAT.model("gpt-oss-120b"), CAT.accelerator("h100-sxm")
+    block = blocks_for(CAT, spec, acc, 4, ("mxfp4",), None, "trtllm", {})[0]
+    inp = engine_inputs(spec, [block], 1024, 1024, 8192, False, "calibrated")
+    assert float(inp.cfg.weight_bytes_per_param[0]) == pytest.approx(4.25 / 8)
+    assert float(inp.cfg.gemm_flop_per_s[0]) == pytest.approx(989e12, rel=0.01)  # H100 SXM dense BF16

@@ -1,0 +1,111 @@
+"""Honest validation: every fit starts from the same neutral start and sees only its own rows.
+
+The strongest check of "no leakage": a left-out row's prediction must not change when its
+measured value changes (the fold that predicts it never saw it)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+from tokenfab.accuracy.calibration import (
+    NEUTRAL_GLOBAL,
+    fit_neutral,
+    neutral_start,
+    p99_factors,
+    predict,
+    read_latency_pairs,
+)
+from tokenfab.accuracy.crossval import cross_validate
+from tokenfab.accuracy.measured import read_measured
+from tokenfab.accuracy.score import prepare
+from tokenfab.catalog.assumptions import efficiency_table
+from tokenfab.errors import InputError
+
+PAIRS = read_latency_pairs(ROOT / "validation" / "latency_pairs.csv")
+
+
+def _rows(values: dict[str, float] | None = None):
+    """Six measured rows, three per stack (vLLM on MI300X / H100, TensorRT-LLM on H100 / H200),
+    optionally with other measured values (inputs to a fit, never expected values)."""
+    keep = [r for r in read_measured(ROOT / "validation" / "measured.csv")
+            if r.model in ("llama-3.1-8b", "llama-2-70b") and r.accelerator in ("mi300x", "h100-sxm", "h200")]
+    vllm = [r for r in keep if r.stack == "vllm"][:3]
+    trt = [r for r in keep if r.stack == "trtllm"][:3]
+    rows = vllm + trt
+    return [r.model_copy(update={"value": values[r.id]}) if values and r.id in values else r for r in rows]
+
+
+def test_neutral_start_holds_no_fitted_value():
+    table = efficiency_table()
+    s = neutral_start(table, ["vllm"], "trtllm")
+    assert set(s["stacks"]) == {"vllm", "trtllm"}
+    for st in s["stacks"].values():  # GEMMs at the measured hardware efficiency, derated bandwidth, no overhead
+        assert st == {"compute_scale": 1.0, "overhead_s": 0.0, "memory_eff": table["derated"]["memory_eff"]}
+    assert {k: s[k] for k in NEUTRAL_GLOBAL} == {"layer_overhead_s": 0.0, "collective_latency_s": 2e-6,
+                                                "moe_eff": 1.0, "moe_half_tokens": 0.0}
+    assert s["dtype_compute_scale"] == {} and (s["p99_ttft_factor"], s["p99_tpot_factor"]) == (2.5, 1.2)
+
+
+def test_p99_factors_are_medians_of_the_rows_used():
+    pairs = {"a": (2.0, 1.1), "b": (3.0, 1.3), "c": (2.5, 1.2), "d": (9.0, 9.0)}
+    # median of 2.0, 3.0, 2.5 = 2.5; of 1.1, 1.3, 1.2 = 1.2 ("d" is not among the rows used)
+    assert p99_factors(pairs, ["a", "b", "c", "x"]) == {"p99_ttft_factor": 2.5, "p99_tpot_factor": 1.2}
+    assert p99_factors(pairs, ["x"]) == {"p99_ttft_factor": 2.5, "p99_tpot_factor": 1.2}  # none: the defaults
+    # GT003 (MLPerf v5.1 8xB200 Interactive log): TTFT 140.4 / 69.0 ms, TPOT 38.1 / 34.2 ms
+    assert PAIRS["GT003"] == pytest.approx((140.4 / 69.0, 38.1 / 34.2))
+
+
+def test_latency_pairs_reader_refuses_bad_figures(tmp_path):
+    p = tmp_path / "p.csv"
+    p.write_text("id,ttft_mean_s,ttft_p99_s,tpot_mean_s,tpot_p99_s,source\nX,0.2,0.1,0.03,0.04,s\n")
+    with pytest.raises(InputError, match="p99 >= mean"):
+        read_latency_pairs(p)
+    p.write_text("id,ttft_mean_s,ttft_p99_s,tpot_mean_s,tpot_p99_s,source\nX,a,0.1,0.03,0.04,s\n")
+    with pytest.raises(InputError, match="must be numbers"):
+        read_latency_pairs(p)
+
+
+def test_fit_is_deterministic_and_blind_to_rows_it_does_not_see():
+    base = prepare(_rows())
+    held = np.array([r.stack == "vllm" for r in base.rows])
+    first = fit_neutral(base, PAIRS, mask=~held)
+    assert fit_neutral(base, PAIRS, mask=~held) == first  # same rows, same start: same factors
+    # the left-out rows measured 10x higher: a fit that does not see them is unchanged
+    moved = prepare(_rows({r.id: r.value * 10 for r in base.rows if r.stack == "vllm"}))
+    assert fit_neutral(moved, PAIRS, mask=~held) == first
+    # ...while a fit on every row does move
+    assert fit_neutral(moved, PAIRS) != fit_neutral(base, PAIRS)
+
+
+def test_cross_validation_predicts_each_group_without_it():
+    base = prepare(_rows())
+    cv = cross_validate(base, PAIRS, "stack")
+    assert set(cv.folds) == {"trtllm", "vllm"} and np.isfinite(cv.predicted).all()
+    # out of fold: the vLLM rows, measured 3x higher, get the same predictions (their fold never saw them)
+    moved = prepare(_rows({r.id: r.value * 3 for r in base.rows if r.stack == "vllm"}))
+    cv2 = cross_validate(moved, PAIRS, "stack")
+    vllm = cv.groups == "vllm"
+    assert np.array_equal(cv2.predicted[vllm], cv.predicted[vllm])
+    # the vLLM fold fitted no vLLM factor: its rows borrow the default stack's (trtllm), as an unseen stack does
+    assert set(cv.folds["vllm"]["stacks"]) == {"trtllm"} and cv.folds["vllm"]["default_stack"] == "trtllm"
+    # and the pooled figure is each row's out-of-fold error
+    assert cv.per_group()["vllm"][1] == pytest.approx(float(np.mean(cv.ape()[vllm])))
+    assert np.array_equal(cv.predicted[vllm], predict(base, cv.folds["vllm"])[vllm])
+
+
+def test_fit_does_not_start_from_the_shipped_factors():
+    """The shipped calibrated section (the previous fit's output) plays no part in a new fit:
+    scrambling it leaves the fitted factors unchanged."""
+    import copy
+    import dataclasses
+
+    base = prepare(_rows())
+    table = copy.deepcopy(base.efficiency)
+    assert table is not None
+    for st in table["calibrated"]["stacks"].values():
+        st.update(compute_scale=0.21, memory_eff=0.31, overhead_s=0.049)
+    table["calibrated"].update(layer_overhead_s=4.9e-4, moe_eff=0.06)
+    scrambled = dataclasses.replace(base, efficiency=table)
+    assert fit_neutral(scrambled, PAIRS) == fit_neutral(base, PAIRS)
