@@ -10,16 +10,12 @@ for bad input (one ``error:`` line, after the usage line for usage errors), 3 fo
 from __future__ import annotations
 
 import json
-import re
-import subprocess
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import FIXTURES, ROOT, run_cli
+from tests.conftest import FIXTURES, ROOT
+from tests.regression.cases import Case, check_case, run_cases
 from tokenfab.catalog.hf_config import read_hf_config
 
 HF = FIXTURES / "hf_configs"
@@ -32,14 +28,6 @@ OFFERS = ("id,provider,region,instance_type,accelerator,accelerator_count,curren
 CHIP = ("schema_version: 1\nrows:\n  - id: npu\n    name: NPU\n    vendor: X\n    status: shipping\n"
         "    bf16_dense_flop_per_s: 500e12\n    memory_bytes: 96e9\n    memory_bandwidth_bytes_per_s: 4e12\n"
         "    source: sheet rev 3\n    as_of: 2026-10-01\n    kind: datasheet\n")
-
-
-@dataclass
-class Case:
-    args: list[str]
-    rc: int
-    needles: tuple[str, ...] = ()
-    files: dict[str, str] = field(default_factory=dict)  # name -> text, written to the case's own folder
 
 
 def _hf(change: dict) -> str:
@@ -148,36 +136,9 @@ CASES: dict[str, Case] = {
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    folders: dict[str, Path] = {}
-    for name, case in CASES.items():
-        folders[name] = tmp_path_factory.mktemp(name)
-        for fname, text in case.files.items():
-            (folders[name] / fname).write_text(text, encoding="utf-8")
-
-    def one(name: str, case: Case) -> subprocess.CompletedProcess:
-        return run_cli(*[a.replace("{dir}", str(folders[name])) for a in case.args])
-
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        futures = {name: pool.submit(one, name, case) for name, case in CASES.items()}
-        return {name: f.result() for name, f in futures.items()}
+    return run_cases(CASES, tmp_path_factory)
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_reproduction(results, name):
-    case, proc = CASES[name], results[name]
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == case.rc, (name, proc.returncode, proc.stderr[-2000:])
-    assert "Traceback" not in out, proc.stderr
-    assert not re.search(r"\b(nan|inf|NaN|Infinity)\b", proc.stdout), proc.stdout[:2000]
-    if case.rc == 2:
-        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-        if name != "bare_tokenfab":  # bare tokenfab prints the help (and exits 2)
-            errors = [ln for ln in lines if not ln.startswith("Usage:")]
-            assert len(errors) == 1 and errors[0].startswith("error: "), proc.stderr
-            assert len(errors[0]) < 400, errors[0]
-        else:
-            assert "Commands:" in proc.stderr
-    for needle in case.needles:
-        assert needle in out, (needle, out[-2000:])
-    if proc.returncode == 0 and "--json" in case.args:
-        json.loads(proc.stdout)  # valid, strict JSON
+    check_case(name, CASES[name], results[name], help_cases=("bare_tokenfab",))

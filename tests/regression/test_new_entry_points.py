@@ -1,0 +1,68 @@
+"""Nonsense into every entry point this wave added (issues 12-16), through the installed
+``tokenfab`` script: a typo'd flag, a missing option or argument, a word where a number goes,
+malformed files. Each is one ``error:`` line and exit 2; never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.regression.cases import Case, check_case, run_cases
+
+PLAN = ["plan", "--model", "llama-3.1-8b", "--rate-rps", "2", "--isl", "1000", "--osl", "200"]
+COST = ["cost", "--model", "llama-3.1-70b", "--offer", "scaleway-h100-sxm-8-80g", "--isl", "1000", "--osl", "200"]
+WHATIF = ["whatif", "--model", "llama-3.1-8b", "--rate-rps", "2", "--isl", "1000", "--osl", "200", "--samples", "100"]
+CAL = ["--accelerator", "h100-sxm", "--count", "1", "--weights", "fp8", "--model", "llama-3.1-8b", "--stack", "vllm",
+       "--save", "{dir}/out"]
+DISCOUNTS = "id,provider,pricing,discount_frac,source,as_of,kind,notes\n"
+
+CASES: dict[str, Case] = {
+    # issue 12: discounts, spot cap, staleness, diff, version
+    "discount_word": Case([*COST, "--discount", "scaleway=lots"], 2, ("PROVIDER=FRACTION",)),
+    "discount_typo_provider": Case([*COST, "--discount", "scalewy=0.2"], 2, ("discounts", "scaleway")),
+    "discount_flag_typo": Case([*COST, "--dicount", "scaleway=0.2"], 2, ("--dicount",)),
+    "discount_overlay_over_one": Case([*COST, "--catalog", "{dir}"], 2, ("discount_frac",),
+                                      {"discounts.csv": DISCOUNTS + "d,scaleway,,1.5,my contract,2026-11-01,measured,\n"}),
+    "discount_overlay_unknown_provider": Case([*COST, "--catalog", "{dir}"], 2, ("nobody",),
+                                              {"discounts.csv": DISCOUNTS + "d,nobody,,0.1,my contract,2026-11-01,measured,\n"}),
+    "spot_cap_word": Case([*PLAN, "--max-spot-usd-per-accel-hour", "cheap"], 2, ("--max-spot-usd-per-accel-hour",)),
+    "spot_cap_negative": Case([*PLAN, "--max-spot-usd-per-accel-hour", "-1"], 2, ("max_spot_usd_per_accel_hour",)),
+    "stale_word": Case(["catalog", "stale", "--older-than", "soon"], 2, ("older_than", "180d")),
+    "stale_unknown_kind": Case(["catalog", "stale", "--kind", "ofers"], 2, ("ofers",)),
+    "diff_missing_argument": Case(["catalog", "diff", "bundled"], 2, ("Missing argument",)),
+    "diff_not_a_dir": Case(["catalog", "diff", "bundled", "{dir}/nope"], 2, ("not a directory",)),
+    "diff_empty_dir": Case(["catalog", "diff", "bundled", "{dir}"], 2, ("holds no catalog file",)),
+    "version": Case(["--version"], 0, ("catalog 20",)),
+    # issue 13: recipes and calibrate
+    "recipe_typo": Case([*PLAN, "--recipe", "vlm"], 2, ("recipe = 'vlm'", "vllm")),
+    "recipe_wrong_vendor": Case(["estimate", "--model", "llama-3.1-8b", "--accelerator", "mi300x", "--stack", "trtllm",
+                                 "--isl", "1000", "--osl", "200", "--recipe", "trtllm"], 2, ("trtllm",)),
+    "calibrate_missing_save": Case(["calibrate", "{dir}/r.json", *CAL[:-2]], 2, ("--save",),
+                                   {"r.json": "{}"}),
+    "calibrate_truncated": Case(["calibrate", "{dir}/r.json", *CAL], 2, ("r.json",),
+                                {"r.json": '{"backend": "vllm", "output_throughput": 12'}),
+    "calibrate_word_for_count": Case(["calibrate", "{dir}/r.json", "--count", "two", *CAL[:2], *CAL[4:]], 2, ("--count",),
+                                     {"r.json": "{}"}),
+    # issue 14: whatif
+    "whatif_word_samples": Case([*WHATIF, "--samples", "many"], 2, ("--samples",)),
+    "whatif_bad_shock": Case([*WHATIF, "--shock", "tariff:lots"], 2, ("tariff:lots",)),
+    "whatif_unknown_shock": Case([*WHATIF, "--shock", "meteor:+10%"], 2, ("meteor",)),
+    "whatif_bad_ranges": Case([*WHATIF, "--catalog", "{dir}"], 2, ("uncertainty.yaml",),
+                              {"uncertainty.yaml": "schema_version: 1\ninputs:\n  - name: x\n    target: nothing\n"}),
+    # issue 15: bill
+    "bill_missing_file_argument": Case(["bill"], 2, ("Missing argument",)),
+    "bill_no_such_file": Case(["bill", "{dir}/nope.csv"], 2, ("nope.csv",)),
+    "bill_missing_column": Case(["bill", "{dir}/b.csv"], 2, ("BilledCost",),
+                                {"b.csv": "ChargePeriodStart,ChargePeriodEnd\n2026-09-01,2026-09-02\n"}),
+    "bill_word_peak": Case(["bill", "{dir}/b.csv", "--move", "--peak-to-mean", "high"], 2, ("--peak-to-mean",),
+                           {"b.csv": "x\n"}),
+}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    return run_cases(CASES, tmp_path_factory)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_new_entry_point(results, name):
+    check_case(name, CASES[name], results[name])
