@@ -54,7 +54,7 @@ from hypothesis import strategies as st
 import tokenfab
 from tokenfab.accuracy.measured import VALIDATION_HEADER
 from tokenfab.catalog import hf_config, loader
-from tokenfab.catalog.files import _csv_lines, _strip_lines, load_yaml_text
+from tokenfab.catalog.files import _csv_lines, load_yaml_text, strip_lines
 from tokenfab.catalog.loader import KIND_FILES, bundled_dir
 from tokenfab.errors import CatalogError, InputError
 
@@ -119,7 +119,7 @@ HOSTILE_VALUES: tuple[Any, ...] = (
 
 def _yaml_rows(fname: str) -> list[dict[str, Any]]:
     text = (bundled_dir() / fname).read_text(encoding="utf-8")
-    return [_strip_lines(r) for r in load_yaml_text(text, fname)["rows"]]
+    return [strip_lines(r) for r in load_yaml_text(text, fname)["rows"]]
 
 
 def _csv_table(fname: str) -> list[list[str]]:

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import CatalogError, describe_validation_error
-from .files import load_yaml_text, read_text_bounded
+from .files import load_yaml_text, read_text_bounded, strip_lines
 
 FILE_NAME = "efficiency.yaml"
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,79}$"
@@ -43,18 +43,9 @@ class Overlay(BaseModel):
     accelerator_stacks: dict[str, dict[str, StackFactors]]
 
 
-def _plain(d: Any) -> Any:
-    """Without the catalog reader's ``__line__`` keys."""
-    if isinstance(d, dict):
-        return {k: _plain(v) for k, v in d.items() if k != "__line__"}
-    if isinstance(d, list):
-        return [_plain(v) for v in d]
-    return d
-
-
 def read_overlay(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
     """``calibrated.accelerator_stacks`` of an overlay efficiency.yaml, validated."""
-    doc = _plain(load_yaml_text(read_text_bounded(path), path.name))
+    doc = strip_lines(load_yaml_text(read_text_bounded(path), path.name))
     if not isinstance(doc, dict) or set(doc) - {"schema_version", "calibrated"} or not isinstance(
             doc.get("calibrated"), dict):
         raise CatalogError(f"{path}: expected 'schema_version: 1' and 'calibrated: accelerator_stacks: ...' only. "

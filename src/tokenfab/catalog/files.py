@@ -200,12 +200,14 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _strip_lines(value: Any) -> Any:
+def strip_lines(value: Any) -> Any:
+    """Parsed catalog YAML without the reader's ``__line__`` keys."""
     if isinstance(value, dict):
-        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
+        return {k: strip_lines(v) for k, v in value.items() if k != "__line__"}
     if isinstance(value, list):
-        return [_strip_lines(v) for v in value]
+        return [strip_lines(v) for v in value]
     return value
+
 
 
 def load_yaml_text(text: str, name: str) -> Any:
@@ -257,7 +259,7 @@ def read_yaml_rows(path: Path) -> list[RawRow]:
                 "Fix: write the row as 'field: value' lines"
             )
         line = row.get("__line__", 0)
-        out.append(RawRow(path, line, _strip_lines(row)))
+        out.append(RawRow(path, line, strip_lines(row)))
     return out
 
 

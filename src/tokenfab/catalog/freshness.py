@@ -18,7 +18,9 @@ from ..inputs import ResultModel
 from . import assumptions as A
 from .market import Provider
 
-FIX = "put a fresher row in an overlay (--catalog DIR, see docs/catalog.md)"
+
+def _fix(file: str) -> str:
+    return f"put a fresher {file} row in an overlay (--catalog DIR, see docs/catalog.md)"
 OVERLAY_FILE = {"offers": "offers.csv", "fx_rates": "fx_rates.csv", "api_prices": "api_prices.csv", "grids": "grids.csv",
                 "providers": "providers.yaml", "accelerators": "accelerators.yaml", "systems": "systems.yaml",
                 "models": "models.yaml", "facilities": "facilities.yaml", "stacks": "stacks.yaml",
@@ -97,7 +99,7 @@ def price_warning(what: str, as_of: str | dt.date, file: str, today: dt.date | N
     age, limit = _age(as_of, today), stale_after_days()
     if age <= limit:
         return None
-    return f"{what} is {age} days old (as of {str(as_of)[:10]}; older than {limit} days): {FIX.replace('row', file + ' row', 1)}"
+    return f"{what} is {age} days old (as of {str(as_of)[:10]}; older than {limit} days): {_fix(file)}"
 
 
 def fx_warning(currency: str, rate_date: str, price_date: str | dt.date) -> str | None:

@@ -9,12 +9,12 @@ import datetime as dt
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import CatalogError, input_error_from
-from .files import load_yaml_text, read_text_bounded
+from .files import load_yaml_text, read_text_bounded, strip_lines
 from .loader import OVERLAY_ENV, bundled_dir
 from .records import Kind
 
@@ -121,17 +121,9 @@ def _parse(path: Path) -> Uncertainty:
     if not isinstance(doc, dict):
         raise CatalogError(f"{path}: expected a mapping with schema_version, inputs and facts")
     try:
-        return Uncertainty.model_validate(_plain(doc))
+        return Uncertainty.model_validate(strip_lines(doc))
     except ValidationError as exc:
         raise CatalogError(str(input_error_from(exc, prefix=str(path)))) from None
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items() if k != "__line__"}
-    if isinstance(v, list):
-        return [_plain(x) for x in v]
-    return v
 
 
 @lru_cache(maxsize=8)

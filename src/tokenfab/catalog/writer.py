@@ -27,10 +27,10 @@ from ..errors import CatalogError, show_value
 from .files import (
     SCHEMA_VERSION,
     _Loader,
-    _strip_lines,
     load_yaml_text,
     read_text_bounded,
     read_yaml_rows,
+    strip_lines,
 )
 
 MODELS_FILE = "models.yaml"
@@ -203,7 +203,7 @@ def _keep_comments(old: Any, row: dict[str, Any]) -> Any:
 def _check_round_trip(text: str, target: Path, row: dict[str, Any]) -> None:
     """The written file must read back with our own reader, holding ``row`` exactly once."""
     doc = load_yaml_text(text, target.name)
-    rows = [_strip_lines(r) for r in doc["rows"] if isinstance(r, dict) and r.get("id") == row["id"]]
+    rows = [strip_lines(r) for r in doc["rows"] if isinstance(r, dict) and r.get("id") == row["id"]]
     if rows != [_plain(row)]:  # pragma: no cover - a ruamel/PyYAML disagreement, a bug
         raise RuntimeError(f"{target}: the row {row['id']!r} would not read back as written")
 

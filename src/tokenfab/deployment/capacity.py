@@ -16,7 +16,7 @@ from ..catalog.loader import Catalog
 from ..catalog.market import PRICING_MODELS, Discount, Offer
 from ..catalog.sites import Grid
 from ..economics.siting import PueChoice, WueChoice, choose_grid, choose_pue, choose_wue
-from ..errors import InputError
+from ..errors import InputError, UnknownIdError
 from ..policy.sovereignty import SovereigntyReport, assess, assess_owned
 from .result import RentalPriceFigures
 
@@ -51,10 +51,8 @@ def check_discount_providers(cat: Catalog, policy: Policy) -> None:
     """A discount for a provider the catalog does not know is refused (a typo would silently do nothing)."""
     for pid, frac in policy.discounts:
         if not cat.has("providers", pid):
-            try:
-                cat.provider(pid)
-            except InputError as exc:
-                raise InputError(f"discounts: {pid}={frac:g} names an {exc}") from None
+            unknown = UnknownIdError("providers", pid, cat.rows["providers"])
+            raise InputError(f"discounts: {pid}={frac:g} names an {unknown}")
 
 
 @dataclass(frozen=True)
@@ -96,7 +94,7 @@ class Capacity:
     warnings: tuple[str, ...] = ()  # figures it relies on that are older than the staleness threshold
 
 
-def _stale(cat: Catalog, price: tuple[str, dt.date, str] | None, fx: list[dict[str, Any]], price_date: dt.date | None,
+def _stale(price: tuple[str, dt.date, str] | None, fx: list[dict[str, Any]], price_date: dt.date | None,
            provider: Any = None, policy: Policy | None = None) -> tuple[str, ...]:
     """The one-line warnings for a capacity: its price, the exchange rate that converted it, and
     (under the secnumcloud preset) the certification it passes on, when older than the thresholds."""
@@ -162,7 +160,7 @@ def rented(cat: Catalog, offer: Offer, pricing: str, policy: Policy, pue: float 
     pue_choice = _pue(cat, pue, prov.pue, prov.name, region)
     wue_choice = choose_wue(region.wue if region else None, prov.wue, f"region {offer.region}", prov.name)
     used = _fx(cat, offer.currency, offer.as_of) + ([A.cited("pue_default")] if pue_choice.fallback else [])
-    warnings = _stale(cat, (f"price of offer {offer.id}", offer.as_of, "offers.csv"), used, offer.as_of, prov, policy)
+    warnings = _stale((f"price of offer {offer.id}", offer.as_of, "offers.csv"), used, offer.as_of, prov, policy)
     warnings += _basis_warnings(grid_row)
     if offer.kind_of(f"{pricing}_price_per_accel_hour") == "estimate":  # not a published price: say so beside it
         why = (offer.notes or "no note")[:160]
@@ -266,14 +264,14 @@ def owned(cat: Catalog, acc: Accelerator, count: int | None, system: System | No
         id=f"own:{system.id if system else acc.id}", paid_as="owned", provider="owned", region=grid_row.id if grid_row else "-",
         country=site, accelerator=acc, count=n, pricing="owned", pue=pue_choice, grid=grid_row,
         grid_basis="given" if grid_row else "no grid given: carbon unknown", ownership=terms, sovereignty=sov,
-        assumptions=tuple(used), warnings=_owned_stale(cat, grid_row, overrides, used) + _basis_warnings(grid_row))
+        assumptions=tuple(used), warnings=_owned_stale(grid_row, overrides, used) + _basis_warnings(grid_row))
 
 
-def _owned_stale(cat: Catalog, grid_row: Grid | None, overrides: Any, used: list[dict[str, Any]]) -> tuple[str, ...]:
+def _owned_stale(grid_row: Grid | None, overrides: Any, used: list[dict[str, Any]]) -> tuple[str, ...]:
     if grid_row is None or overrides.electricity_usd_per_kwh is not None:
         return ()
     fx = [u for u in used if str(u.get("name", "")).startswith("fx ")]
-    return _stale(cat, (f"electricity price of grid {grid_row.id}", grid_row.as_of, "grids.csv"), fx, grid_row.as_of)
+    return _stale((f"electricity price of grid {grid_row.id}", grid_row.as_of, "grids.csv"), fx, grid_row.as_of)
 
 
 def unpriced(cat: Catalog, acc: Accelerator, count: int, grid: str | None, pue: float | None) -> Capacity:

@@ -126,11 +126,10 @@ def _money(c: Candidates, p: int, g: int, perf: Performance) -> Money:
 
 def _energy(c: Candidates, p: int, g: int) -> Energy:
     cap = c.capacities[int(c.pair_capacity[p])]
+    carbon = cap.grid.carbon() if cap.grid else (None, None, None)
     base: dict[str, Any] = dict(pue=cap.pue.value, pue_basis=cap.pue.basis, pue_is_fallback=cap.pue.fallback,
                                 grid=cap.grid.id if cap.grid else None, grid_basis=cap.grid_basis,
-                                grid_gco2e_per_kwh=cap.grid.carbon()[0] if cap.grid else None,
-                                grid_year=cap.grid.carbon()[1] if cap.grid else None,
-                                grid_carbon_basis=cap.grid.carbon()[2] if cap.grid else None,
+                                grid_gco2e_per_kwh=carbon[0], grid_year=carbon[1], grid_carbon_basis=carbon[2],
                                 wue_l_per_kwh=cap.wue.value_l_per_kwh, wue_basis=cap.wue.basis)
     if cap.accelerator.tdp_w is None:
         return Energy(**base, unavailable_reason=f"{cap.accelerator.id} has no published tdp_w",

@@ -121,9 +121,7 @@ def compare(question: CompareQuestion | Mapping[str, Any], catalog: Catalog | No
             utilization=m.utilization, price_as_of=cap.rent.as_of if cap.rent else "-", evaluation=ev))
     apis = _api_rows(cat, spec.id, wl)
     stale = [w for r in rows if r.evaluation is not None for w in r.evaluation.warnings]
-    for api in cat.typed("api_prices", ApiPrice):
-        if api.model == spec.id:
-            stale.append(freshness.price_warning(f"API price {api.id}", api.as_of, "api_prices.csv") or "")
+    stale += [freshness.price_warning(f"API price {r.name}", r.price_as_of, "api_prices.csv") or "" for r in apis]
     tpot_limit = wl.limits_s()[1]
     return Comparison(
         model=spec.id, workload=wl, tpot_limit_s=tpot_limit if np.isfinite(tpot_limit) else None, tpot_basis=tpot_basis,
