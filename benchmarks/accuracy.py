@@ -32,6 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from tokenfab.accuracy.bands import band_inputs, interval_check  # noqa: E402
 from tokenfab.accuracy.calibration import read_latency_pairs  # noqa: E402
 from tokenfab.accuracy.crossval import KEYS, CrossValidation, cross_validate  # noqa: E402
 from tokenfab.accuracy.measured import MeasuredRow, read_measured  # noqa: E402
@@ -141,6 +142,10 @@ def main() -> None:
         for key, cv in cvs.items():
             print(f"leave-one-{key}-out {summary(cv.predicted, meas)}")
         print(f"holdout {summary(hpred, hmeas)}")
+        recs, borrowed, validated = band_inputs(prep.rows, {k: cv.predicted for k, cv in cvs.items()}, hold.rows, hpred,
+                                                vendor)
+        print("\n## 80 % prediction intervals (accuracy/bands.py): measured coverage out of fold")
+        print("\n".join(interval_check(recs, borrowed, validated)))
     class_tables(prep.rows, columns, vendor, f"{Path(args.csv).name} (APE)")
     class_tables(hold.rows, {"holdout": np.abs(hpred - hmeas) / hmeas}, vendor, f"{HOLDOUT.name} (APE)")
     print(f"\n## {HOLDOUT.name} rows")

@@ -29,6 +29,7 @@ from ..engine.efficiency import check_fidelity, efficiency_arrays
 from ..engine.serving import ParallelConfig, ServingPoint, best_point, steady_state
 from ..errors import InputError, TokenfabError
 from ..inputs import ResultModel
+from .bands import band_for
 from .measured import BENCHMARK_DEFAULT_ISL, METRICS, MeasuredRow, read_measured
 
 CHUNK_CANDIDATES = 1024
@@ -238,6 +239,11 @@ class AccuracyRow(ResultModel):
     ep: int
     dp_attention: bool
     replicas: int
+    # the 80 % prediction interval of this row's class (accuracy.bands; calibrated fidelity only)
+    predicted_low: float | None = None
+    predicted_high: float | None = None
+    accuracy_class: str | None = None
+    validated: bool | None = None
 
 
 class SkippedRow(ResultModel):
@@ -260,14 +266,27 @@ class AccuracyReport(ResultModel):
         return sorted(self.rows, key=lambda r: -r.ape)[:n]
 
 
-def report(prep: Prepared, out: dict[str, np.ndarray], fidelity: str) -> AccuracyReport:
+def _interval(row: MeasuredRow, predicted: float, vendor: str | None, fidelity: str) -> dict[str, Any]:
+    """predicted_low/high of a row: throughput x the band's ratios, a time divided by them."""
+    if vendor is None or fidelity != "calibrated":
+        return {}
+    b = band_for(vendor, row.stack, row.weights_dtype, row.scenario)
+    lo, hi = ((predicted * b.ratio_low, predicted * b.ratio_high) if row.metric == "output_tok_per_s"
+              else (predicted / b.ratio_high, predicted / b.ratio_low))
+    return dict(predicted_low=lo, predicted_high=hi, accuracy_class=b.accuracy_class, validated=b.validated)
+
+
+def report(prep: Prepared, out: dict[str, np.ndarray], fidelity: str,
+           vendor: Mapping[str, str] | None = None) -> AccuracyReport:
+    """Rows predicted vs measured; with ``vendor`` (accelerator id -> vendor) each row also gets
+    its class's 80 % interval."""
     rows, skipped = [], [SkippedRow(id=r.id, reason=why) for r, why in prep.skipped]
     for row, p, b in zip(prep.rows, out["predicted"], out["best"]):
         if not np.isfinite(p):
             skipped.append(SkippedRow(id=row.id, reason="no deployment of this workload fits in memory"))
             continue
         t, pp_, e, dpa, rep = prep.split_of(int(b))
-        rows.append(AccuracyRow(
+        rows.append(AccuracyRow(**_interval(row, float(p), None if vendor is None else vendor[row.accelerator], fidelity),
             id=row.id, model=row.model, accelerator=row.accelerator, n_accel=row.n_accel, scenario=row.scenario,
             metric=row.metric, predicted=float(p), measured=row.value, ape=abs(float(p) - row.value) / row.value,
             ratio=float(p) / row.value, tp=t, pp=pp_, ep=e, dp_attention=bool(dpa), replicas=rep))
@@ -282,8 +301,10 @@ def report(prep: Prepared, out: dict[str, np.ndarray], fidelity: str) -> Accurac
 def measure_accuracy(path: str | Path, fidelity: str = "calibrated", catalog: Catalog | None = None) -> AccuracyReport:
     """Score the engine on a measured-results CSV (``tokenfab validate``)."""
     check_fidelity(fidelity)
-    prep = prepare(read_measured(path), catalog)
-    rep = report(prep, evaluate(prep, fidelity=fidelity), fidelity)
+    cat = catalog or load_catalog()
+    prep = prepare(read_measured(path), cat)
+    vendor = {r.accelerator: cat.accelerator(r.accelerator).vendor for r in prep.rows}
+    rep = report(prep, evaluate(prep, fidelity=fidelity), fidelity, vendor)
     if not rep.rows:
         first = rep.skipped[0].reason if rep.skipped else "no rows"
         raise InputError(f"{path}: no row could be scored ({len(rep.skipped)} skipped; first: {first})")

@@ -26,12 +26,20 @@ def validate_cmd(
         print_json(rep.to_dict())
         return
     t = Table(title=f"{file} ({rep.fidelity})")
-    for col in ("id", "model", "accelerator", "n", "scenario", "metric", "predicted", "measured", "APE", "split"):
+    for col in ("id", "model", "accelerator", "n", "scenario", "metric", "predicted", "80 % range", "measured", "APE",
+                "split"):
         t.add_column(col, justify="right" if col in ("n", "predicted", "measured", "APE") else "left")
     for r in rep.rows:
-        t.add_row(r.id, r.model, r.accelerator, str(r.n_accel), r.scenario, r.metric, f"{r.predicted:,.4g}",
+        rng = "-" if r.predicted_low is None else (f"{r.predicted_low:,.4g}-{r.predicted_high:,.4g}"
+                                                  + ("" if r.validated else " unvalidated"))
+        t.add_row(r.id, r.model, r.accelerator, str(r.n_accel), r.scenario, r.metric, f"{r.predicted:,.4g}", rng,
                   f"{r.measured:,.4g}", f"{r.ape:.1%}", f"tp{r.tp} pp{r.pp} ep{r.ep} x{r.replicas}")
     console.print(t)
+    ranged = [r for r in rep.rows if r.predicted_low is not None and r.predicted_high is not None]
+    if ranged:
+        inside = sum(r.predicted_low <= r.measured <= r.predicted_high for r in ranged)  # type: ignore[operator]
+        console.print(f"measured inside the 80 % range: {inside} of {len(ranged)} rows (rows the shipped factors were "
+                      "fitted on fall inside more often than new ones)", highlight=False)
     console.print(f"MAPE {rep.mape or 0:.1%}   median APE {rep.median_ape or 0:.1%}   worst ratio {rep.max_ratio or 0:.2f}"
                   f"   rows {rep.n_rows}   skipped {len(rep.skipped)}", highlight=False)
     console.print("five worst: " + ", ".join(f"{r.id} ({r.ape:.0%})" for r in rep.worst()), highlight=False)

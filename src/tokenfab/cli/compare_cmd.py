@@ -25,11 +25,13 @@ def compare_cmd(q: CompareQuestion, catalog: CatalogDir = None, json_out: Json =
     limit = "no TPOT limit" if r.tpot_limit_s is None else f"p99 TPOT <= {r.tpot_limit_s * 1e3:.0f} ms"
     t = Table(title=f"{r.model}, {w.isl:g} in / {w.osl:g} out: USD per M output tokens of this workload; self-hosted "
                     f"rows meet {limit} at utilization {util}")
-    for col in ("kind", "name", "provider", "region", "accelerator", "$/M output tok (all-in)", "input $/M",
+    for col in ("kind", "name", "provider", "region", "accelerator", "$/M output tok (all-in; 80 % range)", "input $/M",
                 "output $/M", "tok/s per user", "utilization", "price as of"):
         t.add_column(col, justify="right" if col[0] in "$iotu" and col not in ("output $/M",) else "left")
     for row in (*r.self_hosted, *r.apis):
-        t.add_row(row.kind, row.name, row.provider, row.region, row.accelerator, f"{row.usd_per_mtok_output:.3f}",
+        t.add_row(row.kind, row.name, row.provider, row.region, row.accelerator, f"{row.usd_per_mtok_output:.3f}" + (
+                      "" if row.usd_per_mtok_output_low is None
+                      else f" ({row.usd_per_mtok_output_low:.3f}-{row.usd_per_mtok_output_high:.3f})"),
                   f"{row.usd_per_mtok_input_price:.3f}", f"{row.usd_per_mtok_output_price:.3f}",
                   num(row.output_tok_per_s_per_user, ",.0f"),
                   "per token" if row.utilization is None else f"{row.utilization:.0%}", row.price_as_of)

@@ -83,7 +83,7 @@ def _table(result: PlanResult, top: int) -> None:
                     "Pareto front over "
                     f"{', '.join(s.objectives)} ({len(result.front)} of {result.feasible:,} feasible, "
                     f"{result.candidates_evaluated:,} evaluated in {result.elapsed_s:.2f} s)")
-    cols = ("#", "provider", "region", "accelerators", "parallelism", "weights", "$/M output tok", "$/month",
+    cols = ("#", "provider", "region", "accelerators", "parallelism", "weights", "$/M output tok (80 % range)", "$/month",
             "mean TTFT", "mean TPOT", "J/output tok", "gCO2e/1k tok", "sovereignty")
     for col in cols:
         t.add_column(col, justify="right" if col[0] in "#$mJg" and col != "gCO2e" else "left")
@@ -93,9 +93,14 @@ def _table(result: PlanResult, top: int) -> None:
         badge = ("-" if sov is None else ("[green]pass[/green]" if sov.passes else "[red]fail[/red]")
                  + f" SEAL~{sov.seal_estimate}")
         idle = f", {d.idle_accelerators_per_instance} idle" if d.idle_accelerators_per_instance else ""
+        unval = "" if p.accuracy is None or p.accuracy.validated else " [yellow]unvalidated[/yellow]"
+        usd = money(m.usd_per_mtok_output) + ("" if m.usd_per_mtok_output_low is None else
+                                             f" ({money(m.usd_per_mtok_output_low)}-{money(m.usd_per_mtok_output_high)})")
+        if ev.risk is not None:
+            usd += f"; {ev.risk.risk} {money(ev.risk.usd_per_mtok_output)}"
         t.add_row(str(i), d.provider, d.region,
-                  f"{d.instances} x {d.accelerators_per_instance} {d.accelerator} ({d.pricing}{idle})",
-                  f"tp{d.tp} pp{d.pp} ep{d.ep} x{d.replicas_per_instance}", d.weights, money(m.usd_per_mtok_output),
+                  f"{d.instances} x {d.accelerators_per_instance} {d.accelerator} ({d.pricing}{idle}){unval}",
+                  f"tp{d.tp} pp{d.pp} ep{d.ep} x{d.replicas_per_instance}", d.weights, usd,
                   money(m.usd_per_month, 0), f"{p.ttft_s * 1e3:,.0f} ms", f"{p.tpot_s * 1e3:.1f} ms",
                   num(e.j_per_output_token, ".2f"), num(e.gco2e_per_1k_tok, ".3f"), badge)
     console.print(t)

@@ -39,15 +39,25 @@ def assumptions(used: tuple[Assumption, ...]) -> None:
                       markup=False)
 
 
+def span(low: float | None, high: float | None, fmt: str, scale: float = 1.0) -> str:
+    """' (80 % range LOW-HIGH)' for a figure with an interval, '' for one without (or where both
+    ends print the same, e.g. $/month of one instance at a fixed utilization)."""
+    if low is None or high is None or format(low * scale, fmt) == format(high * scale, fmt):
+        return ""
+    return f" (80 % range {format(low * scale, fmt)}-{format(high * scale, fmt)})"
+
+
 def performance_rows(t: Table, ev: Evaluation) -> None:
     p, d, w = ev.performance, ev.deployment, ev.workload
     lim = "" if p.tpot_limit_s is None else (
         f"; p99 limits TTFT {p.ttft_limit_s:g} s, TPOT {p.tpot_limit_s * 1e3:g} ms "
         + ("[met]" if p.slo_met else "[NOT met at any concurrency: lowest-TPOT point shown]"))
     _row(t, "workload", f"{w.isl:g} in / {w.osl:g} out, scenario {w.scenario}{lim}")
-    _row(t, "throughput", f"{p.throughput_output_tok_per_s:,.1f} output tok/s per instance "
+    _row(t, "throughput", f"{p.throughput_output_tok_per_s:,.1f} output tok/s per instance"
+              f"{span(p.throughput_output_tok_per_s_low, p.throughput_output_tok_per_s_high, ',.0f')} "
               f"({p.throughput_per_accelerator_tok_per_s:,.1f} per accelerator paid)")
-    _row(t, "latency (mean)", f"TTFT {p.ttft_s * 1e3:,.0f} ms, TPOT {p.tpot_s * 1e3:.1f} ms "
+    _row(t, "latency (mean)", f"TTFT {p.ttft_s * 1e3:,.0f} ms{span(p.ttft_s_low, p.ttft_s_high, ',.0f', 1e3)}, "
+              f"TPOT {p.tpot_s * 1e3:.1f} ms{span(p.tpot_s_low, p.tpot_s_high, '.1f', 1e3)} "
               f"({p.output_tok_per_s_per_user:,.1f} tok/s per user); p99 approx. TTFT {p.ttft_p99_s * 1e3:,.0f} ms, "
               f"TPOT {p.tpot_p99_s * 1e3:.1f} ms")
     _row(t, "concurrency", f"{d.concurrency_per_instance:,} requests per instance ({d.concurrency_per_replica:,.4g} "
@@ -57,6 +67,10 @@ def performance_rows(t: Table, ev: Evaluation) -> None:
     _row(t, "bound", f"{p.bound} (MFU {p.mfu:.0%}, MBU {p.mbu:.0%}); time per step "
               + "  ".join(f"{k} {v:.0%}" for k, v in p.time_shares.items()))
     _row(t, "fidelity", d.fidelity)
+    a = p.accuracy
+    _row(t, "accuracy", "no measured spread for this fidelity (a bound, not a prediction)" if a is None else
+         f"{'VALIDATED' if a.validated else 'UNVALIDATED'} class {a.accuracy_class}: 80 % of measured results fall "
+         f"within {a.ratio_low:.2f}-{a.ratio_high:.2f} x the estimate ({a.basis})")
 
 
 def money_rows(t: Table, ev: Evaluation) -> None:
@@ -77,9 +91,16 @@ def money_rows(t: Table, ev: Evaluation) -> None:
                   f"colocation {o.colocation:.3f} + staff {o.staff:.3f} + overhead {o.overhead:.3f}")
         _row(t, "capex", f"${o.capex_usd_per_accel:,.0f} per accelerator ({o.capex_basis})")
         _row(t, "electricity", f"${o.electricity_usd_per_kwh:.4f}/kWh ({o.electricity_basis})")
-    _row(t, "deployment", f"${m.usd_per_hour or 0:,.2f}/h, ${m.usd_per_month or 0:,.0f}/month; serves "
+    _row(t, "deployment", f"${m.usd_per_hour or 0:,.2f}/h, ${m.usd_per_month or 0:,.0f}/month"
+              f"{span(m.usd_per_month_low, m.usd_per_month_high, ',.0f')}; serves "
               f"{m.demand_output_tok_per_s:,.1f} output tok/s at utilization {m.utilization:.0%}")
-    _row(t, "$/M output tokens", f"{money(m.usd_per_mtok_output)} (all serving cost per output token)")
+    _row(t, "$/M output tokens", f"{money(m.usd_per_mtok_output)}"
+              f"{span(m.usd_per_mtok_output_low, m.usd_per_mtok_output_high, '.4g')} (all serving cost per output token)")
+    if ev.risk is not None:
+        r = ev.risk
+        _row(t, f"at risk {r.risk}", f"${money(r.usd_per_mtok_output)}/M output tokens, ${r.usd_per_month or 0:,.0f}/month "
+                  f"if throughput comes in at {r.throughput_ratio:.2f} x the estimate "
+                  f"({r.throughput_output_tok_per_s:,.0f} tok/s per instance)")
     _row(t, "priced like an API", f"${money(m.usd_per_mtok_input_prefill_share)}/M input tokens (prefill "
               f"{ev.performance.prefill_time_share:.0%} of the time) + ${money(m.usd_per_mtok_output_decode_share)}/M "
               "output tokens")
@@ -92,12 +113,15 @@ def energy_rows(t: Table, ev: Evaluation) -> None:
         _row(t, "energy", f"not available: {e.unavailable_reason}")
         return
     _row(t, "power", f"{(e.it_power_w or 0) / 1e3:,.2f} kW IT, {(e.facility_power_w or 0) / 1e3:,.2f} kW facility")
-    _row(t, "energy", f"{e.j_per_output_token:.3f} J per output token ({num(e.j_per_output_token_it, '.3f')} J IT); "
+    _row(t, "energy", f"{e.j_per_output_token:.3f} J per output token"
+              f"{span(e.j_per_output_token_low, e.j_per_output_token_high, '.3f')} "
+              f"({num(e.j_per_output_token_it, '.3f')} J IT); "
               f"{num(e.kwh_per_mtok, '.3f')} kWh per M output tokens")
     if e.gco2e_per_1k_tok is None:
         _row(t, "carbon", f"not available: {e.carbon_reason}")
     else:
-        _row(t, "carbon", f"{e.gco2e_per_1k_tok:.4f} gCO2e per 1k output tokens on grid {e.grid} "
+        _row(t, "carbon", f"{e.gco2e_per_1k_tok:.4f} gCO2e per 1k output tokens"
+                  f"{span(e.gco2e_per_1k_tok_low, e.gco2e_per_1k_tok_high, '.4f')} on grid {e.grid} "
                   f"({e.grid_gco2e_per_kwh:g} g/kWh {e.grid_carbon_basis}, {e.grid_year}; {e.grid_basis}) + embodied "
                   f"{num(e.embodied_gco2e_per_1k_tok, '.4f')}")
     if e.water_l_per_mtok is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..accuracy.bands import Band
 from ..inputs import ResultModel
 from .workload import Workload
 
@@ -88,6 +89,14 @@ class Performance(ResultModel):
     mbu: float
     time_shares: dict[str, float]
     prefill_time_share: float
+    # the 80 % prediction interval (accuracy.bands; None where the fidelity has no measured spread)
+    accuracy: Band | None = None
+    throughput_output_tok_per_s_low: float | None = None
+    throughput_output_tok_per_s_high: float | None = None
+    ttft_s_low: float | None = None
+    ttft_s_high: float | None = None
+    tpot_s_low: float | None = None
+    tpot_s_high: float | None = None
 
 
 class RentalPriceFigures(ResultModel):
@@ -145,6 +154,11 @@ class Money(ResultModel):
     usd_per_mtok_output: float | None = None
     usd_per_mtok_output_decode_share: float | None = None
     usd_per_mtok_input_prefill_share: float | None = None
+    # the 80 % interval: throughput at the interval's high end gives the low cost, and back
+    usd_per_mtok_output_low: float | None = None
+    usd_per_mtok_output_high: float | None = None
+    usd_per_month_low: float | None = None
+    usd_per_month_high: float | None = None
 
 
 class Energy(ResultModel):
@@ -171,6 +185,25 @@ class Energy(ResultModel):
     wue_l_per_kwh: float | None = None  # site water per IT kWh, where the provider publishes it
     wue_basis: str = "no published WUE"
     water_l_per_mtok: float | None = None  # on-site water per M output tokens (IT energy x WUE)
+    j_per_output_token_low: float | None = None  # the 80 % interval (throughput at its high end)
+    j_per_output_token_high: float | None = None
+    gco2e_per_1k_tok_low: float | None = None
+    gco2e_per_1k_tok_high: float | None = None
+    total_gco2e_per_1k_tok_low: float | None = None
+    total_gco2e_per_1k_tok_high: float | None = None
+
+
+class RiskFigures(ResultModel):
+    """The deployment judged at a quantile of its prediction interval (``plan --risk``): the
+    throughput at its (100 - XX)th percentile, so cost, energy and times at their XXth."""
+
+    risk: str  # p50, p75, p90 or p95
+    throughput_ratio: float  # measured / predicted throughput at that quantile (accuracy.bands)
+    throughput_output_tok_per_s: float
+    usd_per_mtok_output: float | None
+    usd_per_month: float | None
+    latency_s: float
+    j_per_output_token: float | None
 
 
 class SovereigntySummary(ResultModel):
@@ -198,7 +231,8 @@ class Evaluation(ResultModel):
     choices: tuple[Choice, ...]
     assumptions: tuple[Assumption, ...]
     notes: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()  # figures relied on that are older than the staleness thresholds
+    warnings: tuple[str, ...] = ()  # stale figures relied on; an unvalidated accuracy class
+    risk: RiskFigures | None = None
 
     def flat(self) -> dict[str, Any]:
         """One level of scalar fields (for tables, CSV and data frames); nested figures
@@ -215,4 +249,6 @@ class Evaluation(ResultModel):
             out.update(sovereignty=s.preset, sovereignty_passes=s.passes, sovereignty_reasons="; ".join(s.reasons),
                        seal_estimate=s.seal_estimate, controlling_country=s.controlling_country,
                        us_cloud_act_exposed=s.us_cloud_act_exposed)
+        if self.risk is not None:
+            out.update({f"risk_{k}": v for k, v in self.risk.to_dict().items()})
         return out

@@ -45,6 +45,8 @@ class ComparisonRow(ResultModel):
     usd_per_mtok_output: float  # all cost per M output tokens of this workload
     usd_per_mtok_input_price: float  # API input price; self-hosted: prefill share
     usd_per_mtok_output_price: float  # API output price; self-hosted: decode share
+    usd_per_mtok_output_low: float | None = None  # self-hosted: the 80 % interval (None for an API: a list price)
+    usd_per_mtok_output_high: float | None = None
     output_tok_per_s_per_user: float | None
     speed_source: str | None
     utilization: float | None  # None for APIs: paid per token
@@ -117,6 +119,7 @@ def compare(question: CompareQuestion | Mapping[str, Any], catalog: Catalog | No
             accelerator=f"{cap.accelerator.id} x{cap.count}", usd_per_mtok_output=float(m.usd_per_mtok_output or np.nan),
             usd_per_mtok_input_price=float(m.usd_per_mtok_input_prefill_share or np.nan),
             usd_per_mtok_output_price=float(m.usd_per_mtok_output_decode_share or np.nan),
+            usd_per_mtok_output_low=m.usd_per_mtok_output_low, usd_per_mtok_output_high=m.usd_per_mtok_output_high,
             output_tok_per_s_per_user=perf.output_tok_per_s_per_user, speed_source="tokenfab engine (mean)",
             utilization=m.utilization, price_as_of=cap.rent.as_of if cap.rent else "-", evaluation=ev))
     apis = _api_rows(cat, spec.id, wl)

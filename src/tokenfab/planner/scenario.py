@@ -50,6 +50,10 @@ class Scenario(Workload):
         description="Grid whose electricity price and carbon apply to owned systems.")
     objectives: Annotated[tuple[Objective, ...], Field(strict=False, min_length=1, max_length=4)] = Field(
         default=("cost", "latency"), description="Objectives of the Pareto front: cost, latency, energy, carbon.")
+    risk: Literal["p50", "p75", "p90", "p95"] | None = Field(
+        default=None,
+        description="Judge every candidate at this quantile of its 80 %-interval class: p90 = cost, energy and times "
+                    "if throughput comes in at its 10th percentile of measured/predicted (default: the estimate).")
     front_tolerance: float = Field(
         default=0.05, ge=0, le=1,
         description="Hide front rows a kept row matches within this fraction on every objective (0 = exact front).")

@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from ..accuracy.bands import RISK_LEVELS
 from ..catalog.hardware import System
 from ..catalog.loader import Catalog, load_catalog
 from ..catalog.market import Offer, Provider
 from ..deployment import capacity as K
-from ..deployment.candidates import Candidates, SearchSpace, build
-from ..deployment.evaluate import evaluation_at, how_chosen
+from ..deployment.candidates import Candidates, SearchSpace, build, resized
+from ..deployment.evaluate import evaluation_at, how_chosen, pair_ratios
 from ..deployment.spec import discount_map
 from ..errors import InputError, NoFeasiblePlanError, UnknownIdError, did_you_mean
 from ..inputs import parse_input
@@ -112,7 +113,24 @@ class _NoOverrides:
         return None
 
 
-def _masks(s: Scenario, cat: Catalog, c: Candidates) -> dict[str, np.ndarray]:
+def judged(s: Scenario, c: Candidates) -> dict[str, np.ndarray]:
+    """The figures constraints and objectives read, (P, G): the estimates, or with ``risk`` the
+    same candidates re-sized at that quantile of their throughput (accuracy.bands), times
+    divided by the throughput ratio (the same steps, slower)."""
+    P, G = c.a["usd_per_mtok"].shape
+    fig = {k: c.a[k] for k in ("usd_per_mtok", "usd_per_month", "latency", "j_per_token", "gco2e_per_1k")}
+    fig.update(ttft_p99=c.point.ttft_p99_s[c.pair_config], tpot_p99=c.point.tpot_p99_s[c.pair_config])
+    if s.risk is None:
+        return fig
+    r = np.broadcast_to(pair_ratios(c, RISK_LEVELS[s.risk])[:, None], (P, G))
+    pp, gg = np.meshgrid(np.arange(P), np.arange(G), indexing="ij")
+    at = resized(c, r.ravel(), pp.ravel(), gg.ravel())
+    fig.update({k: at[k].reshape(P, G) for k in ("usd_per_mtok", "usd_per_month", "j_per_token", "gco2e_per_1k")})
+    fig.update(latency=fig["latency"] / r, ttft_p99=fig["ttft_p99"] / r, tpot_p99=fig["tpot_p99"] / r)
+    return fig
+
+
+def _masks(s: Scenario, cat: Catalog, c: Candidates, fig: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     shape = c.a["usd_per_mtok"].shape
     providers = _known(cat, "providers", s.providers)
     excluded = _known(cat, "providers", s.exclude_providers)
@@ -124,19 +142,22 @@ def _masks(s: Scenario, cat: Catalog, c: Candidates) -> dict[str, np.ndarray]:
         return np.broadcast_to(np.array([fn(k) for k in c.capacities], dtype=bool)[c.pair_capacity][:, None], shape)
 
     power_needed = s.max_gco2e_per_1k_tok is not None or bool({"energy", "carbon"} & set(s.objectives))
-    gco2 = c.a["gco2e_per_1k"]
+    gco2 = fig["gco2e_per_1k"]
+    ttft_lim, tpot_lim = s.limits_s()
     masks = {
         "provider filter": per_cap(lambda k: (not providers or k.provider in providers) and k.provider not in excluded),
         "region filter": per_cap(lambda k: not s.regions or k.region.lower() in region_ids or k.country in codes),
         "accelerator filter": per_cap(lambda k: (not accs or k.accelerator.id in accs) and k.accelerator.id not in no_accs),
-        "fits in memory": c.masks["fits"], "TTFT": c.masks["TTFT"], "TPOT": c.masks["TPOT"],
-        "budget": (c.a["usd_per_month"] <= s.budget_usd_per_month) if s.budget_usd_per_month else np.ones(shape, bool),
+        "fits in memory": c.masks["fits"],
+        "TTFT": c.masks["TTFT"] if s.risk is None else fig["ttft_p99"] <= ttft_lim,
+        "TPOT": c.masks["TPOT"] if s.risk is None else fig["tpot_p99"] <= tpot_lim,
+        "budget": (fig["usd_per_month"] <= s.budget_usd_per_month) if s.budget_usd_per_month else np.ones(shape, bool),
         "carbon": ((gco2 <= s.max_gco2e_per_1k_tok) & np.isfinite(gco2)) if s.max_gco2e_per_1k_tok
         else np.ones(shape, bool),
         "sovereignty": per_cap(lambda k: k.sovereignty is None or k.sovereignty.passes),
         "spot price cap": per_cap(lambda k: s.max_spot_usd_per_accel_hour is None or k.pricing != "spot"
                                   or (k.rent is not None and k.rent.usd_per_accel_hour <= s.max_spot_usd_per_accel_hour)),
-        "power data": np.isfinite(c.a["j_per_token"]) | (not power_needed),
+        "power data": np.isfinite(fig["j_per_token"]) | (not power_needed),
     }
     return masks
 
@@ -175,14 +196,15 @@ def solve(s: Scenario, cat: Catalog, c: Candidates, t0: float, extra: Mapping[st
     spec = c.spec
     step = progress or (lambda _msg: None)
     step("constraints")
-    masks = _masks(s, cat, c)
+    fig = judged(s, c)
+    masks = _masks(s, cat, c, fig)
     for name, keep in (extra or {}).items():
         masks[name] = np.broadcast_to(np.asarray(keep, bool)[c.pair_capacity][:, None], c.a["usd_per_mtok"].shape)
     ok = np.logical_and.reduce(list(masks.values()))
     total = int(ok.size)
     rejected = {k: int((~v).sum()) for k, v in masks.items() if (~v).any()}
-    misses = nearest_misses(s, masks, {"TPOT": c.point.tpot_p99_s[c.pair_config], "TTFT": c.point.ttft_p99_s[c.pair_config],
-                                       "budget": c.a["usd_per_month"], "carbon": c.a["gco2e_per_1k"]},
+    misses = nearest_misses(s, masks, {"TPOT": fig["tpot_p99"], "TTFT": fig["ttft_p99"],
+                                       "budget": fig["usd_per_month"], "carbon": fig["gco2e_per_1k"]},
                             feasible=bool(ok.any()))
     if not ok.any():
         summary = ", ".join(f"{n:,} {why(k, s)}" for k, n in rejected.items())
@@ -190,16 +212,20 @@ def solve(s: Scenario, cat: Catalog, c: Candidates, t0: float, extra: Mapping[st
         raise NoFeasiblePlanError(f"no feasible plan among {total:,} candidates: {summary}{hint}", rejected)
     step("Pareto front")
     flat = np.flatnonzero(ok.ravel())
-    obj = np.stack([c.a[OBJECTIVE_FIELDS[o]].ravel()[flat] for o in s.objectives], axis=1)
+    obj = np.stack([fig[OBJECTIVE_FIELDS[o]].ravel()[flat] for o in s.objectives], axis=1)
     exact = np.flatnonzero(pareto_mask(obj))
     front = flat[exact[epsilon_thin(obj[exact], s.front_tolerance)]]
     order = np.lexsort(tuple(obj[np.searchsorted(flat, front)][:, k] for k in reversed(range(len(s.objectives)))))
     how = how_chosen(_NoOverrides(), spec, bool(s.weights))
     G = ok.shape[1]
     where = [(int(front[i]) // G, int(front[i]) % G) for i in order]
-    rows = tuple(evaluation_at(c, p, g, how=how) for p, g in where)
+    rows = tuple(evaluation_at(c, p, g, how=how, risk=s.risk) for p, g in where)
     notes = [f"demand {s.demand():,.1f} output tok/s; each candidate uses whole instances of one offer",
              "TTFT/TPOT shown are means; limits apply to p99, approximated from the means (docs/engine.md)"]
+    if s.risk is not None:
+        notes.append(f"risk {s.risk}: constraints and the front judged with each candidate's throughput at its "
+                     f"{100 - int(s.risk[1:])}th percentile of measured/predicted (its accuracy class); the figures "
+                     "shown are the estimates, the risk figures are in each row's 'at risk' line")
     if len(exact) > len(front):
         notes.append(f"{len(exact) - len(front)} Pareto rows within {s.front_tolerance:.0%} of a kept row on every "
                      "objective are not shown (front_tolerance = 0 shows the exact front)")

@@ -1,9 +1,7 @@
 """The benchmark command that checks an evaluation, and the figures it should measure.
 
-The expected range is the 80 % range of measured / predicted output throughput on the
-shipped validation sets for the evaluation's stack (``data/accuracy_bands.yaml``, made by
-benchmarks/accuracy_bands.py from validation/measured.csv and holdout.csv), applied to this
-estimate, until per-estimate intervals exist. Runs are fixed-concurrency at the evaluated
+The expected range is the evaluation's own 80 % prediction interval (its accuracy class's
+out-of-sample spread, ``accuracy.bands``). Runs are fixed-concurrency at the evaluated
 concurrency per instance, with the workload's mean input and output lengths, so the result
 file can go straight back into ``tokenfab calibrate``.
 """
@@ -11,11 +9,6 @@ file can go straight back into ``tokenfab calibrate``.
 from __future__ import annotations
 
 import shlex
-from functools import lru_cache
-from importlib import resources
-from typing import Any
-
-import yaml
 
 from ..deployment.result import Evaluation
 from ..inputs import ResultModel
@@ -23,13 +16,6 @@ from .shape import DEFAULT_PORT, Shape
 from .stacks import BENCH
 
 PROMPTS_PER_CONCURRENCY = 10  # requests per concurrent slot: steady state dominates the ramp-up and tail
-
-
-@lru_cache(maxsize=1)
-def bands() -> dict[str, Any]:
-    text = (resources.files("tokenfab") / "data" / "accuracy_bands.yaml").read_text(encoding="utf-8")
-    doc: dict[str, Any] = yaml.safe_load(text)
-    return doc
 
 
 class Expected(ResultModel):
@@ -47,17 +33,16 @@ class Expected(ResultModel):
 
 
 def expected(ev: Evaluation) -> Expected:
-    table = bands()
-    cls = ev.deployment.stack if ev.deployment.stack in table["classes"] else "all"
-    b = table["classes"][cls]
-    thr = ev.performance.throughput_output_tok_per_s
+    """The evaluation's own figures and 80 % interval (accuracy.bands), as the benchmark reports them."""
+    p = ev.performance
+    a = p.accuracy
+    thr = p.throughput_output_tok_per_s
     return Expected(
-        output_tok_per_s=thr, output_tok_per_s_low=thr * b["measured_over_predicted_p10"],
-        output_tok_per_s_high=thr * b["measured_over_predicted_p90"], ttft_s=ev.performance.ttft_s,
-        tpot_s=ev.performance.tpot_s, concurrency=ev.deployment.concurrency_per_instance, band_class=cls,
-        band_rows=int(b["rows"]),
-        band_source=f"10th-90th percentile of measured/predicted on {', '.join(table['fitted_on'])} ({cls}, "
-                    f"{b['rows']} rows; data/accuracy_bands.yaml)")
+        output_tok_per_s=thr, output_tok_per_s_low=p.throughput_output_tok_per_s_low or thr,
+        output_tok_per_s_high=p.throughput_output_tok_per_s_high or thr, ttft_s=p.ttft_s, tpot_s=p.tpot_s,
+        concurrency=ev.deployment.concurrency_per_instance, band_class="none" if a is None else a.accuracy_class,
+        band_rows=0 if a is None else a.rows,
+        band_source="no measured spread for this fidelity" if a is None else a.basis)
 
 
 def command(tool: str, ev: Evaluation, s: Shape, url: str = f"http://localhost:{DEFAULT_PORT}") -> list[str]:

@@ -59,6 +59,11 @@ const COLUMNS = [
   ["j_per_output_token", "J/output tok"], ["gco2e_per_1k_tok", "gCO2e/1k tok"], ["sovereignty_passes", "sovereign"],
 ];
 
+// " (80 % range LOW-HIGH)" for a figure with an interval
+function range(low, high, scale = 1) {
+  return low === null || low === undefined ? "" : ` (80 % range ${fmt(low * scale)}–${fmt(high * scale)})`;
+}
+
 // one plan row: the sections of an evaluation merged into one level (names are unique)
 function flat(ev) {
   const s = ev.sovereignty;
@@ -72,7 +77,7 @@ function flat(ev) {
 function formBody(form) {
   const data = new FormData(form);
   const body = {};
-  for (const name of ["model", "sovereignty", ...(data.get("own") ? ["own_grid"] : [])]) {
+  for (const name of ["model", "sovereignty", "risk", ...(data.get("own") ? ["own_grid"] : [])]) {
     const v = data.get(name);
     if (v) body[name] = v;
   }
@@ -105,11 +110,15 @@ function drawPareto() {
   const traces = [...groups.entries()].sort().map(([key, idx]) => ({
     type: "scatter", mode: "markers", name: key,
     x: idx.map((i) => front[i].usd_per_mtok_output), y: idx.map((i) => front[i].latency_s), customdata: idx,
+    // the 80 % prediction interval of each row's cost (accuracy class, docs/engine.md)
+    error_x: { type: "data", symmetric: false, thickness: 1,
+      array: idx.map((i) => (front[i].usd_per_mtok_output_high ?? front[i].usd_per_mtok_output) - front[i].usd_per_mtok_output),
+      arrayminus: idx.map((i) => front[i].usd_per_mtok_output - (front[i].usd_per_mtok_output_low ?? front[i].usd_per_mtok_output)) },
     marker: { size: 11, symbol: idx.map((i) => (front[i].sovereignty_passes ? "circle" : "x")) },
     text: idx.map((i) => {
       const r = front[i];
       return `#${i + 1} ${r.capacity} (${r.pricing})<br>${r.instances} x ${r.accelerators_per_instance} ${r.accelerator}, ` +
-        `tp${r.tp} pp${r.pp} ep${r.ep}, ${r.weights}<br>$${fmt(r.usd_per_mtok_output)}/M output tok, $${fmt(r.usd_per_month)}/month<br>` +
+        `tp${r.tp} pp${r.pp} ep${r.ep}, ${r.weights}<br>$${fmt(r.usd_per_mtok_output)}/M output tok${range(r.usd_per_mtok_output_low, r.usd_per_mtok_output_high)}, $${fmt(r.usd_per_month)}/month<br>` +
         `mean TTFT ${fmt(r.ttft_s)} s, TPOT ${fmt(r.tpot_s)} s<br>${fmt(r.j_per_output_token)} J/output tok, ${fmt(r.gco2e_per_1k_tok)} gCO2e/1k` +
         `<br>jurisdiction ${state.jurisdiction[r.provider] || "?"}, sovereignty ${r.sovereignty_passes ? "pass" : "fail"}`;
     }),
@@ -117,7 +126,7 @@ function drawPareto() {
   }));
   const layout = {
     title: { text: "Pareto front: cost vs latency" },
-    xaxis: { title: { text: "$ per million output tokens" }, type: "log" },
+    xaxis: { title: { text: "$ per million output tokens (bars: 80 % prediction interval)" }, type: "log" },
     yaxis: { title: { text: "mean request latency [s] (TTFT + osl x TPOT)" } },
     showlegend: true,  // also with one group: the legend names it
     legend: { title: { text: $("#colour-by").value } }, margin: { t: 50 },
@@ -132,6 +141,12 @@ function drawTable() {
   const rows = front.map((r, i) => {
     const cells = COLUMNS.map(([k]) => {
       if (k === "split") return el("td", {}, `${r.tp}/${r.pp}/${r.ep} x${r.replicas_per_instance}`);
+      if (k === "usd_per_mtok_output") {
+        return el("td", { class: "num" }, fmt(r[k]), el("small", {}, range(r.usd_per_mtok_output_low, r.usd_per_mtok_output_high)));
+      }
+      if (k === "accelerator" && r.accuracy && !r.accuracy.validated) {
+        return el("td", {}, r[k], " ", el("span", { class: "badge fail", title: r.accuracy.basis }, "unvalidated"));
+      }
       if (k === "sovereignty_passes") {
         return el("td", {}, el("span", { class: `badge ${r.sovereignty_passes ? "pass" : "fail"}` },
           r.sovereignty_passes ? "pass" : "fail"), `SEAL~${r.seal_estimate}`);
@@ -197,16 +212,23 @@ async function showDetail(i) {
     dl($("#money"), [
       ["accelerators", `${r.accelerators_total} x $${fmt(m.usd_per_accel_hour)}/h x 730 h`],
       ["per month", `$${fmt(m.usd_per_month, 4)}`], ["utilization", `${fmt(m.utilization * 100, 3)} %`],
-      ["per million output tokens", `$${fmt(m.usd_per_mtok_output)}`], ...own,
+      ["per million output tokens", `$${fmt(m.usd_per_mtok_output)}${range(m.usd_per_mtok_output_low, m.usd_per_mtok_output_high)}`],
+      ...own,
+      ...(ev.risk ? [[`at risk ${ev.risk.risk}`, `$${fmt(ev.risk.usd_per_mtok_output)}/M output tok (throughput x ${fmt(ev.risk.throughput_ratio)})`]] : []),
     ]);
     const e = ev.energy;
     dl($("#energy"), [
-      ["energy per output token", e.j_per_output_token === null ? "no power data" : `${fmt(e.j_per_output_token)} J (facility)`],
+      ["energy per output token", e.j_per_output_token === null ? "no power data"
+        : `${fmt(e.j_per_output_token)} J (facility)${range(e.j_per_output_token_low, e.j_per_output_token_high)}`],
       ["PUE", `${fmt(e.pue)}${e.pue_is_fallback ? " (industry average: none published)" : ""}`],
       ["carbon per 1k tokens", e.gco2e_per_1k_tok === null ? "–" : `${fmt(e.gco2e_per_1k_tok)} gCO2e`],
       ["grid", e.grid],
     ]);
-    dl($("#time"), [...Object.entries(p.time_shares).map(([k, v]) => [k, `${fmt(v * 100, 2)} %`]),
+    dl($("#time"), [
+      ["throughput", `${fmt(p.throughput_output_tok_per_s)} output tok/s per instance${range(p.throughput_output_tok_per_s_low, p.throughput_output_tok_per_s_high)}`],
+      ["mean TPOT", `${fmt(p.tpot_s * 1e3)} ms${range(p.tpot_s_low, p.tpot_s_high, 1e3)}`],
+      ["accuracy", p.accuracy ? `${p.accuracy.validated ? "validated" : "UNVALIDATED"} (${p.accuracy.accuracy_class}): ${p.accuracy.basis}` : "no measured spread (bound)"],
+      ...Object.entries(p.time_shares).map(([k, v]) => [k, `${fmt(v * 100, 2)} %`]),
       ["bound", p.bound], ["MFU", `${fmt(p.mfu * 100, 2)} %`], ["MBU", `${fmt(p.mbu * 100, 2)} %`]]);
     $("#badges").replaceChildren(
       el("span", { class: `badge ${r.sovereignty_passes ? "pass" : "fail"}` }, `${r.sovereignty}: ${r.sovereignty_passes ? "pass" : "fail"}`),
