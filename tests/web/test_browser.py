@@ -66,8 +66,13 @@ def test_plan_chart_and_detail(page, live_server):
     page.fill("input[name=rate_rps]", "5")
     page.fill("input[name=tpot_max_s]", "0.05")
     page.select_option("select[name=sovereignty]", "eu-jurisdiction")
+    page.select_option("select[name=risk]", "p90")
     page.click("#run")
     page.wait_for_selector("#pareto .scatterlayer .point", timeout=30_000)
+    # each point carries its cost's 80 % interval as an error bar, each row its range and the risk note
+    assert page.locator("#pareto .errorbar").count() >= 1
+    # (with a traffic, a cheap row's $/M may not move: one instance serves it at either end; its TPOT does)
+    assert "risk p90" in page.inner_text("#misses")
     points = page.locator("#pareto .scatterlayer .point").count()
     rows = page.locator("#front tbody tr").count()
     assert points == rows >= 1
@@ -82,6 +87,8 @@ def test_plan_chart_and_detail(page, live_server):
     assert "ridge" in page.text_content("#roofline .gtitle")
     assert "eu-jurisdiction: pass" in page.inner_text("#badges")
     assert "$" in page.inner_text("#money") and "J" in page.inner_text("#energy")
+    assert "at risk p90" in page.inner_text("#money") and "80 % range" in page.inner_text("#time")
+    assert "validated" in page.inner_text("#time").lower()
     shot = ARTIFACTS / "web-plan.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 20_000

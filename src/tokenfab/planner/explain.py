@@ -35,6 +35,9 @@ def explain(result: PlanResult, n: int, catalog: Catalog | None = None) -> Expla
     s = result.scenario
     d = pinned(result.front[n - 1])
     ev = evaluate_deployment(d, cat)
+    row_risk = result.front[n - 1].risk  # the plan judged this row at a risk quantile: the same figures
+    if row_risk is not None:
+        ev = ev.model_copy(update={"risk": row_risk})
     perf, money, energy = ev.performance, ev.money, ev.energy
     ttft, tpot = s.limits_s()
     checks = {
@@ -47,4 +50,8 @@ def explain(result: PlanResult, n: int, catalog: Catalog | None = None) -> Expla
                    if s.max_gco2e_per_1k_tok else "no carbon cap set"),
         "sovereignty": f"{s.sovereignty}: {'; '.join(ev.sovereignty.reasons) if ev.sovereignty else 'not assessed'}",
     }
+    if row_risk is not None:
+        checks["risk"] = (f"constraints judged at {row_risk.risk}: throughput x {row_risk.throughput_ratio:.2f} "
+                          f"({row_risk.throughput_output_tok_per_s:,.0f} tok/s per instance), "
+                          f"${row_risk.usd_per_month or 0:,.0f}/month, mean latency {row_risk.latency_s:.2f} s")
     return Explanation(rank=n, evaluation=ev, constraints=checks, roofline=roofline(ev, d, cat))

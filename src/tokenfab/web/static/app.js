@@ -61,7 +61,8 @@ const COLUMNS = [
 
 // " (80 % range LOW-HIGH)" for a figure with an interval
 function range(low, high, scale = 1) {
-  return low === null || low === undefined ? "" : ` (80 % range ${fmt(low * scale)}–${fmt(high * scale)})`;
+  if (low === null || low === undefined || fmt(low * scale) === fmt(high * scale)) return "";
+  return ` (80 % range ${fmt(low * scale)}–${fmt(high * scale)})`;
 }
 
 // one plan row: the sections of an evaluation merged into one level (names are unique)
