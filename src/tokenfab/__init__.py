@@ -23,6 +23,7 @@ from ._api import (
     sovereignty,
     whatif,
 )
+from .accuracy.bands import Band
 from .accuracy.score import AccuracyReport
 from .accuracy.user_calibration import CalibrationReport, CalibrationSetup
 from .catalog import (
@@ -40,7 +41,7 @@ from .catalog import (
 )
 from .catalog.hf_config import read_hf_config
 from .deployment.cost_report import CostQuestion, CostReport
-from .deployment.result import Evaluation
+from .deployment.result import Evaluation, RiskFigures
 from .deployment.roofline import Roofline
 from .deployment.site import SiteQuestion, SiteReport
 from .deployment.spec import Deployment
@@ -71,6 +72,7 @@ __version__ = "0.3.0"
 __all__ = [
     "Accelerator",
     "AccuracyReport",
+    "Band",
     "BillSummary",
     "CalibrationReport",
     "CalibrationSetup",
@@ -96,6 +98,7 @@ __all__ = [
     "PlanResult",
     "Provider",
     "Recipe",
+    "RiskFigures",
     "Roofline",
     "Scenario",
     "SiteQuestion",
