@@ -21,6 +21,8 @@ on chips without FP4 units computing at the FP8 peak. Both runs use the same hon
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import re
 import sys
 import time
@@ -103,6 +105,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="skip the cross-validation refits")
     ap.add_argument("--physics", choices=("current", "before"), default="current",
                     help="'before': the engine without the issue-16 FP4 / weight-only MXFP4 changes")
+    ap.add_argument("--records", type=Path, help="also write the out-of-sample ratios (JSON) for "
+                    "benchmarks/accuracy_bands.py --records, so the bands need no second cross-validation")
     args = ap.parse_args()
     t0 = time.perf_counter()
     cat = load_catalog()
@@ -144,6 +148,9 @@ def main() -> None:
         print(f"holdout {summary(hpred, hmeas)}")
         recs, borrowed, validated = band_inputs(prep.rows, {k: cv.predicted for k, cv in cvs.items()}, hold.rows, hpred,
                                                 vendor)
+        if args.records:
+            args.records.write_text(json.dumps({"records": [dataclasses.asdict(r) for r in recs], "validated": validated,
+                                                "borrowed": [dataclasses.asdict(r) for r in borrowed]}), encoding="utf-8")
         print("\n## 80 % prediction intervals (accuracy/bands.py): measured coverage out of fold")
         print("\n".join(interval_check(recs, borrowed, validated)))
     class_tables(prep.rows, columns, vendor, f"{Path(args.csv).name} (APE)")
