@@ -143,3 +143,35 @@ def test_plan_refuses_a_method_the_model_lacks():
     assert_one_line_error(cli("plan", "--model", "mixtral-8x7b", "--isl", "100", "--osl", "100", "--rate-rps", "1",
                               "--speculative", "mtp"),
                           "no mtp", code=2)
+
+
+HEADER = ("id,model,accelerator,n_accel,weights_dtype,scenario,isl_tokens,osl_tokens,ttft_limit_s,tpot_limit_s,stack,"
+          "metric,value,source,concurrency,speculative\n")
+# validation/measured.csv GT097 (TensorRT-LLM perf-overview, GB200 DEP4 FP4, 1000/1000), with and without MTP
+ROW = "deepseek-r1,gb200,4,fp4,offline,1000,1000,,,trtllm,output_tok_per_s,27756,TensorRT-LLM perf-overview.md"
+
+
+def test_validate_column_predicts_a_row_with_its_speculative_method(tmp_path):
+    from tokenfab.accuracy.measured import read_measured, write_measured
+    from tokenfab.accuracy.score import evaluate, prepare
+
+    f = tmp_path / "rows.csv"
+    f.write_text(HEADER + f"A,{ROW},,\nB,{ROW},,mtp\n", encoding="utf-8")
+    rows = read_measured(f)
+    assert [r.speculative for r in rows] == [None, "mtp"]
+    off, mtp = evaluate(prepare(rows))["predicted"]
+    assert mtp != off and mtp > 0 and off > 0
+    out = tmp_path / "out.csv"
+    write_measured(out, rows)
+    assert out.read_text(encoding="utf-8").splitlines()[0].endswith(",concurrency,speculative")
+    assert [r.speculative for r in read_measured(out)] == [None, "mtp"]
+
+
+def test_validate_refuses_a_bad_speculative_cell(tmp_path):
+    from tokenfab.accuracy.measured import read_measured
+    from tokenfab.errors import InputError
+
+    f = tmp_path / "rows.csv"
+    f.write_text(HEADER + f"A,{ROW},,eagle\n", encoding="utf-8")
+    with pytest.raises(InputError, match="speculative"):
+        read_measured(f)

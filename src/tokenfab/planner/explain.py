@@ -47,4 +47,8 @@ def explain(result: PlanResult, n: int, catalog: Catalog | None = None) -> Expla
                    if s.max_gco2e_per_1k_tok else "no carbon cap set"),
         "sovereignty": f"{s.sovereignty}: {'; '.join(ev.sovereignty.reasons) if ev.sovereignty else 'not assessed'}",
     }
+    lay = ev.deployment
+    if lay.speculative != "off":  # what the TPOT above assumes
+        checks["speculative decoding"] = (f"{lay.speculative}: {lay.draft_tokens} drafted per step at "
+                                          f"{lay.acceptance_rate:g} acceptance = {lay.tokens_per_step:.2f} tokens/step")
     return Explanation(rank=n, evaluation=ev, constraints=checks, roofline=roofline(ev, d, cat))
