@@ -266,15 +266,19 @@ def steady_state(
     q = np.asarray(cfg.draft_tokens, float) + 1.0
     act_tokens = np.where(dis, B * q, B * q + chunk)
     # a draft's weights (sharded like the target's) and KV cache (same shards) take memory too
-    draft_w = speculative.draft_weight_bytes(m, cfg.draft_layers, cfg.draft_moe_layers,
-                                             cfg.weight_bytes_per_param) / (cfg.tp * cfg.pp)
     kv_seq = kv_bytes_sequence(m, cfg.kv_bytes_per_element, ctx)
-    kv_scale = 1.0 + speculative.draft_kv_bytes_sequence(m, cfg.draft_layers, cfg.kv_bytes_per_element, ctx) / kv_seq
+    draft_w: np.ndarray | float = 0.0
+    kv_scale: np.ndarray | float = 1.0
+    if np.any(q > 1.0):
+        draft_w = speculative.draft_weight_bytes(m, cfg.draft_layers, cfg.draft_moe_layers,
+                                                 cfg.weight_bytes_per_param) / (cfg.tp * cfg.pp)
+        kv_scale = 1.0 + speculative.draft_kv_bytes_sequence(m, cfg.draft_layers, cfg.kv_bytes_per_element,
+                                                             ctx) / kv_seq
     mc, w_dev = max_concurrency(
-        m, hw.memory_bytes - draft_w / USABLE_MEMORY_FRACTION, cfg.weight_bytes_per_param,
+        m, hw.memory_bytes - np.asarray(draft_w) / USABLE_MEMORY_FRACTION, cfg.weight_bytes_per_param,
         np.asarray(cfg.kv_bytes_per_element) * kv_scale, cfg.tp, cfg.pp, cfg.dp_attention, ctx, act_tokens,
     )
-    w_dev = w_dev + draft_w
+    w_dev = np.asarray(w_dev + draft_w)
     cap = MAX_BATCH_PER_RANK * np.where(np.asarray(cfg.dp_attention) > 0, cfg.tp, 1.0)
     mc = np.minimum(mc, cap)
     fits = (mc >= np.maximum(B, 1.0)) & (w_dev > 0)
