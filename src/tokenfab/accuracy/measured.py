@@ -16,9 +16,11 @@ VALIDATION_HEADER = (
     "id,model,accelerator,n_accel,weights_dtype,scenario,isl_tokens,osl_tokens,"
     "ttft_limit_s,tpot_limit_s,stack,metric,value,source"
 ).split(",")
-# optional last column: the whole deployment's fixed concurrency of a benchmark run
-# (--max-concurrency); such a row is predicted at that concurrency, not at the best one
-OPTIONAL_COLUMNS = ("concurrency",)
+# optional last columns, in this order: the whole deployment's fixed concurrency of a benchmark
+# run (--max-concurrency; such a row is predicted at that concurrency, not at the best one), and
+# the speculative decoding the run used (off, mtp, draft; empty = off): the row is predicted with
+# the catalog's figures for that method (data/speculative.yaml)
+OPTIONAL_COLUMNS = ("concurrency", "speculative")
 METRICS = ("output_tok_per_s", "tpot_s", "ttft_s")
 MAX_FILE_BYTES = 512 * 2**20  # 512 MiB
 MAX_CELL_CHARS = 4096
@@ -53,6 +55,7 @@ class MeasuredRow(BaseModel):
     value: float = Field(gt=0, le=1e12)
     source: str = Field(min_length=3, max_length=MAX_CELL_CHARS)
     concurrency: int | None = Field(default=None, ge=1, le=10_000_000)
+    speculative: Literal["off", "mtp", "draft"] | None = None
 
 
 def iter_measured(path: str | Path) -> Iterator[MeasuredRow]:
@@ -72,11 +75,11 @@ def iter_measured(path: str | Path) -> Iterator[MeasuredRow]:
         try:
             header = next(reader, None)
             names = [h.strip() for h in header] if header else []
-            if names[:len(VALIDATION_HEADER)] != VALIDATION_HEADER or names[len(VALIDATION_HEADER):] not in (
-                    [], list(OPTIONAL_COLUMNS)):
+            tails = [list(OPTIONAL_COLUMNS[:i]) for i in range(len(OPTIONAL_COLUMNS) + 1)]
+            if names[:len(VALIDATION_HEADER)] != VALIDATION_HEADER or names[len(VALIDATION_HEADER):] not in tails:
                 got = show_value(",".join(header)) if header else "(empty file)"
                 raise InputError(f"{p}:1: header must be exactly '{','.join(VALIDATION_HEADER)}' (optionally "
-                                 f"',{','.join(OPTIONAL_COLUMNS)}'), got {got}")
+                                 f"',{OPTIONAL_COLUMNS[0]}' or ',{','.join(OPTIONAL_COLUMNS)}'), got {got}")
             for cells in reader:
                 n = reader.line_num
                 if not any(c.strip() for c in cells):
@@ -95,8 +98,9 @@ def iter_measured(path: str | Path) -> Iterator[MeasuredRow]:
 
 
 def write_measured(path: str | Path, rows: list[MeasuredRow]) -> None:
-    """Rows as a validate CSV (the concurrency column only when a row has one)."""
-    names = VALIDATION_HEADER + (list(OPTIONAL_COLUMNS) if any(r.concurrency for r in rows) else [])
+    """Rows as a validate CSV (the optional columns only up to the last one a row uses)."""
+    used = 2 if any(r.speculative for r in rows) else 1 if any(r.concurrency for r in rows) else 0
+    names = VALIDATION_HEADER + list(OPTIONAL_COLUMNS[:used])
     p = Path(path)
     try:
         with p.open("w", encoding="utf-8", newline="") as fh:

@@ -22,7 +22,7 @@ import numpy as np
 from ..catalog import assumptions as A
 from ..catalog.loader import Catalog, load_catalog
 from ..catalog.model_spec import ModelSpec
-from ..deployment.problem import Block, blocks_for, engine_inputs
+from ..deployment.problem import Block, blocks_for, engine_inputs, speculations
 from ..deployment.workload import LIMIT_PRESETS_S
 from ..engine.arrays import Efficiency, HardwareArrays, ModelArrays, _Columns
 from ..engine.efficiency import check_fidelity, efficiency_arrays
@@ -83,7 +83,8 @@ def _shape(cat: Catalog, row: MeasuredRow) -> tuple[ModelSpec, Block]:
     spec, acc = cat.model(row.model), cat.accelerator(row.accelerator)
     if row.weights_dtype not in ("bf16", "fp16", "fp8", "fp4", "nvfp4", "mxfp4"):
         raise InputError(f"weights_dtype = {row.weights_dtype!r} is not a known weight format")
-    blocks = blocks_for(cat, spec, acc, row.n_accel, (row.weights_dtype,), None, row.stack, {})
+    blocks = blocks_for(cat, spec, acc, row.n_accel, (row.weights_dtype,), None, row.stack, {},
+                        speculations(cat, spec, row.speculative or "off", None, None))
     return spec, blocks[0]
 
 
@@ -95,7 +96,7 @@ def _group(rows: Sequence[MeasuredRow], cat: Catalog) -> tuple[list[MeasuredRow]
     shapes: dict[Any, tuple[ModelSpec, Block] | str] = {}
     groups: dict[Any, list[int]] = {}
     for row in rows:
-        key = (row.model, row.accelerator, row.n_accel, row.weights_dtype, row.stack)
+        key = (row.model, row.accelerator, row.n_accel, row.weights_dtype, row.stack, row.speculative or "off")
         if key not in shapes:
             try:
                 shapes[key] = _shape(cat, row)

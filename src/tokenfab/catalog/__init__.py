@@ -11,6 +11,7 @@ from .model_spec import ModelSpec
 from .records import Record
 from .sites import Facility, Grid
 from .software import Stack
+from .speculative import SpeculativeMethod
 
 __all__ = [
     "KINDS",
@@ -26,6 +27,7 @@ __all__ = [
     "Provider",
     "Record",
     "Region",
+    "SpeculativeMethod",
     "Stack",
     "System",
     "load_catalog",

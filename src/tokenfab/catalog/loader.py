@@ -25,6 +25,7 @@ from .model_spec import ModelSpec
 from .records import Record, unit_hint
 from .sites import Facility, Grid
 from .software import Stack
+from .speculative import SpeculativeMethod
 
 OVERLAY_ENV = "TOKENFAB_CATALOG"
 CALIBRATION_ROWS_FILE = "measured.csv"  # validate-format rows tokenfab calibrate --save writes beside its overlay
@@ -43,6 +44,7 @@ KIND_FILES: dict[str, tuple[str, type[Record]]] = {
     "fx_rates": ("fx_rates.csv", FxRate),
     "api_prices": ("api_prices.csv", ApiPrice),
     "discounts": ("discounts.csv", Discount),
+    "speculative": ("speculative.yaml", SpeculativeMethod),
 }
 KINDS: tuple[str, ...] = tuple(KIND_FILES)
 EXTRA_FILES: tuple[str, ...] = ("uncertainty.yaml",)  # overlayable data that are not catalog rows
@@ -259,6 +261,8 @@ def check_references(rows: dict[str, dict[str, Record]]) -> list[str]:
         need("grids", fac.grid, f"facilities.yaml: facility {fac.id}", "grid")
     for disc in of("discounts", Discount):
         need("providers", disc.provider, f"discounts.csv: discount {disc.id}", "provider")
+    for sm in of("speculative", SpeculativeMethod):
+        need("models", sm.model, f"speculative.yaml: method {sm.id}", "model")
     return errors
 
 

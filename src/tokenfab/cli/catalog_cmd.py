@@ -113,6 +113,13 @@ COLUMNS: dict[str, list[tuple[str, Any]]] = {
         ("pricing", lambda r: r.pricing or "all"),
         ("discount", lambda r: f"{r.discount_frac:.0%}"),
     ],
+    "speculative": [
+        ("model", lambda r: r.model),
+        ("method", lambda r: r.method),
+        ("draft tokens", lambda r: str(r.draft_tokens)),
+        ("acceptance", lambda r: f"{r.acceptance_rate:g}"),
+        ("draft layers", lambda r: f"{r.draft_layers} ({r.draft_moe_layers} MoE)"),
+    ],
 }
 
 
@@ -124,7 +131,7 @@ def _load(catalog_dir: Path | None) -> Catalog:
 @app.command("list")
 def list_cmd(
     kind: Annotated[str, typer.Argument(help="accelerators, systems, models, providers, offers, grids, facilities, "
-                                             "stacks, fx_rates, api_prices or discounts")],
+                                             "stacks, fx_rates, api_prices, discounts or speculative")],
     catalog: CatalogOpt = None,
     json_out: JsonOpt = False,
 ) -> None:

@@ -100,7 +100,9 @@ def _table(result: PlanResult, top: int) -> None:
             usd += f"; {ev.risk.risk} {money(ev.risk.usd_per_mtok_output)}"
         t.add_row(str(i), d.provider, d.region,
                   f"{d.instances} x {d.accelerators_per_instance} {d.accelerator} ({d.pricing}{idle}){unval}",
-                  f"tp{d.tp} pp{d.pp} ep{d.ep} x{d.replicas_per_instance}", d.weights, usd,
+                  f"tp{d.tp} pp{d.pp} ep{d.ep} x{d.replicas_per_instance}"
+                  + (f" {d.speculative} k={d.draft_tokens}" if d.speculative != "off" else ""),
+                  d.weights, usd,
                   money(m.usd_per_month, 0), f"{p.ttft_s * 1e3:,.0f} ms", f"{p.tpot_s * 1e3:.1f} ms",
                   num(e.j_per_output_token, ".2f"), num(e.gco2e_per_1k_tok, ".3f"), badge)
     console.print(t)

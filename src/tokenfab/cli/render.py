@@ -21,7 +21,17 @@ def headline(ev: Evaluation) -> str:
     idle = f", {d.idle_accelerators_per_instance} idle" if d.idle_accelerators_per_instance else ""
     return (f"{ev.model} on {d.instances} x {d.accelerators_per_instance} x {d.accelerator}{idle} "
             f"(tp={d.tp} pp={d.pp} ep={d.ep} x{d.replicas_per_instance}), {d.weights} weights / {d.kv} KV, {d.stack}: "
-            f"{p.throughput_output_tok_per_s:,.0f} output tok/s per instance, mean TPOT {p.tpot_s * 1e3:.1f} ms")
+            f"{p.throughput_output_tok_per_s:,.0f} output tok/s per instance, mean TPOT {p.tpot_s * 1e3:.1f} ms"
+            + speculation(ev))
+
+
+def speculation(ev: Evaluation) -> str:
+    """', speculative mtp: 1 drafted, 1.85 tokens/step' when the deployment speculates, else ''."""
+    d = ev.deployment
+    if d.speculative == "off":
+        return ""
+    return (f", speculative {d.speculative}: {d.draft_tokens} drafted at {d.acceptance_rate:g} acceptance, "
+            f"{d.tokens_per_step:.2f} tokens/step")
 
 
 def choices(ev: Evaluation) -> None:

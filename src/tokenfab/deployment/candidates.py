@@ -32,7 +32,7 @@ from ..economics.ownership import ownership_usd_per_accel_hour
 from ..engine.serving import ServingPoint, concurrency_grid, steady_state
 from ..errors import InputError
 from .capacity import Capacity
-from .problem import Block, EngineInputs, blocks_for, engine_inputs
+from .problem import Block, EngineInputs, blocks_for, engine_inputs, speculations
 from .workload import Workload
 
 SECONDS_PER_LIFETIME_YEAR = 8760.0 * 3600.0
@@ -50,6 +50,9 @@ class SearchSpace:
     fidelity: str = "calibrated"
     disaggregated: bool = False
     chunk_tokens: int = 8192
+    speculative: str = "off"  # off, mtp, draft or auto (off and every method the catalog has for the model)
+    draft_tokens: int | None = None  # None = the catalog's default per method
+    acceptance_rate: float | None = None
 
 
 @dataclass
@@ -92,12 +95,13 @@ def _blocks(cat: Catalog, spec: ModelSpec, caps: Sequence[Capacity], space: Sear
     by_shape: dict[tuple[str, int], list[int] | str] = {}
     per_cap: list[list[int]] = []
     unusable: dict[str, str] = {}
+    spec_options = speculations(cat, spec, space.speculative, space.draft_tokens, space.acceptance_rate)
     for cap in caps:
         key = (cap.accelerator.id, cap.count)
         if key not in by_shape:
             try:
                 new = blocks_for(cat, spec, cap.accelerator, cap.count, space.weights, space.kv, space.stack,
-                                 space.fixed_split)
+                                 space.fixed_split, spec_options)
                 by_shape[key] = list(range(len(blocks), len(blocks) + len(new)))
                 blocks += new
             except InputError as exc:

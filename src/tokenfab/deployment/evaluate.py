@@ -19,7 +19,8 @@ from ..economics.cost import split_by_phase
 from ..engine.arrays import ModelArrays
 from ..engine.dtypes import WEIGHT_BYTES_PER_PARAM
 from ..engine.memory import weight_bytes_total
-from ..engine.serving import BOUNDS, pass_time
+from ..engine.serving import BOUNDS, step_time
+from ..engine.speculative import tokens_per_step
 from ..errors import DoesNotFitError, InputError
 from ..inputs import parse_input
 from ..units import format_bytes
@@ -100,7 +101,8 @@ def _performance(c: Candidates, p: int, g: int) -> Performance:
     inp = c.inputs
     m, hw, eff, cfg = (config_row(o, ci) for o in (inp.m, inp.hw, inp.eff, inp.cfg))
     b = np.array([c.per_replica[ci, g]])
-    decode_only = float(pass_time(m, hw, eff, cfg, b, wl.isl + wl.osl / 2, 0.0).total_s.ravel()[0])
+    step, tokens = step_time(m, hw, eff, cfg, b, wl.isl + wl.osl / 2, 0.0)
+    decode_only = float((step.total_s / tokens).ravel()[0])  # per output token
     prefill_share = 0.0 if c.space.disaggregated else max(0.0, 1.0 - decode_only / tpot)
     ttft_lim, tpot_lim = wl.limits_s()
     count = c.capacities[int(c.pair_capacity[p])].count
@@ -150,7 +152,10 @@ def _layout(c: Candidates, p: int, g: int) -> Layout:
         ep=s.ep, dp_attention=bool(s.dp_attention), replicas_per_instance=s.replicas, weights=blk.precision.weights,
         kv=blk.precision.kv, compute_dtype=blk.precision.compute_dtype, stack=blk.precision.stack,
         concurrency_per_instance=int(round(per_rep * s.replicas)), concurrency_per_replica=per_rep,
-        fidelity=c.space.fidelity, disaggregated=c.space.disaggregated)
+        fidelity=c.space.fidelity, disaggregated=c.space.disaggregated, speculative=blk.speculation.method,
+        draft_tokens=blk.speculation.draft_tokens,
+        acceptance_rate=blk.speculation.acceptance_rate if blk.speculation.draft_tokens else None,
+        tokens_per_step=float(tokens_per_step(blk.speculation.acceptance_rate, blk.speculation.draft_tokens)))
 
 
 def _money(c: Candidates, p: int, g: int, perf: Performance) -> Money:
@@ -301,7 +306,8 @@ def search_space(d: Deployment) -> SearchSpace:
     return SearchSpace(
         weights=(d.weights,) if d.weights else None, kv=d.kv, stack=d.stack,
         fixed_split=dict(tp=d.tp, pp=d.pp, ep=d.ep, dp_attention=d.dp_attention), concurrency=d.concurrency,
-        fidelity=d.fidelity, disaggregated=d.disaggregated, chunk_tokens=d.chunk_tokens)
+        fidelity=d.fidelity, disaggregated=d.disaggregated, chunk_tokens=d.chunk_tokens, speculative=d.speculative,
+        draft_tokens=d.draft_tokens, acceptance_rate=d.acceptance_rate)
 
 
 SEARCHED = {
@@ -320,6 +326,8 @@ def how_chosen(d: Any, spec: Any, weights_given: bool) -> tuple[tuple[str, str],
     out.append(("weights", "given" if weights_given else f"searched among {', '.join(weight_search(spec, None))}"))
     for f, rule in SEARCHED.items():
         out.append((f, "given" if getattr(d, f, None) is not None else rule))
+    spec_how = {"auto": "searched (off and the catalog's methods for the model)", "off": "off (the default)"}
+    out.append(("speculative", spec_how.get(getattr(d, "speculative", "off"), "given")))
     return tuple(out)
 
 
@@ -372,7 +380,8 @@ def pinned(ev: Evaluation, **overrides: Any) -> Deployment:
         fields.update(accelerator=lay.accelerator, count=lay.accelerators_per_instance, grid=ev.energy.grid)
     fields.update(tp=lay.tp, pp=lay.pp, ep=lay.ep, dp_attention=lay.dp_attention, weights=lay.weights, kv=lay.kv,
                   stack=lay.stack, concurrency=lay.concurrency_per_instance, fidelity=lay.fidelity,
-                  disaggregated=lay.disaggregated)
+                  disaggregated=lay.disaggregated, speculative=lay.speculative,
+                  draft_tokens=lay.draft_tokens or None, acceptance_rate=lay.acceptance_rate)
     if ev.sovereignty is not None:
         fields.update(sovereignty=ev.sovereignty.preset, date=ev.sovereignty.date,
                       buyer_country=ev.sovereignty.buyer_country)

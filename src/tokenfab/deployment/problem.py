@@ -14,6 +14,7 @@ from ..catalog import assumptions as A
 from ..catalog.hardware import Accelerator
 from ..catalog.loader import Catalog
 from ..catalog.model_spec import ModelSpec
+from ..catalog.speculative import SpeculativeMethod
 from ..engine import params as P
 from ..engine.arrays import Efficiency, HardwareArrays, ModelArrays
 from ..engine.dtypes import COMPUTE_PEAK_ORDER, DEFAULT_WEIGHT_SEARCH, KV_BYTES_PER_ELEMENT, WEIGHT_BYTES_PER_PARAM
@@ -135,22 +136,67 @@ def attention_peak(spec: ModelSpec, hw_row: dict[str, float], kv: str, gemm_peak
 
 
 @dataclass(frozen=True)
+class Speculation:
+    """Speculative decoding of a block: ``method`` off, mtp or draft, with its figures."""
+
+    method: str = "off"
+    draft_tokens: int = 0
+    acceptance_rate: float = 0.0
+    draft_layers: int = 0
+    draft_moe_layers: int = 0
+    source: str = ""
+
+
+OFF = Speculation()
+SPECULATIVE_CHOICES = ("off", "mtp", "draft", "auto")
+
+
+def speculations(cat: Catalog, spec: ModelSpec, method: str, draft_tokens: int | None,
+                 acceptance_rate: float | None) -> list[Speculation]:
+    """The speculation options searched: ``off``; a forced ``mtp``/``draft`` (refused in one
+    line when the catalog has none for the model); ``auto`` = off and every method the
+    catalog lists for the model. ``draft_tokens``/``acceptance_rate`` override the defaults."""
+    if method not in SPECULATIVE_CHOICES:
+        raise InputError(f"speculative = {method!r}: use one of {', '.join(SPECULATIVE_CHOICES)}")
+    if method == "off":
+        if draft_tokens is not None or acceptance_rate is not None:
+            raise InputError("draft_tokens and acceptance_rate apply to speculative decoding: add --speculative "
+                             "mtp, draft or auto, or drop them")
+        return [OFF]
+    rows = [r for r in cat.typed("speculative", SpeculativeMethod) if r.model == spec.id]
+    chosen = [r for r in rows if method in ("auto", r.method)]
+    if method != "auto" and not chosen:
+        has = ", ".join(sorted({r.method for r in rows})) or "none"
+        raise InputError(f"speculative = {method!r}: the catalog has no {method} for {spec.id} (it has: {has}); "
+                         "use --speculative off or auto, or add a row to speculative.yaml in an overlay")
+    out = [OFF] if method == "auto" else []
+    for r in chosen:
+        out.append(Speculation(r.method, draft_tokens or r.draft_tokens,
+                               acceptance_rate if acceptance_rate is not None else r.acceptance_rate,
+                               r.draft_layers, r.draft_moe_layers, r.source))
+    return out
+
+
+@dataclass(frozen=True)
 class Block:
-    """Every split of one instance shape at one precision."""
+    """Every split of one instance shape at one precision and speculation."""
 
     accelerator: Accelerator
     count: int
     precision: Precision
     splits: tuple[Split, ...]
+    speculation: Speculation = OFF
 
 
 def blocks_for(cat: Catalog, spec: ModelSpec, acc: Accelerator, count: int, weights: Sequence[str] | None,
-               kv: str | None, stack: str | None, fixed: dict[str, Any]) -> list[Block]:
-    """The blocks of one instance shape; ``fixed`` holds tp, pp, ep, dp_attention (None = searched)."""
+               kv: str | None, stack: str | None, fixed: dict[str, Any],
+               speculation: Sequence[Speculation] = (OFF,)) -> list[Block]:
+    """The blocks of one instance shape; ``fixed`` holds tp, pp, ep, dp_attention (None = searched);
+    one block per precision and speculation option."""
     hardware_row(acc)  # refuses a chip the engine cannot estimate
     sp = tuple(splits(count, spec.num_attention_heads, spec.num_kv_heads, spec.num_layers, spec.num_experts or 0,
                       spec.id, **fixed))
-    return [Block(acc, count, p, sp) for p in precisions(cat, spec, acc, weights, kv, stack)]
+    return [Block(acc, count, p, sp, s) for p in precisions(cat, spec, acc, weights, kv, stack) for s in speculation]
 
 
 @dataclass(frozen=True)
@@ -184,7 +230,9 @@ def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: flo
         tp=split_cols[:, 0], pp=split_cols[:, 1], ep=split_cols[:, 2], dp_attention=split_cols[:, 3],
         replicas=split_cols[:, 4], weight_bytes_per_param=wb, kv_bytes_per_element=kvb, gemm_flop_per_s=peak,
         attention_flop_per_s=attn, isl=np.full(rows, float(isl)), osl=np.full(rows, float(osl)),
-        chunk_tokens=np.full(rows, float(chunk_tokens)), disaggregated=np.full(rows, float(disaggregated)))
+        chunk_tokens=np.full(rows, float(chunk_tokens)), disaggregated=np.full(rows, float(disaggregated)),
+        **{f: np.repeat(np.array([float(getattr(b.speculation, f)) for b in blocks]), n)
+           for f in ("draft_tokens", "acceptance_rate", "draft_layers", "draft_moe_layers")})
     block = np.repeat(np.arange(len(blocks)), n)
     return EngineInputs(
         m=ModelArrays.stack([model_row(spec)]), hw=HardwareArrays.stack(hw_rows).take(block),

@@ -63,6 +63,10 @@ class Layout(ResultModel):
     concurrency_per_replica: float
     fidelity: str
     disaggregated: bool
+    speculative: str = "off"  # off, mtp or draft (engine.speculative)
+    draft_tokens: int = 0  # drafted per sequence and step
+    acceptance_rate: float | None = None  # per drafted token; None when off
+    tokens_per_step: float = 1.0  # output tokens a sequence advances per decode step
 
 
 class Performance(ResultModel):

@@ -17,6 +17,14 @@ Fidelity = Literal["roofline", "derated", "calibrated"]
 SovereigntyPreset = Literal["none", "eu-residency", "eu-jurisdiction", "secnumcloud"]
 
 LenientDate = Annotated[dt.date | None, Field(strict=False)]
+SpeculativeChoice = Literal["off", "mtp", "draft", "auto"]
+SPECULATIVE_HELP = ("Speculative decoding: off, mtp (the model's multi-token-prediction heads), draft (a published "
+                    "EAGLE-3 draft head) or auto (off and every method the catalog lists for the model, searched; "
+                    "tokenfab catalog list speculative).")
+DRAFT_TOKENS_HELP = "Tokens drafted per sequence and step (default: the catalog's per method)."
+ACCEPTANCE_HELP = "Probability that one drafted token is accepted, 0-1 exclusive (default: the catalog's per method)."
+DraftTokens = Annotated[int, Field(ge=1, le=16)] | None
+AcceptanceRate = Annotated[float, Field(gt=0, lt=1)] | None
 
 DISCOUNT_HELP = ("Negotiated discount per provider, PROVIDER=FRACTION off its list prices (scaleway=0.2 is 20 % off; "
                  "repeat or comma-separate); overrides the overlay's discounts.csv.")
@@ -84,6 +92,9 @@ class Deployment(Workload):
     fidelity: Fidelity = Field(default="calibrated", description="Engine fidelity: roofline, derated or calibrated.")
     disaggregated: bool = Field(default=False, description="Prefill on separate replicas of the same shape.")
     chunk_tokens: int = Field(default=DEFAULT_CHUNK_TOKENS, ge=16, le=1_000_000, description="Prefill chunk [tokens].")
+    speculative: SpeculativeChoice = Field(default="off", description=SPECULATIVE_HELP)
+    draft_tokens: DraftTokens = Field(default=None, description=DRAFT_TOKENS_HELP)
+    acceptance_rate: AcceptanceRate = Field(default=None, description=ACCEPTANCE_HELP)
     capex_usd_per_accel: float | None = Field(default=None, gt=0, le=1e7,
         description="Owned: purchase price per accelerator, server share included [USD].")
     years: float | None = Field(default=None, gt=0, le=30, description="Owned: amortisation period [years].")

@@ -25,14 +25,21 @@ linear layers and for attention, plus communication and a fixed overhead. With
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import comm
+from . import comm, speculative
 from .arrays import Efficiency, HardwareArrays, ModelArrays, _Columns
-from .memory import kv_bytes_sequence, kv_elements_per_token_layer, kv_shards, max_concurrency, weight_groups
+from .memory import (
+    USABLE_MEMORY_FRACTION,
+    kv_bytes_sequence,
+    kv_elements_per_token_layer,
+    kv_shards,
+    max_concurrency,
+    weight_groups,
+)
 from .ops import (
     attention_flops_decode,
     attention_flops_prefill,
@@ -57,7 +64,9 @@ class ParallelConfig(_Columns):
     ``weight_bytes_per_param``, ``kv_bytes_per_element`` storage; ``gemm_flop_per_s`` and
     ``attention_flop_per_s`` the datasheet peaks for the compute dtypes; ``isl``/``osl``
     mean input/output tokens; ``chunk_tokens`` prefill chunk; ``disaggregated`` > 0 runs
-    prefill on separate replicas of the same shape.
+    prefill on separate replicas of the same shape. Speculative decoding (``engine.speculative``):
+    ``draft_tokens`` drafted per sequence and step (0 = off), ``acceptance_rate`` per drafted
+    token, the draft as ``draft_layers`` layers of the target's shape (``draft_moe_layers`` MoE).
     """
 
     tp: np.ndarray
@@ -73,6 +82,10 @@ class ParallelConfig(_Columns):
     osl: np.ndarray
     chunk_tokens: np.ndarray
     disaggregated: np.ndarray
+    draft_tokens: np.ndarray | float = 0.0
+    acceptance_rate: np.ndarray | float = 0.0
+    draft_layers: np.ndarray | float = 0.0
+    draft_moe_layers: np.ndarray | float = 0.0
 
 
 @dataclass(frozen=True)
@@ -93,11 +106,13 @@ class PassTime:
 def pass_time(
     m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, n_decode: ArrayLike, context: ArrayLike,
         n_prefill: ArrayLike,
-    groups: dict[str, np.ndarray] | None = None,
+    groups: dict[str, np.ndarray] | None = None, queries_per_sequence: ArrayLike = 1.0,
 ) -> PassTime:
     """Time of one iteration of a replica carrying ``n_decode`` decode tokens at mean
     ``context`` and ``n_prefill`` prompt tokens (prompts of ``cfg.isl`` tokens).
-    ``groups`` may pass ``memory.weight_groups(m)`` when the caller already has it."""
+    ``groups`` may pass ``memory.weight_groups(m)`` when the caller already has it.
+    ``queries_per_sequence`` decode tokens of one sequence share one read of its KV cache
+    (speculative verification of ``k + 1`` tokens)."""
     if groups is None:
         groups = weight_groups(m)
     tp, pp = np.asarray(cfg.tp, float), np.asarray(cfg.pp, float)
@@ -122,7 +137,7 @@ def pass_time(
     prompts = np.where(cfg.isl > 0, n_pre / np.maximum(cfg.isl, 1.0), 0.0)
     f_att = (n_dec * attention_flops_decode(m, context) + prompts * attention_flops_prefill(m, cfg.isl)) / pp / pp
     b_att = (
-        n_dec * kv_bytes_sequence(m, cfg.kv_bytes_per_element, context)
+        n_dec / np.asarray(queries_per_sequence, float) * kv_bytes_sequence(m, cfg.kv_bytes_per_element, context)
         + n_pre * kv_elements_per_token_layer(m) * m.num_layers * cfg.kv_bytes_per_element
     ) / pp / pp
     t_att_c = f_att / devices_per_stage / (cfg.attention_flop_per_s * eff.compute_eff)
@@ -162,6 +177,36 @@ def pass_time(
     )
 
 
+def _plus(a: PassTime, b: PassTime) -> PassTime:
+    return PassTime(**{f.name: getattr(a, f.name) + getattr(b, f.name) for f in fields(PassTime)})
+
+
+def step_time(
+    m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, n_seq: ArrayLike, context: ArrayLike,
+    n_prefill: ArrayLike, groups: dict[str, np.ndarray] | None = None,
+) -> tuple[PassTime, np.ndarray]:
+    """One decode step of ``n_seq`` sequences (with ``n_prefill`` prompt tokens beside them)
+    and the tokens each sequence advances in it. Without speculation: one pass, 1 token.
+    With ``k = cfg.draft_tokens``: the target verifies ``k + 1`` tokens per sequence in one
+    pass, plus ``k`` sequential draft passes over ``n_seq`` tokens (the first one also over
+    the prompt tokens; no fixed per-step overhead, which the step pays once), and each
+    sequence advances ``speculative.tokens_per_step(a, k)`` tokens (docs/engine.md)."""
+    k = np.asarray(cfg.draft_tokens, float)
+    q = k + 1.0
+    n = np.asarray(n_seq, float)
+    t = pass_time(m, hw, eff, cfg, n * q, context, n_prefill, groups, q)
+    if np.any(k > 0):
+        dm = speculative.draft_model(m, cfg.draft_layers, cfg.draft_moe_layers)
+        deff = replace(eff, overhead_s=0.0 * np.asarray(eff.overhead_s))
+        first = pass_time(dm, hw, deff, cfg, n, context, n_prefill)
+        rest = pass_time(dm, hw, deff, cfg, n, context, 0.0)
+        on = (k > 0).astype(float)
+        draft = PassTime(**{f.name: on * getattr(first, f.name) + np.maximum(k - 1.0, 0.0) * getattr(rest, f.name)
+                            for f in fields(PassTime)})
+        t = _plus(t, draft)
+    return t, speculative.tokens_per_step(cfg.acceptance_rate, k)
+
+
 @dataclass(frozen=True)
 class ServingPoint:
     """Steady state at a given concurrency, per configuration."""
@@ -192,17 +237,18 @@ def steady_state(
     ctx = isl + osl / 2.0
     dis = np.asarray(cfg.disaggregated) > 0
     chunk = np.asarray(cfg.chunk_tokens, float)
-    n_pre = np.where(dis, 0.0, B * isl / osl)
     groups = weight_groups(m)
-    it = pass_time(m, hw, eff, cfg, B, ctx, n_pre, groups)
+    tokens = speculative.tokens_per_step(cfg.acceptance_rate, cfg.draft_tokens)  # per sequence and step
+    n_pre = np.where(dis, 0.0, B * tokens * isl / osl)
+    it, _ = step_time(m, hw, eff, cfg, B, ctx, n_pre, groups)
     t_iter = it.total_s
     # TTFT: aggregated = wait + the iterations that carry this prompt
     pre_chunk = np.minimum(isl, chunk)
     n_chunks = np.ceil(isl / chunk)
     last_chunk = isl - (n_chunks - 1.0) * chunk
-    with_prompt = pass_time(m, hw, eff, cfg, np.where(dis, 0.0, B), ctx, pre_chunk, groups)
+    with_prompt, _ = step_time(m, hw, eff, cfg, np.where(dis, 0.0, B), ctx, pre_chunk, groups)
     if np.any(n_chunks > 1):
-        with_last = pass_time(m, hw, eff, cfg, np.where(dis, 0.0, B), ctx, last_chunk, groups).total_s
+        with_last = step_time(m, hw, eff, cfg, np.where(dis, 0.0, B), ctx, last_chunk, groups)[0].total_s
     else:  # every prompt fits in one chunk: the last chunk is the whole prompt
         with_last = with_prompt.total_s
     prompt_s = (n_chunks - 1.0) * with_prompt.total_s + with_last
@@ -211,21 +257,32 @@ def steady_state(
         hw.scale_out_bytes_per_s * eff.network_eff * cfg.tp * cfg.pp
     )
     ttft = 0.5 * t_iter + prompt_s + np.where(dis, kv_move, 0.0)
-    per_replica = B / t_iter
+    per_replica = B * tokens / t_iter
     # disaggregated: extra prefill replicas sized to the prompt rate
     prefill_rate_per_replica = pre_chunk / with_prompt.total_s  # prompt tokens/s of one prefill replica
     extra = np.where(dis, per_replica / osl * isl / prefill_rate_per_replica, 0.0)
     deployment = per_replica * cfg.replicas / (1.0 + extra)
     devices = cfg.tp * cfg.pp * cfg.replicas
-    act_tokens = np.where(dis, B, B + chunk)
+    q = np.asarray(cfg.draft_tokens, float) + 1.0
+    act_tokens = np.where(dis, B * q, B * q + chunk)
+    # a draft's weights (sharded like the target's) and KV cache (same shards) take memory too
+    kv_seq = kv_bytes_sequence(m, cfg.kv_bytes_per_element, ctx)
+    draft_w: np.ndarray | float = 0.0
+    kv_scale: np.ndarray | float = 1.0
+    if np.any(q > 1.0):
+        draft_w = speculative.draft_weight_bytes(m, cfg.draft_layers, cfg.draft_moe_layers,
+                                                 cfg.weight_bytes_per_param) / (cfg.tp * cfg.pp)
+        kv_scale = 1.0 + speculative.draft_kv_bytes_sequence(m, cfg.draft_layers, cfg.kv_bytes_per_element,
+                                                             ctx) / kv_seq
     mc, w_dev = max_concurrency(
-        m, hw.memory_bytes, cfg.weight_bytes_per_param, cfg.kv_bytes_per_element,
-        cfg.tp, cfg.pp, cfg.dp_attention, ctx, act_tokens,
+        m, hw.memory_bytes - np.asarray(draft_w) / USABLE_MEMORY_FRACTION, cfg.weight_bytes_per_param,
+        np.asarray(cfg.kv_bytes_per_element) * kv_scale, cfg.tp, cfg.pp, cfg.dp_attention, ctx, act_tokens,
     )
+    w_dev = np.asarray(w_dev + draft_w)
     cap = MAX_BATCH_PER_RANK * np.where(np.asarray(cfg.dp_attention) > 0, cfg.tp, 1.0)
     mc = np.minimum(mc, cap)
     fits = (mc >= np.maximum(B, 1.0)) & (w_dev > 0)
-    kv_dev = B * kv_bytes_sequence(m, cfg.kv_bytes_per_element, ctx) / (kv_shards(m, cfg.tp, cfg.dp_attention) * cfg.pp)
+    kv_dev = B * kv_seq * kv_scale / (kv_shards(m, cfg.tp, cfg.dp_attention) * cfg.pp)
     parts = np.stack(np.broadcast_arrays(it.compute_s, it.memory_s, it.comm_s, it.overhead_s))
     bound = np.argmax(parts, axis=0)
     n_dev_rep = cfg.tp * cfg.pp
@@ -239,9 +296,9 @@ def steady_state(
         memory_per_device_bytes=w_dev + kv_dev,
         weights_per_device_bytes=w_dev,
         ttft_s=ttft,
-        tpot_s=t_iter,
+        tpot_s=t_iter / tokens,
         ttft_p99_s=eff.p99_ttft_factor * ttft,
-        tpot_p99_s=eff.p99_tpot_factor * t_iter,
+        tpot_p99_s=eff.p99_tpot_factor * t_iter / tokens,
         throughput_output_tok_per_s=deployment,
         throughput_per_device_tok_per_s=deployment / devices,
         bound=bound,

@@ -54,4 +54,8 @@ def explain(result: PlanResult, n: int, catalog: Catalog | None = None) -> Expla
         checks["risk"] = (f"constraints judged at {row_risk.risk}: throughput x {row_risk.throughput_ratio:.2f} "
                           f"({row_risk.throughput_output_tok_per_s:,.0f} tok/s per instance), "
                           f"${row_risk.usd_per_month or 0:,.0f}/month, mean latency {row_risk.latency_s:.2f} s")
+    lay = ev.deployment
+    if lay.speculative != "off":  # what the TPOT above assumes
+        checks["speculative decoding"] = (f"{lay.speculative}: {lay.draft_tokens} drafted per step at "
+                                          f"{lay.acceptance_rate:g} acceptance = {lay.tokens_per_step:.2f} tokens/step")
     return Explanation(rank=n, evaluation=ev, constraints=checks, roofline=roofline(ev, d, cat))

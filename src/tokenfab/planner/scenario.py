@@ -6,7 +6,20 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..deployment.spec import DISCOUNT_HELP, Discounts, LenientDate, PricingModel, SovereigntyPreset, check_discounts
+from ..deployment.spec import (
+    ACCEPTANCE_HELP,
+    DISCOUNT_HELP,
+    DRAFT_TOKENS_HELP,
+    SPECULATIVE_HELP,
+    AcceptanceRate,
+    Discounts,
+    DraftTokens,
+    LenientDate,
+    PricingModel,
+    SovereigntyPreset,
+    SpeculativeChoice,
+    check_discounts,
+)
 from ..deployment.workload import Workload
 from ..engine.dtypes import WeightDtype
 
@@ -44,6 +57,9 @@ class Scenario(Workload):
     stack: str | None = Field(default=None, max_length=40,
         description="Serving stack id for every candidate (default: by vendor; tokenfab catalog list stacks); "
                     "accelerators it does not run on are left out.")
+    speculative: SpeculativeChoice = Field(default="off", description=SPECULATIVE_HELP)
+    draft_tokens: DraftTokens = Field(default=None, description=DRAFT_TOKENS_HELP)
+    acceptance_rate: AcceptanceRate = Field(default=None, description=ACCEPTANCE_HELP)
     rent: bool = Field(default=True, description="Consider rented offers.")
     own: bool = Field(default=False, description="Also consider buying catalog systems (needs own_grid).")
     own_grid: str | None = Field(default=None, max_length=40,

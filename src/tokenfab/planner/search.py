@@ -23,6 +23,7 @@ from ..catalog.market import Offer, Provider
 from ..deployment import capacity as K
 from ..deployment.candidates import Candidates, SearchSpace, build, resized
 from ..deployment.evaluate import evaluation_at, how_chosen, pair_ratios
+from ..deployment.problem import speculations
 from ..deployment.spec import discount_map
 from ..errors import InputError, NoFeasiblePlanError, UnknownIdError, did_you_mean
 from ..inputs import parse_input
@@ -174,8 +175,11 @@ def prepare(scenario: Scenario | Mapping[str, Any], catalog: Catalog | None = No
     if not caps:
         raise NoFeasiblePlanError(f"no capacity to consider: no offer has a {'/'.join(s.pricing)} price", {})
     step("performance, money and energy")
+    speculations(cat, spec, s.speculative, s.draft_tokens, s.acceptance_rate)  # a forced method the model lacks
+    space = SearchSpace(weights=s.weights, stack=s.stack, speculative=s.speculative, draft_tokens=s.draft_tokens,
+                        acceptance_rate=s.acceptance_rate)
     try:
-        c = build(cat, spec, s, caps, SearchSpace(weights=s.weights, stack=s.stack), skip_unusable=True)
+        c = build(cat, spec, s, caps, space, skip_unusable=True)
     except InputError as exc:
         raise NoFeasiblePlanError(f"no catalog capacity can run {spec.id}: {exc}", {}) from None
     return s, cat, c
