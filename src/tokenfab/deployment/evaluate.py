@@ -181,10 +181,23 @@ def evaluation_at(c: Candidates, p: int, g: int, how: tuple[tuple[str, str], ...
         seen.setdefault("efficiency_calibration", Assumption(
             name="efficiency_calibration", value=f"calibrated on {f['calibrated_on_runs']} of your runs",
             source=str(f["source"]), as_of=str(f.get("fitted_at", "")), kind="user calibration"))
+    if layout.fidelity == "measured":
+        seen.setdefault("measured_kernels", _measured_assumption(layout))
     choices = tuple(Choice(field=f, value=str(getattr(layout, CHOICE_FIELDS.get(f, f))), how=h) for f, h in how)
     return Evaluation(model=c.spec.id, workload=wl, deployment=layout, performance=perf,
                       money=_money(c, p, g, perf), energy=_energy(c, p, g), sovereignty=_sovereignty(cap),
                       choices=choices, assumptions=tuple(seen.values()), notes=notes, warnings=cap.warnings)
+
+
+def _measured_assumption(layout: Layout) -> Assumption:
+    """Which parts of a ``measured``-fidelity result came from the kernel database."""
+    from ..engine.measured_kernels import coverage_line, register
+
+    cid = register(layout.accelerator, layout.stack, layout.compute_dtype)  # cached: the id the engine used
+    return Assumption(name="measured_kernels", value=coverage_line(layout.accelerator, layout.stack,
+                                                                      layout.compute_dtype, cid),
+                      source="https://github.com/ai-dynamo/aiconfigurator (aiconfigurator-core systems/data)",
+                      kind="measured kernel timings")
 
 
 # ---------------------------------------------------------------- one deployment

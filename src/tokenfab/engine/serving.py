@@ -147,6 +147,9 @@ def pass_time(
     t_comm = attn_comm + mlp_comm + p2p
     overhead = np.broadcast_to(eff.overhead_s + eff.layer_overhead_s * layers, np.shape(t_comm))
     t_lin = np.maximum(t_lin_c, t_lin_m)
+    if np.any(np.asarray(eff.measured_gemm) > 0):
+        t_lin = np.where(eff.measured_gemm > 0, _measured_linear(m, hw, eff, cfg, n_mb, dpa, groups, f_lin - f_exp,
+                                                                  t_exp, b_lin), t_lin)
     t_att = np.maximum(t_att_c, t_att_m)
     t_stage = t_lin + t_att + t_comm + overhead
     compute = np.where(t_lin_c >= t_lin_m, t_lin, 0.0) + np.where(t_att_c >= t_att_m, t_att, 0.0)
@@ -160,6 +163,22 @@ def pass_time(
         flop=(f_lin + f_att) * pp * pp,
         bytes=(b_lin + b_att) * pp * pp,
     )
+
+
+def _measured_linear(m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, n_mb: np.ndarray,
+                     dpa: np.ndarray, groups: dict[str, np.ndarray], f_dense: np.ndarray, t_exp: np.ndarray,
+                     b_lin: np.ndarray) -> np.ndarray:
+    """Linear layers of one stage with the dense GEMMs timed from the measured database
+    (``measured_kernels``: achieved FLOP/s at ``n_mb`` rows, covering both the memory- and
+    the compute-bound regime) and the routed experts by the calibrated roofline."""
+    from .measured_kernels import gemm_rate
+
+    tp, pp = np.asarray(cfg.tp, float), np.asarray(cfg.pp, float)
+    rate = gemm_rate(eff.measured_gemm, n_mb)
+    t_dense = f_dense / tp / np.where(rate > 0, rate, 1.0)
+    b_dense = weight_bytes_read(m, cfg.weight_bytes_per_param, 0.0, np.where(dpa, tp, 1.0), groups) / pp
+    t_exp_m = (b_lin - b_dense) / tp / (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
+    return t_dense + np.maximum(t_exp / tp, t_exp_m)
 
 
 @dataclass(frozen=True)
