@@ -6,7 +6,7 @@ Needs the optional extra (``pip install 'tokenfab[measured]'``). For validation/
 (rows never used in fitting: the honest figure) and validation/measured.csv (the rows the
 calibrated factors were fitted on, so both columns are in sample there and the calibrated one
 is favoured), prints the MAPE of both fidelities on the rows the kernel database covers
-(chip x stack x compute dtype with a measured GEMM table) and on all rows. ``--rows`` lists
+(chip x stack x compute dtype with a measured GEMM or MoE table) and on all rows. ``--rows`` lists
 every covered row with the predictions.
 
 Columns: ``calibrated`` (shipped factors: one ``fit_neutral`` on measured.csv), ``measured``
@@ -48,8 +48,9 @@ def mape(pred: np.ndarray, meas: np.ndarray, sel: np.ndarray) -> str:
 
 
 def covered(prep: Prepared, table: dict) -> np.ndarray:
-    """Per kept row: True when its chip x stack x compute dtype has a measured GEMM curve."""
-    ids = np.asarray(efficiency_for(prep, table, "measured").measured_gemm)
+    """Per kept row: True when its chip x stack x compute dtype has a measured GEMM or MoE table."""
+    eff = efficiency_for(prep, table, "measured")
+    ids = np.maximum(np.asarray(eff.measured_gemm), np.asarray(eff.measured_moe))
     out = np.zeros(len(prep.rows), dtype=bool)
     out[prep.row_index] = ids[prep.table_index] > 0
     return out
@@ -63,7 +64,7 @@ def main() -> None:
     t0 = time.perf_counter()
     cat = load_catalog()
     table = cat.efficiency
-    print(f"# measured kernels: {database_version()} (dense GEMMs; attention, MoE, communication: physics)")
+    print(f"# measured kernels: {database_version()} (dense GEMMs and MoE layers; attention, communication, overheads: physics)")
     runs = {"calibrated": (table, "calibrated"), "measured": (table, "measured")}
     if not args.no_refit:
         fitted = prepare(read_measured(ROOT / "validation" / "measured.csv"), cat)

@@ -24,6 +24,7 @@ from tokenfab.engine.serving import pass_time
 from tokenfab.errors import InputError
 
 FIXTURE = FIXTURES / "aiconfigurator" / "h100_sxm_trtllm_gemm_perf.csv"
+MOE_FIXTURE = FIXTURES / "aiconfigurator" / "h100_sxm_trtllm_moe_perf.csv"
 
 # fp8 rows kept (n, k >= 4096; the n = 128 rows and the bfloat16 rows are left out):
 #   m = 1:  2*1*4096*8192 / 0.02610933283964793e-3 s  and  2*1*8192*8192 / 0.03739733248949051e-3 s
@@ -33,20 +34,27 @@ RATE_M1 = (67_108_864 / 0.02610933283964793e-3 + 134_217_728 / 0.037397332489490
 RATE_M16 = (1_073_741_824 / 0.027053333818912506e-3 + 2_147_483_648 / 0.03770666569471359e-3) / 2  # ~4.83e13
 
 
-@pytest.fixture
-def database(tmp_path, monkeypatch):
-    """The fixture rows as a parquet file where the database keeps them; ``database_root`` pointed there."""
+def _write(src, dest, ints):
+    """Fixture rows back into a parquet file of the database's columns."""
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
-    with FIXTURE.open() as f:
+    with src.open() as f:
         rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
     cols = {c: [r[c] for r in rows] for c in rows[0]}
-    for c in ("m", "n", "k"):
+    for c in ints:
         cols[c] = [int(v) for v in cols[c]]
     cols["latency"] = [float(v) for v in cols["latency"]]
-    d = tmp_path / "data" / "h100_sxm" / "gemm" / "trtllm" / "1.3.0rc20"
-    d.mkdir(parents=True)
-    pq.write_table(pa.table(cols), d / "gemm_perf.parquet")
+    dest.parent.mkdir(parents=True)
+    pq.write_table(pa.table(cols), dest)
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch):
+    """The fixture rows as parquet files where the database keeps them; ``database_root`` pointed there."""
+    root = tmp_path / "data" / "h100_sxm"
+    _write(FIXTURE, root / "gemm" / "trtllm" / "1.3.0rc20" / "gemm_perf.parquet", ("m", "n", "k"))
+    _write(MOE_FIXTURE, root / "moe" / "trtllm" / "1.3.0rc20" / "moe_perf.parquet",
+           ("num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_tp_size", "moe_ep_size"))
     monkeypatch.setattr(mk, "database_root", lambda: tmp_path / "data")
     return tmp_path / "data"
 
@@ -105,7 +113,29 @@ def test_not_covered_falls_back_to_the_calibrated_physics(database):
     assert mk.coverage_line("mi300x", "vllm-rocm", "fp8", 0).startswith("measured: none")
     cid = mk.register("h100-sxm", "trtllm", "fp8")
     line = mk.coverage_line("h100-sxm", "trtllm", "fp8", cid)
-    assert "h100_sxm trtllm 1.3.0rc20 fp8" in line and line.endswith("physics: attention, moe, communication, overheads")
+    assert "h100_sxm trtllm 1.3.0rc20 fp8" in line and line.endswith("physics: moe, attention, communication, overheads")
+
+
+def test_moe_layer_time_from_the_table(database):
+    """gpt-oss-120b MoE layer on H100, MXFP4 weights (BF16 compute), moe_tp 1 x moe_ep 4: the
+    power_law_1.01 rows (aiconfigurator's default distribution) are used, not the balanced ones."""
+    mid = mk.register_moe("h100-sxm", "trtllm", "bf16")
+    assert mid >= 1
+    shape = dict(hidden=2880, inter=2880, topk=4, experts=128, moe_tp=1, moe_ep=4, weight_bytes_per_param=4.25 / 8)
+    t = mk.moe_time(mid, **shape, tokens=np.array([1, 8, 4, 16384, 32768, 0.5]))
+    assert t[0] == pytest.approx(0.07383679747581481e-3, rel=1e-12)  # 1 token: the table's 0.0738 ms
+    # 4 tokens: log2 4 = 2 is 2/3 of the way from log2 1 = 0 to log2 8 = 3
+    assert t[2] == pytest.approx((0.07383679747581481 + 2 / 3 * (0.13502720594406128 - 0.07383679747581481)) * 1e-3,
+                                 rel=1e-12)
+    # beyond the largest count (16384) the time grows with the tokens: 32768 -> 2 x 3.74 ms; below 1 it stays flat
+    assert t[4] == pytest.approx(2 * 3.7400447845458986e-3, rel=1e-12) and t[5] == pytest.approx(t[0], rel=1e-12)
+    # a split, a shape or a dtype the table lacks is not measured (NaN: the physics is used)
+    assert np.isnan(mk.moe_time(mid, **dict(shape, moe_ep=8), tokens=8))
+    assert np.isnan(mk.moe_time(mid, **dict(shape, weight_bytes_per_param=2.0), tokens=8))  # bf16 weights
+    assert np.isnan(mk.moe_time(0, **shape, tokens=8))
+    line = mk.coverage_line("h100-sxm", "trtllm", "bf16", mk.register("h100-sxm", "trtllm", "bf16"),
+                            mk.moe_label("h100-sxm", "trtllm", "bf16", (2880, 2880, 4, 128), 1, 4, 4.25 / 8))
+    assert "moe (h100_sxm trtllm 1.3.0rc20 w4a16_mxfp4)" in line and line.endswith("physics: attention, communication, overheads")
 
 
 def test_without_the_extra_one_clear_error(monkeypatch):

@@ -9,8 +9,8 @@ Fidelities, chosen by name (``FIDELITIES``):
   compute dtype without a measured GEMM efficiency such as FP4, a scale per tensor-core
   architecture x dtype, :func:`dtype_compute_scale`), a per-stack memory efficiency and per-pass overhead, a per-layer overhead, a
   collective latency and the routed-expert GEMM efficiency, fitted on measured results.
-* ``measured``: ``calibrated``, except that dense GEMMs take their time from NVIDIA
-  aiconfigurator's measured kernel database where it covers the chip x stack x dtype
+* ``measured``: ``calibrated``, except that dense GEMMs and MoE layers take their time from
+  NVIDIA aiconfigurator's measured kernel database where it covers the chip x stack x dtype
   (optional extra ``tokenfab[measured]``; :mod:`.measured_kernels`).
 
 The factors come from a table shaped like ``data/efficiency.yaml`` passed in by the caller
@@ -81,10 +81,11 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
         return dict(ROOFLINE, compute_eff=hw, memory_eff=float(d["memory_eff"]), network_eff=float(d["network_eff"]),
                     **p99)
     if fidelity == "measured":
-        from .measured_kernels import register
+        from .measured_kernels import register, register_moe
 
         return dict(_one(table, accelerator, stack, compute_dtype, "calibrated"),
-                    measured_gemm=float(register(accelerator, stack, compute_dtype)))
+                    measured_gemm=float(register(accelerator, stack, compute_dtype)),
+                    measured_moe=float(register_moe(accelerator, stack, compute_dtype)))
     c = table["calibrated"]
     s = stack_factors(c, accelerator, stack)
     scale = float(s["compute_scale"]) * dtype_compute_scale(table, accelerator, compute_dtype)
@@ -98,6 +99,7 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
         moe_eff=float(c["moe_eff"]),
         moe_half_tokens=float(c["moe_half_tokens"]),
         measured_gemm=0.0,
+        measured_moe=0.0,
         **p99,
     )
 

@@ -16,8 +16,14 @@ token count ``m`` is built once from the large shapes (``n, k >= MIN_SHAPE``; th
 depends on ``m``, not on the shape: memory-bound ``2 m / bytes_per_param x bandwidth`` at small
 ``m``, compute-bound at large ``m``), the median over shapes at each measured ``m``, resampled on
 ``M_GRID`` (powers of two); a pass then looks it up with ``np.interp`` over ``log2 m``.
-Everything else (attention, routed experts, communication, overheads) stays the calibrated
-physics; :func:`coverage_line` says which parts were measured.
+Routed experts (:func:`moe_time`): the ``moe/<backend>/<version>/moe_perf.parquet`` table times
+a whole MoE layer (``moe_dtype, num_tokens, hidden_size, inter_size, topk, num_experts,
+moe_tp_size, moe_ep_size, distribution, latency``) for the exact shape of a model on one GPU of
+the group; where the model's shape, dtype and split are measured, ``np.interp`` over
+``log2 num_tokens`` (the tokens of the micro-batch) gives the layer time (beyond the largest
+measured count, 16384, the time grows in proportion to the tokens), else the physics.
+Everything else (attention, communication, overheads) stays the calibrated physics;
+:func:`coverage_line` says which parts were measured.
 
 Curves are registered in this process (``register`` returns a positive id carried in the
 ``Efficiency.measured_gemm`` column, 0 = not covered) so the engine's arrays stay numeric.
@@ -44,7 +50,11 @@ BACKENDS = ("trtllm", "vllm", "sglang")  # tokenfab stack ids that are aiconfigu
 GEMM_DTYPES = {"bf16": "bfloat16", "fp8": "fp8", "fp4": "nvfp4"}  # tokenfab compute dtype -> gemm_dtype
 M_GRID = 2.0 ** np.arange(16)  # 1 .. 32768 tokens
 MIN_SHAPE = 4096
-PHYSICS_PARTS = ("attention", "moe", "communication", "overheads")
+PHYSICS_PARTS = ("attention", "communication", "overheads")
+# aiconfigurator's default expert-load distribution (aiconfigurator_core/sdk/config.py workload_distribution
+# "power_law", alpha 1.01 in sdk/models/deepseek.py); 'balanced' where a table has no such row
+MOE_DISTRIBUTIONS = ("power_law_1.01", "balanced")
+MXFP4_BYTES = 4.25 / 8  # engine/dtypes.py WEIGHT_BYTES_PER_PARAM["mxfp4"]
 
 
 @dataclass(frozen=True)
@@ -169,9 +179,142 @@ def gemm_rate(curve_id: ArrayLike, tokens: ArrayLike) -> np.ndarray:
     return out
 
 
-def coverage_line(accelerator: str, stack: str, compute_dtype: str, curve_id: int) -> str:
-    """What a result of the ``measured`` fidelity took from the database and what from physics."""
-    if curve_id <= 0:
-        return (f"measured: none ({database_version()} has no {compute_dtype} GEMM table for {accelerator} x {stack}); "
-                f"physics: gemm, {', '.join(PHYSICS_PARTS)}")
-    return f"measured: gemm ({database_version()} {curve(curve_id).label()}); physics: {', '.join(PHYSICS_PARTS)}"
+def coverage_line(accelerator: str, stack: str, compute_dtype: str, curve_id: int, moe: str | None = None) -> str:
+    """What a result of the ``measured`` fidelity took from the database and what from physics;
+    ``moe`` the MoE table used (``version moe_dtype``), None when the experts were physics (or
+    the model has none)."""
+    measured = [f"gemm ({database_version()} {curve(curve_id).label()})"] if curve_id > 0 else []
+    if moe:
+        measured.append(f"moe ({SYSTEMS[accelerator]} {stack} {moe})")
+    physics = ([] if curve_id > 0 else ["gemm"]) + ([] if moe else ["moe"]) + list(PHYSICS_PARTS)
+    if not measured:
+        return (f"measured: none ({database_version()} has no {compute_dtype} table for {accelerator} x {stack}); "
+                f"physics: {', '.join(physics)}")
+    return f"measured: {', '.join(measured)}; physics: {', '.join(physics)}"
+
+
+# ---------------------------------------------------------------- routed experts (MoE layers)
+
+
+def moe_dtype(compute_dtype: str, weight_bytes_per_param: float) -> tuple[str, ...]:
+    """aiconfigurator ``moe_dtype`` names for a compute dtype and weight storage, preferred first."""
+    if compute_dtype == "fp4":
+        return ("w4a8_mxfp4_mxfp8",) if abs(weight_bytes_per_param - MXFP4_BYTES) < 1e-9 else ("nvfp4",)
+    if compute_dtype == "fp8":
+        return ("fp8", "fp8_block")
+    if compute_dtype == "bf16":
+        return ("w4a16_mxfp4",) if abs(weight_bytes_per_param - MXFP4_BYTES) < 1e-9 else ("bfloat16",)
+    return ()
+
+
+@lru_cache(maxsize=64)
+def _moe_tables(root: Path, system: str, backend: str) -> tuple[tuple[str, dict[str, np.ndarray]], ...]:
+    """Every version's ``moe_perf.parquet`` of a system x backend, newest first, as numpy columns."""
+    import pyarrow.parquet as pq
+
+    out = []
+    paths = [p for p in (root / system / "moe" / backend).glob("*") if (p / "moe_perf.parquet").is_file()]
+    for v in sorted(paths, key=lambda p: _version_key(p.name), reverse=True):
+        cols = ["moe_dtype", "num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_tp_size",
+                "moe_ep_size", "distribution", "latency"]
+        try:
+            t = pq.read_table(v / "moe_perf.parquet", columns=cols).to_pydict()
+        except (OSError, KeyError, ValueError) as e:
+            raise InputError(f"{v}: not a readable aiconfigurator moe table ({e}): reinstall 'tokenfab[measured]'") from e
+        out.append((v.name, {c: np.asarray(t[c]) for c in cols}))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def moe_curve(root: Path, system: str, backend: str, dtypes: tuple[str, ...], shape: tuple[int, int, int, int],
+              moe_tp: int, moe_ep: int) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """(version, log2 num_tokens, latency [s]) of one MoE layer shape (hidden, inter, topk,
+    experts) at one split, from the newest version that measured it; None when none did."""
+    for version, t in _moe_tables(root, system, backend):
+        for dtype in dtypes:
+            for dist in MOE_DISTRIBUTIONS:
+                sel = ((t["moe_dtype"] == dtype) & (t["hidden_size"] == shape[0]) & (t["inter_size"] == shape[1])
+                       & (t["topk"] == shape[2]) & (t["num_experts"] == shape[3]) & (t["moe_tp_size"] == moe_tp)
+                       & (t["moe_ep_size"] == moe_ep) & (t["distribution"] == dist) & (t["latency"] > 0))
+                if np.any(sel):
+                    n, lat = t["num_tokens"][sel].astype(float), t["latency"][sel].astype(float)
+                    order = np.argsort(n)
+                    n, lat = n[order], lat[order]
+                    keep = np.r_[True, np.diff(n) > 0]  # one row per token count (the first)
+                    return f"{version} {dtype}", np.log2(n[keep]), lat[keep] * 1e-3
+    return None
+
+
+_MOE: list[tuple[str, str, str, str]] = []  # (root, system, backend, compute_dtype)
+_MOE_IDS: dict[tuple[str, str, str, str], int] = {}
+
+
+def register_moe(accelerator: str, stack: str, compute_dtype: str, root: Path | None = None) -> int:
+    """Id (>= 1) of the MoE tables of this chip x stack (x compute dtype), 0 when none exist."""
+    base = root if root is not None else database_root()
+    system = SYSTEMS.get(accelerator)
+    key = (str(base), accelerator, stack, compute_dtype)
+    if key not in _MOE_IDS:
+        ok = system is not None and stack in BACKENDS and compute_dtype in GEMM_DTYPES and bool(
+            _moe_tables(base, system, stack))
+        if ok:
+            _MOE.append((str(base), str(system), stack, compute_dtype))
+        _MOE_IDS[key] = len(_MOE) if ok else 0
+    return _MOE_IDS[key]
+
+
+def moe_time(moe_id: ArrayLike, hidden: ArrayLike, inter: ArrayLike, topk: ArrayLike, experts: ArrayLike,
+             moe_tp: ArrayLike, moe_ep: ArrayLike, weight_bytes_per_param: ArrayLike, tokens: ArrayLike) -> np.ndarray:
+    """Measured time of one MoE layer on one GPU [s] (NaN where not measured: use the physics),
+    ``np.interp`` over ``log2 tokens`` once per distinct table x shape x split; flat below the
+    smallest measured count, proportional to the tokens beyond the largest."""
+    key_arrs = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (
+        moe_id, hidden, inter, topk, experts, moe_tp, moe_ep, weight_bytes_per_param)))
+    tok = np.asarray(tokens, dtype=float)
+    shape = np.broadcast_shapes(key_arrs[0].shape, tok.shape)
+    out = np.full(shape, np.nan)
+    keys = np.stack([a.ravel() for a in key_arrs], axis=-1)  # the keys do not vary along the token axes
+    if not np.any(keys[:, 0] > 0):
+        return out
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    group = np.broadcast_to(inv.reshape(key_arrs[0].shape), shape).ravel()
+    x = np.log2(np.maximum(np.broadcast_to(tok, shape).ravel(), 1.0))
+    flat = out.ravel()
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(uniq) + 1))
+    for j, k in enumerate(uniq):
+        if k[0] <= 0:
+            continue
+        if int(k[0]) > len(_MOE):
+            raise InputError(f"measured_moe = {int(k[0])}: no such table in this process; rebuild the efficiency arrays")
+        root, system, backend, cdt = _MOE[int(k[0]) - 1]
+        c = moe_curve(Path(root), system, backend, moe_dtype(cdt, float(k[7])),
+                      (int(k[1]), int(k[2]), int(k[3]), int(k[4])), int(k[5]), int(k[6]))
+        if c is not None:
+            sel = order[bounds[j]:bounds[j + 1]]
+            # beyond the largest measured count the layer is compute-bound: time grows with the tokens
+            flat[sel] = np.interp(x[sel], c[1], c[2]) * np.exp2(np.maximum(x[sel] - c[1][-1], 0.0))
+    return flat.reshape(shape)
+    uniq, inv = np.unique(keys[live], axis=0, return_inverse=True)
+    idx = np.flatnonzero(live)
+    for j, k in enumerate(uniq):
+        if not 1 <= int(k[0]) <= len(_MOE):
+            raise InputError(f"measured_moe = {int(k[0])}: no such table in this process; rebuild the efficiency arrays")
+        root, system, backend, cdt = _MOE[int(k[0]) - 1]
+        c = moe_curve(Path(root), system, backend, moe_dtype(cdt, float(k[7])),
+                      (int(k[1]), int(k[2]), int(k[3]), int(k[4])), int(k[5]), int(k[6]))
+        if c is not None:
+            sel = idx[inv.ravel() == j]
+            # beyond the largest measured count the layer is compute-bound: time grows with the tokens
+            out[sel] = np.interp(x[sel], c[1], c[2]) * np.exp2(np.maximum(x[sel] - c[1][-1], 0.0))
+    return out.reshape(arrs[0].shape)
+
+
+def moe_label(accelerator: str, stack: str, compute_dtype: str, shape: tuple[int, int, int, int], moe_tp: int,
+              moe_ep: int, weight_bytes_per_param: float) -> str | None:
+    """``version moe_dtype`` of the MoE table a split used, None when its experts were physics."""
+    system = SYSTEMS.get(accelerator)
+    if system is None or stack not in BACKENDS or shape[3] <= 0:
+        return None
+    c = moe_curve(database_root(), system, stack, moe_dtype(compute_dtype, weight_bytes_per_param), shape, moe_tp, moe_ep)
+    return None if c is None else c[0]
