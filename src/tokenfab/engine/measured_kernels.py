@@ -295,19 +295,6 @@ def moe_time(moe_id: ArrayLike, hidden: ArrayLike, inter: ArrayLike, topk: Array
             # beyond the largest measured count the layer is compute-bound: time grows with the tokens
             flat[sel] = np.interp(x[sel], c[1], c[2]) * np.exp2(np.maximum(x[sel] - c[1][-1], 0.0))
     return flat.reshape(shape)
-    uniq, inv = np.unique(keys[live], axis=0, return_inverse=True)
-    idx = np.flatnonzero(live)
-    for j, k in enumerate(uniq):
-        if not 1 <= int(k[0]) <= len(_MOE):
-            raise InputError(f"measured_moe = {int(k[0])}: no such table in this process; rebuild the efficiency arrays")
-        root, system, backend, cdt = _MOE[int(k[0]) - 1]
-        c = moe_curve(Path(root), system, backend, moe_dtype(cdt, float(k[7])),
-                      (int(k[1]), int(k[2]), int(k[3]), int(k[4])), int(k[5]), int(k[6]))
-        if c is not None:
-            sel = idx[inv.ravel() == j]
-            # beyond the largest measured count the layer is compute-bound: time grows with the tokens
-            out[sel] = np.interp(x[sel], c[1], c[2]) * np.exp2(np.maximum(x[sel] - c[1][-1], 0.0))
-    return out.reshape(arrs[0].shape)
 
 
 def moe_label(accelerator: str, stack: str, compute_dtype: str, shape: tuple[int, int, int, int], moe_tp: int,
