@@ -138,6 +138,26 @@ def test_moe_layer_time_from_the_table(database):
     assert "moe (h100_sxm trtllm 1.3.0rc20 w4a16_mxfp4)" in line and line.endswith("physics: attention, communication, overheads")
 
 
+def test_moe_step_uses_the_measured_layer_time(database):
+    """One gpt-oss-120b MoE layer alone (no attention, no LM head), 4 H100s as tp 4 x ep 4 with
+    data-parallel attention, infinitely fast links: an 8-token step takes the table's 8-token
+    layer time, 0.13502720594406128 ms (power_law_1.01 row), plus the router (a dense GEMM, by
+    the roofline here): 2880 x 128 weights x 4.25/8 bytes = 195,840 bytes over 4 GPUs at 3.35 TB/s
+    (its 2 x 368,640 x 8 FLOPs take 1e-12 s, far less)."""
+    cat = load_catalog()
+    row = dict(model_row(cat.model("gpt-oss-120b")), num_layers=1, num_moe_layers=1, num_attention_heads=0,
+               num_kv_heads=0, head_dim=0, vocab_size=0, num_sliding_layers=0)
+    m = ModelArrays.stack([row])
+    hw = HardwareArrays.stack([dict(hardware_row(cat.accelerator("h100-sxm")), scale_up_bytes_per_s=np.inf)])
+    eff = Efficiency.stack([dict(ROOFLINE, measured_moe=mk.register_moe("h100-sxm", "trtllm", "bf16"))])
+    cfg = ParallelConfig.stack([dict(
+        tp=4, pp=1, ep=4, replicas=1, dp_attention=1, weight_bytes_per_param=4.25 / 8, kv_bytes_per_element=1.0,
+        gemm_flop_per_s=989e12, attention_flop_per_s=989e12, isl=1000, osl=1, chunk_tokens=8192, disaggregated=0,
+    )])
+    t = pass_time(m, hw, eff, cfg, n_decode=8, context=0, n_prefill=0)
+    assert t.total_s[0] == pytest.approx(0.13502720594406128e-3 + 195_840 / 4 / 3.35e12, rel=1e-9)
+
+
 def test_without_the_extra_one_clear_error(monkeypatch):
     monkeypatch.setattr(mk, "PACKAGE", "tokenfab_no_such_package")
     with pytest.raises(InputError, match=r"pip install 'tokenfab\[measured\]'"):
