@@ -114,6 +114,9 @@ def test_not_covered_falls_back_to_the_calibrated_physics(database):
     cid = mk.register("h100-sxm", "trtllm", "fp8")
     line = mk.coverage_line("h100-sxm", "trtllm", "fp8", cid)
     assert "h100_sxm trtllm 1.3.0rc20 fp8" in line and line.endswith("physics: moe, attention, communication, overheads")
+    # a dense model has no MoE part to name
+    assert mk.coverage_line("h100-sxm", "trtllm", "fp8", cid, None, has_moe=False).endswith(
+        "physics: attention, communication, overheads")
 
 
 def test_moe_layer_time_from_the_table(database):

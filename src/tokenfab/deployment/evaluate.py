@@ -199,7 +199,7 @@ def _measured_assumption(c: Candidates, layout: Layout) -> Assumption:
     moe = moe_label(layout.accelerator, layout.stack, layout.compute_dtype, shape, layout.tp // max(layout.ep, 1),
                     max(layout.ep, 1), WEIGHT_BYTES_PER_PARAM[layout.weights])
     return Assumption(name="measured_kernels", value=coverage_line(layout.accelerator, layout.stack,
-                                                                      layout.compute_dtype, cid, moe),
+                                                                      layout.compute_dtype, cid, moe, shape[3] > 0),
                       source="https://github.com/ai-dynamo/aiconfigurator (aiconfigurator-core systems/data)",
                       kind="measured kernel timings")
 

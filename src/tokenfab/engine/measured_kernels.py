@@ -179,14 +179,15 @@ def gemm_rate(curve_id: ArrayLike, tokens: ArrayLike) -> np.ndarray:
     return out
 
 
-def coverage_line(accelerator: str, stack: str, compute_dtype: str, curve_id: int, moe: str | None = None) -> str:
+def coverage_line(accelerator: str, stack: str, compute_dtype: str, curve_id: int, moe: str | None = None,
+                  has_moe: bool = True) -> str:
     """What a result of the ``measured`` fidelity took from the database and what from physics;
-    ``moe`` the MoE table used (``version moe_dtype``), None when the experts were physics (or
-    the model has none)."""
+    ``moe`` the MoE table used (``version moe_dtype``), None when the experts were physics;
+    ``has_moe`` False for a model without routed experts (no MoE part to name)."""
     measured = [f"gemm ({database_version()} {curve(curve_id).label()})"] if curve_id > 0 else []
     if moe:
         measured.append(f"moe ({SYSTEMS[accelerator]} {stack} {moe})")
-    physics = ([] if curve_id > 0 else ["gemm"]) + ([] if moe else ["moe"]) + list(PHYSICS_PARTS)
+    physics = ([] if curve_id > 0 else ["gemm"]) + ([] if moe or not has_moe else ["moe"]) + list(PHYSICS_PARTS)
     if not measured:
         return (f"measured: none ({database_version()} has no {compute_dtype} table for {accelerator} x {stack}); "
                 f"physics: {', '.join(physics)}")
