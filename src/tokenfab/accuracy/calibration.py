@@ -131,13 +131,14 @@ def _set(d: dict, path: tuple[str, ...], v: float) -> None:
     d[path[-1]] = float(v)
 
 
-def predict(prep: Prepared, params: dict[str, Any]) -> np.ndarray:
-    """Predictions with ``params`` as the calibrated section of the efficiency table."""
-    return evaluate(prep, {**(prep.efficiency or A.efficiency_table()), "calibrated": params})["predicted"]
+def predict(prep: Prepared, params: dict[str, Any], fidelity: str = "calibrated") -> np.ndarray:
+    """Predictions with ``params`` as the calibrated section of the efficiency table (``fidelity``
+    'measured' fits the same factors around measured dense-GEMM timings)."""
+    return evaluate(prep, {**(prep.efficiency or A.efficiency_table()), "calibrated": params}, fidelity)["predicted"]
 
 
-def loss(prep: Prepared, params: dict[str, Any], mask: np.ndarray | None = None) -> float:
-    pred = predict(prep, params)
+def loss(prep: Prepared, params: dict[str, Any], mask: np.ndarray | None = None, fidelity: str = "calibrated") -> float:
+    pred = predict(prep, params, fidelity)
     meas = np.array([r.value for r in prep.rows])
     err = np.abs(np.log(np.where(np.isfinite(pred) & (pred > 0), pred, 1e-9) / meas))
     if mask is not None:
@@ -152,6 +153,7 @@ def fit(
     rounds: int = 6,
     log: Callable[[str], None] | None = None,
     paths: list[tuple[str, ...]] | None = None,
+    fidelity: str = "calibrated",
 ) -> dict[str, Any]:
     """Coordinate descent from ``start`` on the rows selected by ``mask``, over every
     calibrated factor or only over ``paths`` (e.g. one accelerator x stack's three factors,
@@ -160,7 +162,7 @@ def fit(
     rows_stacks = sorted({r.stack for r, k in zip(prep.rows, mask if mask is not None else [True] * len(prep.rows)) if k})
     for s in rows_stacks:
         params["stacks"].setdefault(s, copy.deepcopy(params["stacks"][params.get("default_stack", "trtllm")]))
-    best = loss(prep, params, mask)
+    best = loss(prep, params, mask, fidelity)
     for rnd in range(rounds):
         improved = False
         for path in paths if paths is not None else _paths(params, rows_stacks):
@@ -171,7 +173,7 @@ def fit(
                 cand = min(max(base * step, lo), hi)
                 trial = copy.deepcopy(params)
                 _set(trial, path, cand)
-                val = loss(prep, trial, mask)
+                val = loss(prep, trial, mask, fidelity)
                 if val < best - 1e-6:
                     best, params, improved = val, trial, True
         if log:
@@ -182,7 +184,7 @@ def fit(
 
 
 def fit_neutral(prep: Prepared, pairs: LatencyPairs, mask: np.ndarray | None = None,
-                log: Callable[[str], None] | None = None) -> dict[str, Any]:
+                log: Callable[[str], None] | None = None, fidelity: str = "calibrated") -> dict[str, Any]:
     """The one deterministic fit: from :func:`neutral_start` on the rows selected by ``mask``
     (all rows when None) only. The p99/mean factors are the medians of those rows' measured
     pairs; the default stack is the stack with the most of those rows (the factors a stack
@@ -199,4 +201,4 @@ def fit_neutral(prep: Prepared, pairs: LatencyPairs, mask: np.ndarray | None = N
     arch = table["derated"].get("architecture", {})
     for acc, dtype in sorted({(a, d) for (a, _, d), k in zip(row_combos(prep), keep) if k and d in FITTED_DTYPES}):
         start["dtype_compute_scale"].setdefault(dtype, {})[arch.get(acc, acc)] = 1.0
-    return fit(prep, start, mask=keep, rounds=NEUTRAL_ROUNDS, log=log)
+    return fit(prep, start, mask=keep, rounds=NEUTRAL_ROUNDS, log=log, fidelity=fidelity)

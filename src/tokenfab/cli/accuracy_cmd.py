@@ -15,7 +15,7 @@ from .output import console, load, print_json
 def validate_cmd(
     file: Annotated[Path, typer.Argument(help="CSV with the tokenfab validate header.")],
     fidelity: Annotated[str, typer.Option("--fidelity",
-        help="roofline, derated or calibrated [default: calibrated].")] = "calibrated",
+        help="roofline, derated, calibrated or measured (needs tokenfab[measured]) [default: calibrated].")] = "calibrated",
     catalog: CatalogDir = None, json_out: Json = False,
 ) -> None:
     """Predicted vs measured for every row, MAPE, median and the five worst rows."""

@@ -258,6 +258,8 @@ def evaluation_at(c: Candidates, p: int, g: int, how: tuple[tuple[str, str], ...
         seen.setdefault("efficiency_calibration", Assumption(
             name="efficiency_calibration", value=f"calibrated on {f['calibrated_on_runs']} of your runs",
             source=str(f["source"]), as_of=str(f.get("fitted_at", "")), kind="user calibration"))
+    if layout.fidelity == "measured":
+        seen.setdefault("measured_kernels", _measured_assumption(c, layout))
     choices = tuple(Choice(field=f, value=str(getattr(layout, CHOICE_FIELDS.get(f, f))), how=h) for f, h in how)
     warnings = cap.warnings
     if perf.accuracy is not None and not perf.accuracy.validated:
@@ -269,6 +271,21 @@ def evaluation_at(c: Candidates, p: int, g: int, how: tuple[tuple[str, str], ...
                       money=_money(c, p, g, perf), energy=_energy(c, p, g, perf.accuracy), sovereignty=_sovereignty(cap),
                       choices=choices, assumptions=tuple(seen.values()), notes=notes, warnings=warnings,
                       risk=None if risk is None else risk_figures(c, p, g, risk))
+
+
+def _measured_assumption(c: Candidates, layout: Layout) -> Assumption:
+    """Which parts of a ``measured``-fidelity result came from the kernel database."""
+    from ..engine.measured_kernels import coverage_line, moe_label, register
+
+    cid = register(layout.accelerator, layout.stack, layout.compute_dtype)  # cached: the id the engine used
+    s = c.spec
+    shape = (s.hidden_size, s.moe_intermediate_size or 0, s.experts_per_token or 0, s.num_experts or 0)
+    moe = moe_label(layout.accelerator, layout.stack, layout.compute_dtype, shape, layout.tp // max(layout.ep, 1),
+                    max(layout.ep, 1), WEIGHT_BYTES_PER_PARAM[layout.weights])
+    return Assumption(name="measured_kernels", value=coverage_line(layout.accelerator, layout.stack,
+                                                                      layout.compute_dtype, cid, moe, shape[3] > 0),
+                      source="https://github.com/ai-dynamo/aiconfigurator (aiconfigurator-core systems/data)",
+                      kind="measured kernel timings")
 
 
 # ---------------------------------------------------------------- one deployment

@@ -13,7 +13,7 @@ from ..engine.serving import DEFAULT_CHUNK_TOKENS
 from .workload import Workload
 
 PricingModel = Literal["on_demand", "reserved_1y", "reserved_3y", "spot"]
-Fidelity = Literal["roofline", "derated", "calibrated"]
+Fidelity = Literal["roofline", "derated", "calibrated", "measured"]
 SovereigntyPreset = Literal["none", "eu-residency", "eu-jurisdiction", "secnumcloud"]
 
 LenientDate = Annotated[dt.date | None, Field(strict=False)]
@@ -89,7 +89,8 @@ class Deployment(Workload):
         description="Serving stack id (default: by vendor, tokenfab catalog list stacks).")
     concurrency: int | None = Field(default=None, ge=1, le=10_000_000,
         description="Concurrent requests per instance (default: searched).")
-    fidelity: Fidelity = Field(default="calibrated", description="Engine fidelity: roofline, derated or calibrated.")
+    fidelity: Fidelity = Field(default="calibrated", description="Engine fidelity: roofline, derated, calibrated or "
+                                                                 "measured (needs tokenfab[measured]).")
     disaggregated: bool = Field(default=False, description="Prefill on separate replicas of the same shape.")
     chunk_tokens: int = Field(default=DEFAULT_CHUNK_TOKENS, ge=16, le=1_000_000, description="Prefill chunk [tokens].")
     speculative: SpeculativeChoice = Field(default="off", description=SPECULATIVE_HELP)

@@ -83,7 +83,10 @@ class Efficiency(_Columns):
     expert at which a grouped expert GEMM reaches half that efficiency: an expert seeing
     M tokens in a pass runs at ``moe_eff * M / (M + moe_half_tokens)``;
     ``p99_ttft_factor`` / ``p99_tpot_factor`` [-] the p99 of TTFT / TPOT as a multiple of the
-    steady-state mean (latency limits apply to p99; fitted with the other factors).
+    steady-state mean (latency limits apply to p99; fitted with the other factors);
+    ``measured_gemm`` id of a measured dense-GEMM curve (``measured_kernels.register``) and
+    ``measured_moe`` of measured MoE-layer tables (``measured_kernels.register_moe``), 0 = the
+    physics above.
     """
 
     compute_eff: np.ndarray
@@ -96,6 +99,8 @@ class Efficiency(_Columns):
     moe_half_tokens: np.ndarray
     p99_ttft_factor: np.ndarray
     p99_tpot_factor: np.ndarray
+    measured_gemm: np.ndarray
+    measured_moe: np.ndarray
 
 
 # p99 / mean latency when no fitted figure is given: the medians over the MLPerf Inference v5.1
@@ -105,5 +110,5 @@ P99_TPOT_FACTOR = 1.2
 ROOFLINE = dict(
     compute_eff=1.0, memory_eff=1.0, network_eff=1.0, overhead_s=0.0, collective_latency_s=0.0,
     layer_overhead_s=0.0, moe_eff=1.0, moe_half_tokens=0.0, p99_ttft_factor=P99_TTFT_FACTOR,
-    p99_tpot_factor=P99_TPOT_FACTOR,
+    p99_tpot_factor=P99_TPOT_FACTOR, measured_gemm=0.0, measured_moe=0.0,
 )

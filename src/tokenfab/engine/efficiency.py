@@ -9,6 +9,9 @@ Fidelities, chosen by name (``FIDELITIES``):
   compute dtype without a measured GEMM efficiency such as FP4, a scale per tensor-core
   architecture x dtype, :func:`dtype_compute_scale`), a per-stack memory efficiency and per-pass overhead, a per-layer overhead, a
   collective latency and the routed-expert GEMM efficiency, fitted on measured results.
+* ``measured``: ``calibrated``, except that dense GEMMs and MoE layers take their time from
+  NVIDIA aiconfigurator's measured kernel database where it covers the chip x stack x dtype
+  (optional extra ``tokenfab[measured]``; :mod:`.measured_kernels`).
 
 The factors come from a table shaped like ``data/efficiency.yaml`` passed in by the caller
 (calibration passes trial tables); this module reads no file.
@@ -25,7 +28,7 @@ from numpy.typing import ArrayLike
 from ..errors import InputError
 from .arrays import ROOFLINE, Efficiency
 
-FIDELITIES: tuple[str, ...] = ("roofline", "derated", "calibrated")
+FIDELITIES: tuple[str, ...] = ("roofline", "derated", "calibrated", "measured")
 
 
 def check_fidelity(fidelity: str) -> str:
@@ -77,6 +80,12 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
     if fidelity == "derated":
         return dict(ROOFLINE, compute_eff=hw, memory_eff=float(d["memory_eff"]), network_eff=float(d["network_eff"]),
                     **p99)
+    if fidelity == "measured":
+        from .measured_kernels import register, register_moe
+
+        return dict(_one(table, accelerator, stack, compute_dtype, "calibrated"),
+                    measured_gemm=float(register(accelerator, stack, compute_dtype)),
+                    measured_moe=float(register_moe(accelerator, stack, compute_dtype)))
     c = table["calibrated"]
     s = stack_factors(c, accelerator, stack)
     scale = float(s["compute_scale"]) * dtype_compute_scale(table, accelerator, compute_dtype)
@@ -89,6 +98,8 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
         layer_overhead_s=float(c["layer_overhead_s"]),
         moe_eff=float(c["moe_eff"]),
         moe_half_tokens=float(c["moe_half_tokens"]),
+        measured_gemm=0.0,
+        measured_moe=0.0,
         **p99,
     )
 
@@ -100,6 +111,10 @@ def efficiency_arrays(
     stack ids and compute dtypes (strings), at one fidelity. Each distinct combination is
     worked out once and broadcast back."""
     check_fidelity(fidelity)
+    if fidelity == "measured":
+        from .measured_kernels import database_root
+
+        database_root()  # one clear line when the optional extra is missing
     keys = np.stack(np.broadcast_arrays(np.asarray(accelerator, dtype=str), np.asarray(stack, dtype=str),
                                         np.asarray(compute_dtype, dtype=str)), axis=-1).reshape(-1, 3)
     uniq, inverse = np.unique(keys, axis=0, return_inverse=True)

@@ -162,6 +162,10 @@ def pass_time(
     t_comm = attn_comm + mlp_comm + p2p
     overhead = np.broadcast_to(eff.overhead_s + eff.layer_overhead_s * layers, np.shape(t_comm))
     t_lin = np.maximum(t_lin_c, t_lin_m)
+    measured = (np.asarray(eff.measured_gemm) > 0) | (np.asarray(eff.measured_moe) > 0)
+    if np.any(measured):
+        t_lin = np.where(measured, _measured_linear(m, hw, eff, cfg, n_mb, dpa, groups, f_lin - f_exp, t_exp, b_lin,
+                                                    gemm_rate), t_lin)
     t_att = np.maximum(t_att_c, t_att_m)
     t_stage = t_lin + t_att + t_comm + overhead
     compute = np.where(t_lin_c >= t_lin_m, t_lin, 0.0) + np.where(t_att_c >= t_att_m, t_att, 0.0)
@@ -205,6 +209,29 @@ def step_time(
                             for f in fields(PassTime)})
         t = _plus(t, draft)
     return t, speculative.tokens_per_step(cfg.acceptance_rate, k)
+
+
+def _measured_linear(m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, n_mb: np.ndarray,
+                     dpa: np.ndarray, groups: dict[str, np.ndarray], f_dense: np.ndarray, t_exp: np.ndarray,
+                     b_lin: np.ndarray, gemm_rate: np.ndarray) -> np.ndarray:
+    """Linear layers of one stage with measured kernel times (``measured_kernels``): dense GEMMs
+    at the achieved FLOP/s of ``n_mb`` rows (memory- and compute-bound regimes both measured),
+    MoE layers at the measured layer time of the model's shape and split; each part keeps the
+    calibrated roofline where the database has no entry."""
+    from .measured_kernels import gemm_rate as measured_rate
+    from .measured_kernels import moe_time
+
+    tp, pp, ep = np.asarray(cfg.tp, float), np.asarray(cfg.pp, float), np.maximum(np.asarray(cfg.ep, float), 1.0)
+    bw = hw.memory_bandwidth_bytes_per_s * eff.memory_eff
+    b_dense = weight_bytes_read(m, cfg.weight_bytes_per_param, 0.0, np.where(dpa, tp, 1.0), groups) / pp
+    rate = measured_rate(eff.measured_gemm, n_mb)
+    t_dense = np.where(rate > 0, f_dense / tp / np.where(rate > 0, rate, 1.0),
+                       np.maximum(f_dense / tp / gemm_rate, b_dense / tp / bw))
+    layer_s = moe_time(eff.measured_moe, m.hidden_size, m.moe_intermediate_size, m.experts_per_token, m.num_experts,
+                       tp / ep, ep, cfg.weight_bytes_per_param, n_mb)
+    t_moe = np.where(np.isfinite(layer_s), m.num_moe_layers / pp * np.nan_to_num(layer_s),
+                     np.maximum(t_exp / tp, (b_lin - b_dense) / tp / bw))
+    return t_dense + np.where(m.num_moe_layers > 0, t_moe, 0.0)
 
 
 @dataclass(frozen=True)
