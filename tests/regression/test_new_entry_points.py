@@ -55,6 +55,17 @@ CASES: dict[str, Case] = {
                                 {"b.csv": "ChargePeriodStart,ChargePeriodEnd\n2026-09-01,2026-09-02\n"}),
     "bill_word_peak": Case(["bill", "{dir}/b.csv", "--move", "--peak-to-mean", "high"], 2, ("--peak-to-mean",),
                            {"b.csv": "x\n"}),
+    # issue 16: risk quantile, speculative decoding, the measured fidelity, a malformed validation row
+    "risk_unknown_quantile": Case([*PLAN, "--risk", "p99"], 2, ("risk", "p99", "p90")),
+    "speculative_word": Case([*PLAN, "--speculative", "turbo"], 2, ("speculative", "turbo", "auto")),
+    "speculative_forced_on_a_model_without": Case(
+        ["estimate", "--model", "mixtral-8x7b", "--accelerator", "h100-sxm", "--count", "8", "--isl", "1000", "--osl",
+         "200", "--speculative", "mtp"], 2, ("speculative",)),
+    "acceptance_rate_one": Case([*PLAN, "--speculative", "auto", "--acceptance-rate", "1"], 2, ("acceptance_rate",)),
+    "validate_bad_speculative_cell": Case(["validate", "{dir}/v.csv"], 2, ("speculative",), {"v.csv": (
+        "id,model,accelerator,n_accel,weights_dtype,scenario,isl_tokens,osl_tokens,ttft_limit_s,tpot_limit_s,stack,"
+        "metric,value,source,concurrency,speculative\n"
+        "X1,llama-3.1-8b,h100-sxm,1,fp8,offline,1000,200,,,trtllm,output_tok_per_s,5000,my run,,eagle\n")}),
 }
 
 
