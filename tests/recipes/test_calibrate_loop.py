@@ -67,7 +67,14 @@ def test_forty_percent_slower_runs_move_the_third_concurrency_to_the_trend(tmp_p
     assert rep.mape_out_of_fold is None  # fewer than 4 runs
     after = tokenfab.estimate({**SETUP, "concurrency": c3}, catalog=load_catalog(tmp_path / "cal"))
     got = after.performance.throughput_output_tok_per_s
-    assert abs(got / trend - 1) < 0.10, (got, trend)
+    # The runs were made 40 % slower than the shipped curve at every concurrency, so the slow
+    # system's throughput at c3 is SLOW x the shipped prediction there; the calibrated estimate
+    # must land on it. The power-law trend through the two runs approximates that curve: since
+    # dense GEMMs reach their efficiency only with enough rows (issue 16, gemm_half_tokens), the
+    # shipped curve turns from memory- to compute-bound between c = 24 and 64 (not a power law),
+    # and the trend reads c3 about 11 % low; it stays within 15 %.
+    assert abs(got / (SLOW * before) - 1) < 0.05, (got, SLOW * before)
+    assert abs(got / trend - 1) < 0.15, (got, trend)
     assert any("calibrated on 2 of your runs" in n for n in after.notes)
     assert {a.name: a.value for a in after.assumptions}["efficiency_calibration"] == "calibrated on 2 of your runs"
     # other chips keep the shipped factors

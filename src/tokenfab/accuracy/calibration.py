@@ -1,9 +1,10 @@
 """Fit the few calibrated efficiency factors on measured rows.
 
 Parameters (see data/efficiency.yaml 'calibrated'): per serving stack a compute scale on
-top of the measured hardware GEMM efficiency, a memory-bandwidth efficiency and a per-pass
-overhead; globally a per-layer overhead, a collective latency, an FP4 compute scale and a
-routed-expert GEMM efficiency. Objective: mean |log(predicted / measured)| (symmetric in
+top of the measured hardware GEMM efficiency, a memory-bandwidth efficiency, a per-pass and a
+per-sequence overhead; globally a per-layer overhead, a
+collective latency, an FP4 compute scale per tensor-core architecture and a routed-expert
+GEMM efficiency with its half-efficiency rows and width per expert. Objective: mean |log(predicted / measured)| (symmetric in
 over- and under-prediction), minimised by coordinate descent over multiplicative steps.
 
 The shipped factors and every cross-validation fold (``accuracy.crossval``) come from
@@ -38,6 +39,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "dtype_compute_scale": (0.2, 1.0),  # per architecture x dtype, keyed by the path's first element
     "moe_eff": (0.05, 1.0),
     "moe_half_tokens": (0.0, 2048.0),
+    "moe_half_width": (0.0, 8192.0),  # expert columns per device at half efficiency
+    "gemm_half_tokens": (0.0, 2048.0),  # tokens of a pass at which a dense GEMM reaches half its efficiency
+    "seq_overhead_s": (0.0, 2e-4),  # per sequence per step: sampling and bookkeeping, 0-200 us
 }
 STEPS = (0.5, 0.7, 0.85, 0.95, 1.05, 1.2, 1.5, 2.0)
 NEUTRAL_ROUNDS = 40  # coordinate-descent rounds from the neutral start (it stops earlier once nothing improves)
@@ -53,8 +57,11 @@ NEUTRAL_GLOBAL: dict[str, float] = {
     "collective_latency_s": BOUNDS["collective_latency_s"][0],
     "moe_eff": 1.0,
     "moe_half_tokens": 0.0,
+    "moe_half_width": 0.0,
+    "gemm_half_tokens": 0.0,
 }
-NEUTRAL_STACK: dict[str, float] = {"compute_scale": 1.0, "overhead_s": 0.0}  # + memory_eff = derated
+# no per-sequence cost at the start
+NEUTRAL_STACK: dict[str, float] = {"compute_scale": 1.0, "overhead_s": 0.0, "seq_overhead_s": 0.0}  # + memory_eff = derated
 
 
 def neutral_start(table: Mapping[str, Any], stacks: list[str], default_stack: str) -> dict[str, Any]:
@@ -113,9 +120,9 @@ def _paths(params: dict[str, Any], stacks: list[str]) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = [("layer_overhead_s",), ("collective_latency_s",)]
     for dtype, archs in sorted(params.get("dtype_compute_scale", {}).items()):
         out += [("dtype_compute_scale", dtype, a) for a in sorted(archs)]
-    out += [("moe_eff",), ("moe_half_tokens",)]
+    out += [("gemm_half_tokens",), ("moe_eff",), ("moe_half_tokens",), ("moe_half_width",)]
     for s in stacks:
-        out += [("stacks", s, "compute_scale"), ("stacks", s, "memory_eff"), ("stacks", s, "overhead_s")]
+        out += [("stacks", s, k) for k in ("compute_scale", "memory_eff", "overhead_s", "seq_overhead_s")]
     return out
 
 

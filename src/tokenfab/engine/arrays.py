@@ -84,6 +84,17 @@ class Efficiency(_Columns):
     M tokens in a pass runs at ``moe_eff * M / (M + moe_half_tokens)``;
     ``p99_ttft_factor`` / ``p99_tpot_factor`` [-] the p99 of TTFT / TPOT as a multiple of the
     steady-state mean (latency limits apply to p99; fitted with the other factors);
+    ``attention_eff`` [-] fraction of the attention dtype's peak reached by attention kernels
+    (they are not FP4 GEMMs: the FP4 GEMM scale does not apply to them);
+    ``seq_overhead_s`` [s] per sequence carried by a forward pass (sampling, scheduler and
+    detokenizer bookkeeping): with ``overhead_s`` and ``layer_overhead_s`` the step's fixed cost
+    depends on what the step does; ``moe_half_width`` [-] the expert width (intermediate
+    columns per device) at which a grouped expert GEMM reaches half its efficiency: an expert
+    slice ``I`` wide runs at a further ``I / (I + moe_half_width)`` (small experts fill the
+    tensor-core tiles poorly); ``gemm_half_tokens`` [tokens] the rows (tokens of a micro-batch) at
+    which a dense GEMM reaches half its efficiency: ``compute_eff * M / (M + gemm_half_tokens)``
+    (tile and wave quantization: a pass over few tokens cannot fill the chip; the same law as
+    the rows per expert of ``moe_half_tokens``).
     ``measured_gemm`` id of a measured dense-GEMM curve (``measured_kernels.register``) and
     ``measured_moe`` of measured MoE-layer tables (``measured_kernels.register_moe``), 0 = the
     physics above.
@@ -99,6 +110,10 @@ class Efficiency(_Columns):
     moe_half_tokens: np.ndarray
     p99_ttft_factor: np.ndarray
     p99_tpot_factor: np.ndarray
+    attention_eff: np.ndarray
+    seq_overhead_s: np.ndarray
+    moe_half_width: np.ndarray
+    gemm_half_tokens: np.ndarray
     measured_gemm: np.ndarray
     measured_moe: np.ndarray
 
@@ -110,5 +125,6 @@ P99_TPOT_FACTOR = 1.2
 ROOFLINE = dict(
     compute_eff=1.0, memory_eff=1.0, network_eff=1.0, overhead_s=0.0, collective_latency_s=0.0,
     layer_overhead_s=0.0, moe_eff=1.0, moe_half_tokens=0.0, p99_ttft_factor=P99_TTFT_FACTOR,
-    p99_tpot_factor=P99_TPOT_FACTOR, measured_gemm=0.0, measured_moe=0.0,
+    p99_tpot_factor=P99_TPOT_FACTOR, attention_eff=1.0, seq_overhead_s=0.0,
+    moe_half_width=0.0, gemm_half_tokens=0.0, measured_gemm=0.0, measured_moe=0.0,
 )

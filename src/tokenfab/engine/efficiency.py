@@ -7,8 +7,11 @@ Fidelities, chosen by name (``FIDELITIES``):
   accelerator and compute dtype (MAMF), 0.8 of peak HBM and link bandwidth; no fixed costs.
 * ``calibrated``: the derated GEMM efficiency times a per-stack compute scale (and, for a
   compute dtype without a measured GEMM efficiency such as FP4, a scale per tensor-core
-  architecture x dtype, :func:`dtype_compute_scale`), a per-stack memory efficiency and per-pass overhead, a per-layer overhead, a
-  collective latency and the routed-expert GEMM efficiency, fitted on measured results.
+  architecture x dtype, :func:`dtype_compute_scale`), a per-stack memory efficiency, per-pass and
+  per-sequence overhead, a per-layer overhead, a collective latency
+  and the routed-expert GEMM efficiency (by rows and width per expert), fitted on measured results.
+  Attention runs at the chip's measured efficiency times the stack's compute scale (no FP4
+  GEMM scale: attention kernels do not compute in FP4).
 * ``measured``: ``calibrated``, except that dense GEMMs and MoE layers take their time from
   NVIDIA aiconfigurator's measured kernel database where it covers the chip x stack x dtype
   (optional extra ``tokenfab[measured]``; :mod:`.measured_kernels`).
@@ -55,6 +58,17 @@ def stack_factors(calibrated: Mapping[str, Any], accelerator: str, stack: str) -
     return calibrated["stacks"].get(stack) or calibrated["stacks"][calibrated["default_stack"]]
 
 
+def stack_extra(calibrated: Mapping[str, Any], own: Mapping[str, Any], stack: str, key: str, neutral: float) -> float:
+    """A per-stack factor a user's accelerator x stack calibration does not carry
+    (``seq_overhead_s``): from ``own`` when present, else the stack's
+    shipped value, else the default stack's, else ``neutral``."""
+    if key in own:
+        return float(own[key])
+    stacks = calibrated["stacks"]
+    shipped = stacks.get(stack) or stacks.get(calibrated.get("default_stack", ""), {})
+    return float(shipped.get(key, neutral))
+
+
 def p99_factors(table: Mapping[str, Any]) -> dict[str, float]:
     """p99 / mean TTFT and TPOT of the table (fitted with the calibrated factors; a latency
     statistic, not an efficiency, so every fidelity uses it), else the documented defaults."""
@@ -79,7 +93,7 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
     hw = hardware_compute_eff(table, accelerator, compute_dtype)
     if fidelity == "derated":
         return dict(ROOFLINE, compute_eff=hw, memory_eff=float(d["memory_eff"]), network_eff=float(d["network_eff"]),
-                    **p99)
+                    attention_eff=hw, **p99)
     if fidelity == "measured":
         from .measured_kernels import register, register_moe
 
@@ -92,6 +106,10 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
     return dict(
         compute_eff=min(hw * scale, 1.0),
         memory_eff=min(float(s["memory_eff"]), 1.0),
+        attention_eff=min(hw * float(s["compute_scale"]), 1.0),
+        seq_overhead_s=stack_extra(c, s, stack, "seq_overhead_s", 0.0),
+        moe_half_width=float(c.get("moe_half_width", 0.0)),
+        gemm_half_tokens=float(c.get("gemm_half_tokens", 0.0)),
         network_eff=float(d["network_eff"]),
         overhead_s=float(s["overhead_s"]),
         collective_latency_s=float(c["collective_latency_s"]),

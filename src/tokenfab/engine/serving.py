@@ -19,7 +19,10 @@ Inference logs of the rows a fit uses (see docs/engine.md).
 
 Each forward pass is a sum of per-operation rooflines on one device of a stage:
 ``max(FLOP / (peak * compute_eff), bytes / (bandwidth * memory_eff))`` for the
-linear layers and for attention, plus communication and a fixed overhead. With
+linear layers (routed experts at ``moe_eff`` scaled by rows and width per expert), the same
+for attention (computing at ``attention_eff``: no FP4 GEMM scale),
+plus communication and a per-step overhead that grows with the layers and the sequences the
+step carries (``overhead_s + layer_overhead_s * layers + seq_overhead_s * sequences``). With
 ``pp`` stages the batch runs as ``pp`` micro-batches, so ``T_iter = pp * t_stage``.
 """
 
@@ -129,9 +132,12 @@ def pass_time(
     gemm_rate = cfg.gemm_flop_per_s * eff.compute_eff
     with np.errstate(divide="ignore", invalid="ignore"):
         rows_per_expert = np.where(m.num_experts > 0, n_mb * m.experts_per_token / np.maximum(m.num_experts, 1), 0)
-        moe_rate = gemm_rate * eff.moe_eff * rows_per_expert / (rows_per_expert + eff.moe_half_tokens)
+        width = m.moe_intermediate_size * np.maximum(np.asarray(cfg.ep, float), 1.0) / tp  # expert slice per device
+        moe_rate = (gemm_rate * eff.moe_eff * rows_per_expert / (rows_per_expert + eff.moe_half_tokens)
+                    * width / (width + eff.moe_half_width))
         t_exp = np.where(f_exp > 0, f_exp / moe_rate, 0.0)
-    t_lin_c = ((f_lin - f_exp) / gemm_rate + t_exp) / devices_per_stage
+        dense_rate = gemm_rate * np.where(n_mb > 0, n_mb / (n_mb + eff.gemm_half_tokens), 1.0)
+    t_lin_c = ((f_lin - f_exp) / dense_rate + t_exp) / devices_per_stage
     t_lin_m = b_lin / devices_per_stage / (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
     # attention: decode reads the KV cache; prefill computes causal attention and writes KV
     prompts = np.where(cfg.isl > 0, n_pre / np.maximum(cfg.isl, 1.0), 0.0)
@@ -140,7 +146,7 @@ def pass_time(
         n_dec / np.asarray(queries_per_sequence, float) * kv_bytes_sequence(m, cfg.kv_bytes_per_element, context)
         + n_pre * kv_elements_per_token_layer(m) * m.num_layers * cfg.kv_bytes_per_element
     ) / pp / pp
-    t_att_c = f_att / devices_per_stage / (cfg.attention_flop_per_s * eff.compute_eff)
+    t_att_c = f_att / devices_per_stage / (cfg.attention_flop_per_s * eff.attention_eff)
     t_att_m = b_att / devices_per_stage / (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
     # communication inside one stage, per micro-batch
     bw_tp = comm.link_bandwidth(tp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s)
@@ -160,7 +166,9 @@ def pass_time(
     bw_pp = comm.link_bandwidth(tp * pp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s)
     p2p = np.where(pp > 1, comm.p2p_time(act / tp, bw_pp, alpha, neff), 0.0)
     t_comm = attn_comm + mlp_comm + p2p
-    overhead = np.broadcast_to(eff.overhead_s + eff.layer_overhead_s * layers, np.shape(t_comm))
+    sequences = (n_dec + prompts) / pp  # sequences of one micro-batch (decode + prompts it carries)
+    overhead = np.broadcast_to(eff.overhead_s + eff.layer_overhead_s * layers + eff.seq_overhead_s * sequences,
+                               np.shape(t_comm))
     t_lin = np.maximum(t_lin_c, t_lin_m)
     measured = (np.asarray(eff.measured_gemm) > 0) | (np.asarray(eff.measured_moe) > 0)
     if np.any(measured):

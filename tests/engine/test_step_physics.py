@@ -1,0 +1,113 @@
+"""Issue-16 step physics against hand calculations: a per-step overhead that depends on what
+the step carries, GEMM efficiency by rows (dense) and width (experts), attention kept off the
+FP4 GEMM scale. Every expected number is worked out in the comment next to it."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tokenfab.catalog import load_catalog
+from tokenfab.catalog.assumptions import efficiency_table
+from tokenfab.deployment.problem import model_row
+from tokenfab.engine import Efficiency, HardwareArrays, ModelArrays, ParallelConfig
+from tokenfab.engine.arrays import ROOFLINE
+from tokenfab.engine.efficiency import efficiency_arrays
+from tokenfab.engine.serving import pass_time
+
+# a made-up device: 1 PFLOP/s, bandwidth and links so fast that memory and communication vanish
+HW = HardwareArrays.stack([dict(bf16_flop_per_s=1e15, fp8_flop_per_s=2e15, fp4_flop_per_s=4e15, memory_bytes=1e12,
+                                memory_bandwidth_bytes_per_s=1e21, scale_up_bytes_per_s=1e21, scale_up_domain=8,
+                                scale_out_bytes_per_s=1e21)])
+
+
+def arrays(model_id: str, **override) -> ModelArrays:
+    row = model_row(load_catalog().model(model_id))
+    row.update(override)
+    return ModelArrays.stack([row])
+
+
+def cfg(tp=1, pp=1, ep=1, isl=1000) -> ParallelConfig:
+    return ParallelConfig.stack([dict(
+        tp=tp, pp=pp, ep=ep, replicas=1, dp_attention=0, weight_bytes_per_param=2.0, kv_bytes_per_element=2.0,
+        gemm_flop_per_s=1e15, attention_flop_per_s=1e15, isl=isl, osl=100, chunk_tokens=8192, disaggregated=0)])
+
+
+def eff(**factors) -> Efficiency:
+    return Efficiency.stack([{**ROOFLINE, **factors}])
+
+
+def test_step_overhead_grows_with_layers_and_sequences():
+    m = arrays("llama-3.1-8b")  # 32 layers
+    e = eff(overhead_s=1e-3, layer_overhead_s=1e-5, seq_overhead_s=2e-6)
+    # 64 decode sequences: 1 ms + 32 * 10 us + 64 * 2 us = 1 + 0.32 + 0.128 = 1.448 ms
+    t = pass_time(m, HW, e, cfg(), n_decode=64, context=500, n_prefill=0)
+    assert t.overhead_s[0] == pytest.approx(1.448e-3, rel=1e-12)
+    # plus 2,000 prompt tokens of 1,000-token prompts = 2 more sequences: 1.448 + 2 * 0.002 = 1.452 ms
+    t = pass_time(m, HW, e, cfg(), n_decode=64, context=500, n_prefill=2000)
+    assert t.overhead_s[0] == pytest.approx(1.452e-3, rel=1e-12)
+    # two pipeline stages: the fixed part per stage (2 * 1 ms), layers and sequences once: 2 + 0.32 + 0.128
+    t = pass_time(m, HW, e, cfg(pp=2), n_decode=64, context=500, n_prefill=0)
+    assert t.overhead_s[0] == pytest.approx(2.448e-3, rel=1e-12)
+
+
+def test_dense_gemm_efficiency_by_rows():
+    """4,096 prompt tokens of Llama-3.1-8B: linear FLOPs 15,009,316,864 per token (hand count in
+    test_hand_calculations). With gemm_half_tokens = 4,096 the GEMMs run at 4096 / (4096 + 4096) = 1/2
+    of their rate, so the compute time grows by exactly the linear FLOPs / 1 PFLOP/s."""
+    m = arrays("llama-3.1-8b")
+    base = pass_time(m, HW, eff(), cfg(isl=4096), n_decode=0, context=0, n_prefill=4096)
+    slow = pass_time(m, HW, eff(gemm_half_tokens=4096.0), cfg(isl=4096), n_decode=0, context=0, n_prefill=4096)
+    linear_s = 15_009_316_864 * 4096 / 1e15  # 61.48 ms
+    assert slow.compute_s[0] - base.compute_s[0] == pytest.approx(linear_s, rel=1e-9)
+
+
+def test_expert_gemm_efficiency_by_width():
+    """One MoE layer of Qwen3-30B-A3B (hidden 2,048, 8 of 128 experts, 768 wide; no attention
+    output, no LM head): routed-expert FLOPs per token 2 * 8 * 3 * 2048 * 768 = 75,497,472. With
+    moe_half_width = 768 an expert slice 768 wide (tp 1) runs at 768 / (768 + 768) = 1/2, so 8,192
+    tokens take 75,497,472 * 8192 / 1e15 s longer; split over ep 2 of tp 2 the slice stays 768 wide
+    (whole experts), over tp 2 without ep it is 384 wide: 384 / (384 + 768) = 1/3 of the rate."""
+    m = arrays("qwen3-30b-a3b", num_layers=1, num_moe_layers=1, vocab_size=0)
+    half = eff(moe_half_width=768.0)
+    n = 8192
+    base = pass_time(m, HW, eff(), cfg(isl=n), n_decode=0, context=0, n_prefill=n)
+    wide = pass_time(m, HW, half, cfg(isl=n), n_decode=0, context=0, n_prefill=n)
+    experts_s = 75_497_472 * n / 1e15
+    assert wide.compute_s[0] - base.compute_s[0] == pytest.approx(experts_s, rel=1e-9)
+    base2 = pass_time(m, HW, eff(), cfg(tp=2, ep=2, isl=n), n_decode=0, context=0, n_prefill=n)
+    ep2 = pass_time(m, HW, half, cfg(tp=2, ep=2, isl=n), n_decode=0, context=0, n_prefill=n)
+    assert ep2.compute_s[0] - base2.compute_s[0] == pytest.approx(experts_s / 2, rel=1e-9)  # 2 devices share it
+    base3 = pass_time(m, HW, eff(), cfg(tp=2, ep=1, isl=n), n_decode=0, context=0, n_prefill=n)
+    tp2 = pass_time(m, HW, half, cfg(tp=2, ep=1, isl=n), n_decode=0, context=0, n_prefill=n)
+    assert tp2.compute_s[0] - base3.compute_s[0] == pytest.approx(2 * experts_s / 2, rel=1e-9)  # 3x time, 2 devices
+
+
+def _table(**stack_extra):
+    t = copy.deepcopy(efficiency_table())
+    c = t["calibrated"]
+    c["dtype_compute_scale"] = {"fp4": {"nvidia-blackwell": 0.5}}
+    c["stacks"]["trtllm"].update(compute_scale=0.8, memory_eff=0.9, overhead_s=2e-3, **stack_extra)
+    return t
+
+
+def test_attention_is_not_scaled_like_fp4_gemms():
+    # B200 measured bf16 GEMM efficiency 0.78 (derated, MAMF), TensorRT-LLM scale 0.8, Blackwell FP4 scale 0.5:
+    # FP4 GEMMs 0.78 * 0.8 * 0.5 = 0.312; attention (FP8/BF16 kernels) 0.78 * 0.8 = 0.624
+    e = efficiency_arrays(_table(), ["b200"], ["trtllm"], ["fp4"], "calibrated")
+    assert e.compute_eff[0] == pytest.approx(0.312)
+    assert e.attention_eff[0] == pytest.approx(0.624)
+    # an FP8 model on H100 (measured fp8 0.71): both 0.71 * 0.8 = 0.568
+    e = efficiency_arrays(_table(), ["h100-sxm"], ["trtllm"], ["fp8"], "calibrated")
+    assert e.compute_eff[0] == pytest.approx(0.568) and e.attention_eff[0] == pytest.approx(0.568)
+
+
+def test_user_calibration_keeps_the_stacks_per_sequence_overhead():
+    t = _table(seq_overhead_s=5e-6)
+    # a user's accelerator x stack calibration carries only compute_scale, memory_eff, overhead_s
+    t["calibrated"]["accelerator_stacks"] = {"h100-sxm": {"trtllm": dict(compute_scale=1.0, memory_eff=0.7,
+                                                                          overhead_s=1e-3)}}
+    e = efficiency_arrays(t, ["h100-sxm", "h200"], ["trtllm", "trtllm"], ["fp8", "fp8"], "calibrated")
+    assert list(e.overhead_s) == [1e-3, 2e-3]  # the user's on H100, the shipped on H200
+    assert list(e.seq_overhead_s) == [5e-6, 5e-6]  # the shipped per-sequence cost on both
