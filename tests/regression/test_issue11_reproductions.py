@@ -16,6 +16,7 @@ import yaml
 
 from tests.conftest import FIXTURES, ROOT
 from tests.regression.cases import Case, check_case, run_cases
+from tokenfab.accuracy.measured import VALIDATION_HEADER
 from tokenfab.catalog.hf_config import read_hf_config
 
 HF = FIXTURES / "hf_configs"
@@ -95,12 +96,12 @@ CASES: dict[str, Case] = {
     "isl_zero_not_memory": Case(["estimate", "--model", "llama-3.1-8b", "--accelerator", "h100-sxm", "--isl", "0",
                                  "--osl", "10"], 2, ("isl = 0",)),
     "validate_inf": Case(["validate", "{dir}/v.csv"], 2, ("value",),
-                         {"v.csv": (ROOT / "validation" / "measured.csv").read_text().splitlines()[0] + "\n"
+                         {"v.csv": ",".join(VALIDATION_HEADER) + "\n"
                           + "A,llama-3.1-8b,h100-sxm,1,fp8,offline,100,100,,,trtllm,output_tok_per_s,inf,made up\n"}),
     "validate_header_only": Case(["validate", "{dir}/v.csv"], 2, ("no data rows",),
-                                 {"v.csv": (ROOT / "validation" / "measured.csv").read_text().splitlines()[0] + "\n"}),
+                                 {"v.csv": ",".join(VALIDATION_HEADER) + "\n"}),
     "validate_all_skipped": Case(["validate", "{dir}/v.csv", "--json"], 2, ("no row could be scored",),
-                                 {"v.csv": (ROOT / "validation" / "measured.csv").read_text().splitlines()[0] + "\n"
+                                 {"v.csv": ",".join(VALIDATION_HEADER) + "\n"
                                   + "A,no-model,h100-sxm,1,fp8,offline,100,100,,,trtllm,output_tok_per_s,5,made up\n"}),
     "validate_bad_fidelity": Case(["validate", str(ROOT / "validation" / "measured.csv"), "--fidelity", "x"], 2,
                                   ("fidelity = 'x'",)),
