@@ -30,6 +30,7 @@ DEFAULT_STACK_BY_VENDOR: dict[str, str] = {
     "AWS": "neuron",
     "Huawei (HiSilicon)": "cann",
     "Tenstorrent": "tt-metal",
+    "Intel": "synapseai",  # Intel's Gaudi software: vLLM on Gaudi and optimum-habana both run on it (stacks.yaml)
 }
 
 
