@@ -80,7 +80,7 @@ def test_nearest_miss_is_the_smallest_relaxation_that_yields_a_plan(tiny, limit)
     assert plan(Scenario(**BASE, **{limit: value}), tiny).front
     with pytest.raises(NoFeasiblePlanError):
         plan(Scenario(**BASE, **{limit: value * 0.98}), tiny)
-    assert "1 candidates" not in msg
+    assert not re.search(r"(?<![\d,])1 candidates", msg)  # one candidate is singular ("731 candidates" is fine)
 
 
 def test_filters_are_honoured_on_the_bundled_catalog():
