@@ -94,8 +94,8 @@ def _table(result: PlanResult, top: int) -> None:
                  + f" SEAL~{sov.seal_estimate}")
         idle = f", {d.idle_accelerators_per_instance} idle" if d.idle_accelerators_per_instance else ""
         unval = "" if p.accuracy is None or p.accuracy.validated else " [yellow]unvalidated[/yellow]"
-        usd = money(m.usd_per_mtok_output) + ("" if m.usd_per_mtok_output_low is None else
-                                             f" ({money(m.usd_per_mtok_output_low)}-{money(m.usd_per_mtok_output_high)})")
+        lo, hi = money(m.usd_per_mtok_output_low), money(m.usd_per_mtok_output_high)
+        usd = money(m.usd_per_mtok_output) + ("" if m.usd_per_mtok_output_low is None or lo == hi else f" ({lo}-{hi})")
         if ev.risk is not None:
             usd += f"; {ev.risk.risk} {money(ev.risk.usd_per_mtok_output)}"
         t.add_row(str(i), d.provider, d.region,
