@@ -216,3 +216,22 @@ def test_validate_json_rows_carry_the_interval():
         assert r["predicted_high"] == pytest.approx(r["predicted"] * b.ratio_high)
         checked += 1
     assert checked >= 20
+
+
+def test_site_figures_carry_the_range():
+    from tokenfab import gigawatt
+
+    # a site of fixed power: tokens/day is linear in throughput, so its ends are the point x the band's ratios
+    r = gigawatt(model="llama-3.1-70b", accelerator="h100-sxm", mw=100, isl=1000, osl=200)
+    a, s = r.evaluation.performance.accuracy, r.site
+    assert a is not None and s is not None
+    assert s.tokens_per_day_low == pytest.approx(s.tokens_per_day * a.ratio_low)
+    assert s.tokens_per_day_high == pytest.approx(s.tokens_per_day * a.ratio_high)
+    # a traffic: accelerators = ceil(demand / tok/s per accelerator); the low throughput needs the most
+    t = gigawatt(model="llama-3.1-70b", accelerator="h100-sxm", tokens_per_day=1e12, isl=1000, osl=200)
+    f, a, per = t.for_traffic, t.evaluation.performance.accuracy, t.evaluation.performance.throughput_per_accelerator_tok_per_s
+    assert f is not None and a is not None
+    demand = 1e12 / 86400
+    assert f.accelerators == math.ceil(demand / per)
+    assert f.accelerators_high == math.ceil(demand / (per * a.ratio_low))
+    assert f.accelerators_low == math.ceil(demand / (per * a.ratio_high))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..deployment.site import SiteQuestion
 from .options import CatalogDir, Json, from_model
 from .output import console, load, print_json
-from .render import assumptions, headline
+from .render import assumptions, headline, span
 
 
 @from_model(SiteQuestion, exclude=("offer", "pricing", "own", "system", "capex_usd_per_accel", "years",
@@ -32,7 +32,8 @@ def gigawatt_cmd(q: SiteQuestion, catalog: CatalogDir = None, json_out: Json = F
         where = f"facility {r.facility}: " if r.facility else ""
         console.print(f"{where}{s.grid_power_w / 1e6:,.0f} MW grid = {s.it_power_w / 1e6:,.0f} MW IT ({s.power_basis} figure "
                       f"given) -> {s.accelerators:,} x {r.evaluation.deployment.accelerator} in {s.systems:,} systems -> "
-                      f"{s.tokens_per_day / 1e12:,.3f} trillion output tokens/day at utilization {r.utilization:.0%}",
+                      f"{s.tokens_per_day / 1e12:,.3f} trillion output tokens/day"
+                      f"{span(s.tokens_per_day_low, s.tokens_per_day_high, ',.3f', 1e-12)} at utilization {r.utilization:.0%}",
                       highlight=False)
         if r.announced_accelerators:
             at = (f" for {r.announced_accelerators_power_w / 1e6:,.0f} MW" if r.announced_accelerators_power_w
@@ -43,6 +44,8 @@ def gigawatt_cmd(q: SiteQuestion, catalog: CatalogDir = None, json_out: Json = F
                           highlight=False)
     f = r.for_traffic
     if f is not None:
-        console.print(f"{f.demand_output_tok_per_s:,.0f} output tok/s need {f.accelerators:,} accelerators, "
-                      f"{f.it_power_w / 1e6:,.2f} MW IT, {f.grid_power_w / 1e6:,.2f} MW of grid power", highlight=False)
+        console.print(f"{f.demand_output_tok_per_s:,.0f} output tok/s need {f.accelerators:,} accelerators"
+                      f"{span(f.accelerators_low, f.accelerators_high, ',.0f')}, {f.it_power_w / 1e6:,.2f} MW IT, "
+                      f"{f.grid_power_w / 1e6:,.2f} MW of grid power"
+                      f"{span(f.grid_power_w_low, f.grid_power_w_high, ',.2f', 1e-6)}", highlight=False)
     assumptions(r.assumptions)

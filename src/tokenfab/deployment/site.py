@@ -60,6 +60,9 @@ class SiteOutput(ResultModel):
     systems: int
     tokens_per_day: float
     revenue_usd_per_day: float | None = None
+    # the 80 % interval of the throughput estimate (performance.accuracy) carried through
+    tokens_per_day_low: float | None = None
+    tokens_per_day_high: float | None = None
 
 
 class PowerForTraffic(ResultModel):
@@ -67,6 +70,11 @@ class PowerForTraffic(ResultModel):
     accelerators: int
     it_power_w: float
     grid_power_w: float
+    # at the 80 % interval's ends: the low throughput needs the most accelerators and power
+    accelerators_low: int | None = None
+    accelerators_high: int | None = None
+    grid_power_w_low: float | None = None
+    grid_power_w_high: float | None = None
 
 
 class SiteReport(ResultModel):
@@ -165,18 +173,27 @@ def site_report(question: SiteQuestion | Mapping[str, Any], catalog: Catalog | N
     if fac is not None:
         power_w = fac.operating_power_w or fac.announced_power_w
         grid_power = fac.power_basis == "grid"
+    band = ev.performance.accuracy
+    ends = () if band is None else (band.ratio_low, band.ratio_high)
     if power_w is not None:
         s = F.site_output(power_w, grid_power, pue.value, w_acc, per_sys, thr, util, q.price_usd_per_mtok)
+        lo_hi = [float(F.site_output(power_w, grid_power, pue.value, w_acc, per_sys, thr * r, util,
+                                     q.price_usd_per_mtok)["tokens_per_day"]) for r in ends]
         site = SiteOutput(power_basis="grid" if grid_power else "it", it_power_w=float(s["it_power_w"]),
                           grid_power_w=float(s["grid_power_w"]), accelerators=int(s["accelerators"]),
                           systems=int(s["systems"]), tokens_per_day=float(s["tokens_per_day"]),
-                          revenue_usd_per_day=float(s["revenue_usd_per_day"]) if "revenue_usd_per_day" in s else None)
+                          revenue_usd_per_day=float(s["revenue_usd_per_day"]) if "revenue_usd_per_day" in s else None,
+                          **(dict(tokens_per_day_low=lo_hi[0], tokens_per_day_high=lo_hi[1]) if lo_hi else {}))
     traffic = None
     demand = q.demand_tok_per_s()
     if demand is not None:
         need = F.power_for_tokens(demand, thr, 1.0, w_acc, pue.value)
+        at = [F.power_for_tokens(demand, thr * r, 1.0, w_acc, pue.value) for r in ends]
+        rng = {} if not at else dict(  # the low throughput (first end) needs the most
+            accelerators_low=int(at[1]["accelerators"]), accelerators_high=int(at[0]["accelerators"]),
+            grid_power_w_low=float(at[1]["grid_power_w"]), grid_power_w_high=float(at[0]["grid_power_w"]))
         traffic = PowerForTraffic(demand_output_tok_per_s=demand, accelerators=int(need["accelerators"]),
-                                  it_power_w=float(need["it_power_w"]), grid_power_w=float(need["grid_power_w"]))
+                                  it_power_w=float(need["it_power_w"]), grid_power_w=float(need["grid_power_w"]), **rng)
     return SiteReport(
         evaluation=ev, facility=fac.id if fac else None, announced_accelerators=fac.accelerator_count if fac else None,
         announced_accelerators_power_w=fac.accelerator_count_power_w if fac else None,
