@@ -25,8 +25,9 @@ def zero():
     return load_uncertainty().with_zero_width()
 
 
-@pytest.mark.parametrize("scenario", [README, OWNED, dict(OWNED, rate_rps=None, tokens_per_day=None)],
-                         ids=["readme", "owned", "no-traffic"])
+@pytest.mark.parametrize("scenario", [README, OWNED, dict(OWNED, rate_rps=None, tokens_per_day=None),
+                                      dict(OWNED, own_grid="us-va", rent=False)],
+                         ids=["readme", "owned", "no-traffic", "operational-carbon-grid"])
 def test_zero_width_ranges_equal_plan_exactly(scenario, zero):
     scenario = {k: v for k, v in scenario.items() if v is not None}
     if "rate_rps" not in scenario and "tokens_per_day" not in scenario:

@@ -80,7 +80,7 @@ def gather(c: Candidates, where: Sequence[tuple[int, int]], labels: Sequence[str
         idle_dev=np.asarray(c.inputs.idle[ci], float), provisioned_w=np.asarray(c.cfg_a["provisioned_w_per_accel"][ci, g]),
         pue=np.array([k.pue.value for k in caps], float),
         rent_usd=np.array([k.rent.usd_per_accel_hour if k.rent else np.nan for k in caps], float),
-        grid_g=np.array([k.grid.carbon_gco2e_per_kwh if k.grid else np.nan for k in caps], float),
+        grid_g=np.array([k.grid.carbon()[0] if k.grid else np.nan for k in caps], float),
         owned=np.array([k.ownership is not None for k in caps]), terms=terms,
         keys={"accelerator": tuple(k.accelerator.id for k in caps), "provider": tuple(k.provider for k in caps),
               "currency": tuple(currency(k) for k in caps), "pricing": tuple(k.pricing for k in caps),
