@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tokenfab.catalog import load_catalog
 from tokenfab.catalog.uncertainty import TARGETS, load_uncertainty
 from tokenfab.whatif.sampling import draw
 
@@ -24,18 +23,40 @@ def test_every_input_has_a_source_date_and_kind():
         assert 0 < lo <= hi
 
 
-def test_throughput_bands_are_the_validation_error():
-    from tokenfab.accuracy.score import measure_accuracy
+def test_throughput_is_each_rows_own_prediction_interval():
+    """The engine-throughput input draws each front row through the 80 % interval its estimate
+    prints (accuracy.bands): median of the factor = the band's median, 10th/90th percentiles = the
+    ends of the range ``plan`` shows (performance.accuracy.ratio_low / ratio_high)."""
+    from tokenfab import plan
+    from tokenfab.planner.search import prepare, solve
+    from tokenfab.whatif.rows import gather
+    from tokenfab.whatif.sampling import factors
 
-    cat = load_catalog()
-    rows = [(f, r) for f in ("measured.csv", "holdout.csv") for r in measure_accuracy(ROOT / "validation" / f).rows
-            if r.metric == "output_tok_per_s"]  # a throughput band: the latency rows (tpot_s, ttft_s) are not in it
-    dense = np.log([r.measured / r.predicted for _, r in rows if not cat.model(r.model).is_moe])
-    moe = np.log([r.measured / r.predicted for f, r in rows if cat.model(r.model).is_moe and f == "holdout.csv"])
-    u = {i.name: i.distribution for i in load_uncertainty().inputs}
-    for name, lr in (("throughput-dense", dense), ("throughput-moe", moe)):
-        assert u[name].median == pytest.approx(float(np.exp(np.median(lr))), abs=0.002)
-        assert u[name].sigma == pytest.approx(float(lr.std(ddof=1)), abs=0.002)
+    (thr,) = [i for i in load_uncertainty().inputs if i.target == "throughput"]
+    assert thr.distribution.kind == "accuracy-band" and thr.per == "accelerator"
+    scenario = dict(model="llama-3.1-70b", rate_rps=5, isl=1000, osl=200, sovereignty="eu-jurisdiction")
+    front = plan(**scenario).front
+    import time
+
+    s, cat, c = prepare(scenario)
+    _, where = solve(s, cat, c, time.perf_counter())
+    rows = gather(c, where, [str(i) for i in range(len(where))], None, None)
+    f = factors([thr], rows, np.random.default_rng(0), 200_000)["throughput"]
+    for r, ev in enumerate(front):
+        a = ev.performance.accuracy
+        assert a is not None
+        assert np.quantile(f[:, r], 0.1) == pytest.approx(a.ratio_low, rel=0.02)
+        assert np.quantile(f[:, r], 0.9) == pytest.approx(a.ratio_high, rel=0.02)
+        # median = the band's geometric centre: sqrt(low x high) for a lognormal
+        assert np.median(f[:, r]) == pytest.approx((a.ratio_low * a.ratio_high) ** 0.5, rel=0.02)
+
+
+def test_accuracy_band_only_on_throughput():
+    from tokenfab.catalog.uncertainty import UncertainInput
+
+    with pytest.raises(ValueError, match="accuracy-band"):
+        UncertainInput(name="x", target="rent", distribution={"kind": "accuracy-band"}, source="my contract", as_of="2026-12-01",
+                       kind="estimate")
 
 
 def test_draws_match_their_distributions():
@@ -49,3 +70,14 @@ def test_draws_match_their_distributions():
     assert np.std(np.log(logn)) == pytest.approx(0.2, rel=1e-2)
     flat = draw(Distribution(kind="uniform", low=1.0, high=1.0), rng, (10,))
     assert (flat == 1.0).all()
+
+
+def test_tornado_throughput_bar_is_the_best_rows_range():
+    from tokenfab import plan, whatif
+
+    scenario = dict(model="llama-3.1-70b", rate_rps=5, isl=1000, osl=200, sovereignty="eu-jurisdiction")
+    best = plan(**scenario).front[0].performance.accuracy
+    w = whatif(dict(scenario, samples=200, seed=1))
+    (bar,) = [b for b in w.tornado if b.target == "throughput"]
+    assert best is not None
+    assert bar.low_factor == pytest.approx(best.ratio_low) and bar.high_factor == pytest.approx(best.ratio_high)

@@ -32,10 +32,12 @@ class _Strict(BaseModel):
 
 
 class Distribution(_Strict):
-    """A factor's distribution: triangular (low, mode, high), uniform (low, high) or
-    lognormal (median, sigma of the natural log)."""
+    """A factor's distribution: triangular (low, mode, high), uniform (low, high), lognormal
+    (median, sigma of the natural log) or, for engine throughput only, ``accuracy-band``: each
+    row's own 80 % prediction interval (``accuracy.bands``) as a lognormal, the range the
+    estimate prints beside its figures."""
 
-    kind: Literal["triangular", "uniform", "lognormal"]
+    kind: Literal["triangular", "uniform", "lognormal", "accuracy-band"]
     low: Factor | None = None
     mode: Factor | None = None
     high: Factor | None = None
@@ -44,7 +46,8 @@ class Distribution(_Strict):
 
     @model_validator(mode="after")
     def _complete(self) -> Distribution:
-        need = {"triangular": ("low", "mode", "high"), "uniform": ("low", "high"), "lognormal": ("median", "sigma")}
+        need = {"triangular": ("low", "mode", "high"), "uniform": ("low", "high"), "lognormal": ("median", "sigma"),
+                "accuracy-band": ()}
         missing = [n for n in need[self.kind] if getattr(self, n) is None]
         if missing:
             raise ValueError(f"a {self.kind} distribution needs {', '.join(need[self.kind])}; missing {', '.join(missing)}")
@@ -55,7 +58,8 @@ class Distribution(_Strict):
         return self
 
     def bounds(self) -> tuple[float, float]:
-        """The range a tornado bar spans: low/high, or the 5th/95th percentiles (lognormal)."""
+        """The range a tornado bar spans: low/high, or the 5th/95th percentiles (lognormal); an
+        accuracy band is per row (the tornado reads the row's own ends), 1 here."""
         if self.kind == "lognormal":
             import math
 
@@ -87,6 +91,13 @@ class UncertainInput(_Sourced):
     when: When = When()
     per: Per = "sample"
     distribution: Distribution
+
+    @model_validator(mode="after")
+    def _band_on_throughput(self) -> UncertainInput:
+        if self.distribution.kind == "accuracy-band" and self.target != "throughput":
+            raise ValueError(f"distribution kind accuracy-band is the engine's throughput interval; target = "
+                             f"{self.target!r}: use triangular, uniform or lognormal")
+        return self
 
 
 class Fact(_Sourced):

@@ -14,6 +14,9 @@ import numpy as np
 
 from ..catalog import assumptions as A
 from ..deployment.candidates import OWNERSHIP_TERMS, Candidates
+from ..deployment.evaluate import band_of
+
+Z90 = 1.2815515655446004  # standard normal 90th percentile: ln(p90 / p10) = 2 x Z90 x sigma
 
 ObjectiveName = str
 
@@ -46,6 +49,10 @@ class Rows:
     tpot_limit_s: float
     budget_usd_per_month: float | None
     max_gco2e_per_1k: float | None
+    # each row's engine accuracy band (accuracy.bands: the estimate's own 80 % interval) as a
+    # lognormal factor on throughput: median and sigma of ln (1 and 0 where no spread was measured)
+    thr_median: np.ndarray | None = None
+    thr_sigma: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -72,6 +79,10 @@ def gather(c: Candidates, where: Sequence[tuple[int, int]], labels: Sequence[str
 
     ttft, tpot = wl.limits_s()
     moe = "moe" if c.spec.is_moe else "dense"
+    bands = [band_of(c, int(i)) for i in p]
+    # a lognormal through the band's two ends: centre sqrt(low x high), so its 10th/90th percentiles are the ends
+    thr_median = np.array([1.0 if b is None else np.sqrt(b.ratio_low * b.ratio_high) for b in bands], float)
+    thr_sigma = np.array([0.0 if b is None else np.log(b.ratio_high / b.ratio_low) / (2 * Z90) for b in bands], float)
     return Rows(
         labels=tuple(labels), thr=np.asarray(thr_raw, float), ttft_p99_s=np.asarray(pt.ttft_p99_s[ci, g], float),
         tpot_p99_s=np.asarray(pt.tpot_p99_s[ci, g], float), latency_s=np.asarray(c.a["latency"][p, g], float),
@@ -87,4 +98,4 @@ def gather(c: Candidates, where: Sequence[tuple[int, int]], labels: Sequence[str
               "model_class": tuple(moe for _ in caps)},
         demand=wl.demand_tok_per_s(), utilization=wl.serving_utilization(), idle_frac=A.number("idle_power_frac"),
         server_w=A.number("server_non_accelerator_w_per_8_accel"), ttft_limit_s=ttft, tpot_limit_s=tpot,
-        budget_usd_per_month=budget, max_gco2e_per_1k=max_gco2e)
+        budget_usd_per_month=budget, max_gco2e_per_1k=max_gco2e, thr_median=thr_median, thr_sigma=thr_sigma)

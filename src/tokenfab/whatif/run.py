@@ -26,7 +26,7 @@ from . import backends
 from .question import WhatIfQuestion
 from .result import DroppedRow, InputRange, Percentiles, RowDistribution, ShockEffect, TornadoBar, WhatIfResult
 from .rows import Rows, gather
-from .sampling import applies, chunk_sizes, evaluate
+from .sampling import applies, chunk_sizes, evaluate, row_band_ends
 
 OBJECTIVE_FIGURE = {"cost": "usd_per_mtok", "latency": "latency_s", "energy": "j_per_token", "carbon": "gco2e_per_1k"}
 
@@ -73,7 +73,7 @@ def _best(fig: dict[str, np.ndarray], objective: str) -> tuple[np.ndarray, np.nd
     return np.argmin(v, axis=1), np.asarray(np.isfinite(v).any(axis=1))
 
 
-def _one(rows: Rows, only: UncertainInput, value: float) -> dict[str, np.ndarray]:
+def _one(rows: Rows, only: UncertainInput, value: float | np.ndarray) -> dict[str, np.ndarray]:
     f = {t: np.ones((1, len(rows))) for t in TARGETS}
     f[only.target] = np.where(applies(only, rows), value, 1.0)[None, :]
     return evaluate(rows, f)
@@ -83,9 +83,14 @@ def tornado(rows: Rows, inputs: Sequence[UncertainInput], best_row: int) -> list
     """One-at-a-time: each input at its low and high bound, the best row's $/M output tokens."""
     bars = []
     for inp in inputs:
-        lo, hi = inp.distribution.bounds()
-        a = float(_one(rows, inp, lo)["usd_per_mtok"][0, best_row])
-        b = float(_one(rows, inp, hi)["usd_per_mtok"][0, best_row])
+        lo_v: float | np.ndarray
+        hi_v: float | np.ndarray
+        lo_v, hi_v = lo, hi = inp.distribution.bounds()
+        if inp.distribution.kind == "accuracy-band":  # each row at its own band's ends
+            lo_v, hi_v = row_band_ends(rows)
+            lo, hi = float(lo_v[best_row]), float(hi_v[best_row])
+        a = float(_one(rows, inp, lo_v)["usd_per_mtok"][0, best_row])
+        b = float(_one(rows, inp, hi_v)["usd_per_mtok"][0, best_row])
         fin = [v for v in (a, b) if np.isfinite(v)]
         bars.append(TornadoBar(input=inp.name, target=inp.target, low_factor=lo, high_factor=hi,
                                usd_per_mtok_at_low=a if np.isfinite(a) else None,

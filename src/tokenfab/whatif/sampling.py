@@ -14,7 +14,7 @@ import numpy as np
 
 from ..catalog.uncertainty import TARGETS, Distribution, UncertainInput
 from ..deployment.candidates import money_energy, owned_price, sizing
-from .rows import Rows
+from .rows import Z90, Rows
 
 CHUNK_SAMPLES = 4096
 FIGURES: tuple[str, ...] = ("usd_per_mtok", "j_per_token", "gco2e_per_1k", "latency_s", "feasible")
@@ -53,10 +53,15 @@ def applies(inp: UncertainInput, rows: Rows) -> np.ndarray:
     return ok
 
 
-def throughput_band(inp: UncertainInput, rows: Rows) -> Distribution:
-    """The throughput distribution of the rows (seam: per-estimate intervals from the engine,
-    issue 16, will replace the class band of ``uncertainty.yaml`` here)."""
-    return inp.distribution
+def row_band_ends(rows: Rows) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's accuracy band at its 10th and 90th percentile (the estimate's 80 % range)."""
+    med, sig = _band(rows)
+    return med * np.exp(-Z90 * sig), med * np.exp(Z90 * sig)
+
+
+def _band(rows: Rows) -> tuple[np.ndarray, np.ndarray]:
+    ones = np.ones(len(rows))
+    return (ones if rows.thr_median is None else rows.thr_median), (0 * ones if rows.thr_sigma is None else rows.thr_sigma)
 
 
 def factors(inputs: Sequence[UncertainInput], rows: Rows, rng: np.random.Generator, n: int
@@ -68,7 +73,15 @@ def factors(inputs: Sequence[UncertainInput], rows: Rows, rng: np.random.Generat
         mask = applies(inp, rows)
         if not mask.any():
             continue
-        dist = throughput_band(inp, rows) if inp.target == "throughput" else inp.distribution
+        dist = inp.distribution
+        if dist.kind == "accuracy-band":  # one standard normal per group, each row through its own band
+            keys = rows.keys[inp.per] if inp.per != "sample" else tuple("all" for _ in range(len(rows)))
+            groups = sorted({k for k, m in zip(keys, mask) if m})
+            z = rng.standard_normal((n, len(groups)))
+            idx = np.array([groups.index(k) if m else 0 for k, m in zip(keys, mask)])
+            med, sig = _band(rows)
+            out[inp.target] = np.where(mask, out[inp.target] * med * np.exp(sig * z[:, idx]), out[inp.target])
+            continue
         if inp.per == "sample":
             f = draw(dist, rng, (n, 1))
             out[inp.target] = np.where(mask, out[inp.target] * f, out[inp.target])
