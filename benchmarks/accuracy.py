@@ -21,8 +21,6 @@ on chips without FP4 units computing at the FP8 peak. Both runs use the same hon
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import re
 import sys
 import time
@@ -34,7 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tokenfab.accuracy.bands import band_inputs, interval_check  # noqa: E402
+from tokenfab.accuracy.bands import band_inputs, interval_check, save_records  # noqa: E402
 from tokenfab.accuracy.calibration import read_latency_pairs  # noqa: E402
 from tokenfab.accuracy.crossval import KEYS, CrossValidation, cross_validate  # noqa: E402
 from tokenfab.accuracy.measured import MeasuredRow, read_measured  # noqa: E402
@@ -149,8 +147,7 @@ def main() -> None:
         recs, borrowed, validated = band_inputs(prep.rows, {k: cv.predicted for k, cv in cvs.items()}, hold.rows, hpred,
                                                 vendor)
         if args.records:
-            args.records.write_text(json.dumps({"records": [dataclasses.asdict(r) for r in recs], "validated": validated,
-                                                "borrowed": [dataclasses.asdict(r) for r in borrowed]}), encoding="utf-8")
+            save_records(args.records, recs, borrowed, validated)
         print("\n## 80 % prediction intervals (accuracy/bands.py): measured coverage out of fold")
         print("\n".join(interval_check(recs, borrowed, validated)))
     class_tables(prep.rows, columns, vendor, f"{Path(args.csv).name} (APE)")

@@ -14,9 +14,7 @@ printed is itself out of fold: each accelerator's rows against bands made withou
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
-import json
 import sys
 import time
 from pathlib import Path
@@ -26,7 +24,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tokenfab.accuracy.bands import Record, band_inputs, choose_spread_scale, interval_check, make_bands  # noqa: E402
+from tokenfab.accuracy.bands import band_inputs, choose_spread_scale, interval_check, load_records, make_bands, save_records  # noqa: E402
 from tokenfab.accuracy.calibration import read_latency_pairs  # noqa: E402
 from tokenfab.accuracy.crossval import KEYS, cross_validate  # noqa: E402
 from tokenfab.accuracy.measured import read_measured  # noqa: E402
@@ -47,9 +45,7 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.perf_counter()
     if args.records and args.records.exists():
-        cached = json.loads(args.records.read_text(encoding="utf-8"))
-        recs, borrowed = ([Record(**r) for r in cached[k]] for k in ("records", "borrowed"))
-        validated = cached["validated"]
+        recs, borrowed, validated = load_records(args.records)
     else:
         cat = load_catalog()
         prep, hold = prepare(read_measured(FITTED), cat), prepare(read_measured(HOLDOUT), cat)
@@ -59,8 +55,7 @@ def main() -> None:
         hpred = evaluate(hold, cat.efficiency)["predicted"]
         recs, borrowed, validated = band_inputs(prep.rows, oof, hold.rows, hpred, vendor)
         if args.records:
-            args.records.write_text(json.dumps({"records": [dataclasses.asdict(r) for r in recs], "validated": validated,
-                                                "borrowed": [dataclasses.asdict(r) for r in borrowed]}), encoding="utf-8")
+            save_records(args.records, recs, borrowed, validated)
     scale, _ = choose_spread_scale(recs, borrowed, validated)
     doc = make_bands(recs, borrowed, validated, scale)
     doc = {"schema_version": 2, "metric": "output_tok_per_s", "made_at": dt.date.today().isoformat(),

@@ -23,12 +23,15 @@ t/r_low]`` and money and energy per token are re-sized at the two throughputs.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -219,6 +222,19 @@ def interval_check(recs: Sequence[Record], borrowed: Sequence[Record], validated
         lines.append(f"holdout rows against bands made from the fitted rows' out-of-fold ratios only (widening "
                      f"x{k_train:g} chosen on them): {inside:.1%} of {len(hold)} inside")
     return lines
+
+
+def save_records(path: str | Path, recs: Sequence[Record], borrowed: Sequence[Record], validated: Sequence[str]) -> None:
+    """Write the out-of-sample ratios (JSON) so the bands can be remade without a second
+    cross-validation (benchmarks/accuracy.py --records, accuracy_bands.py --records)."""
+    Path(path).write_text(json.dumps({"records": [dataclasses.asdict(r) for r in recs], "validated": list(validated),
+                                      "borrowed": [dataclasses.asdict(r) for r in borrowed]}), encoding="utf-8")
+
+
+def load_records(path: str | Path) -> tuple[list[Record], list[Record], list[str]]:
+    """(records, borrowed, validated) as :func:`save_records` wrote them."""
+    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    return [Record(**r) for r in doc["records"]], [Record(**r) for r in doc["borrowed"]], list(doc["validated"])
 
 
 def records(rows: Sequence[Any], predicted: np.ndarray, vendor: Mapping[str, str], origin: str) -> list[Record]:

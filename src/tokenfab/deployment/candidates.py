@@ -245,42 +245,6 @@ def _ownership(caps: Sequence[Capacity], pu: np.ndarray, pc: np.ndarray, cf: dic
                        cf["provisioned_w_per_accel"][pc], pue)
 
 
-def resized(c: Candidates, factor: np.ndarray, p: np.ndarray, g: np.ndarray) -> dict[str, np.ndarray]:
-    """Money, energy and carbon of candidates (pair ``p``, point ``g``; index arrays) if each
-    instance delivered ``factor`` times its estimated throughput at the same concurrency (a
-    prediction interval's end, a risk quantile): re-sized with whole instances and priced by the
-    same pure functions as :func:`build` (``sizing``, ``owned_price``, ``money_energy``), so a
-    factor of 1 gives the point figures exactly."""
-    p, g = np.asarray(p, int), np.asarray(g, int)
-    ci, ki, inp, wl = c.pair_config[p], c.pair_capacity[p], c.inputs, c.workload
-    caps = c.capacities
-
-    def per_cap(fn: Any) -> np.ndarray:
-        return np.array([fn(k) for k in caps], dtype=float)[ki]
-
-    count = np.array([b.count for b in c.blocks], dtype=float)[inp.block[ci]]
-    tdp = np.array([b.accelerator.tdp_w or np.nan for b in c.blocks], dtype=float)[inp.block[ci]]
-    server_w = A.number("server_non_accelerator_w_per_8_accel")
-    thr = np.asarray(c.point.throughput_output_tok_per_s)[ci, g] * factor
-    sz = sizing(thr, wl.demand_tok_per_s(), wl.serving_utilization(), count, tdp, inp.idle[ci],
-                A.number("idle_power_frac"), server_w)
-    pue = per_cap(lambda k: k.pue.value)
-    price = per_cap(lambda k: k.rent.usd_per_accel_hour if k.rent else np.nan)
-    owned = np.array([caps[i].ownership is not None for i in ki], dtype=bool)
-    if owned.any():
-        terms = {n: per_cap(lambda k, n=n: np.nan if k.ownership is None else getattr(k.ownership, n))
-                 for n in OWNERSHIP_TERMS}
-        own = owned_price(terms, sz["it_inst_w"], count, tdp + server_w / 8.0, pue)["total"]
-        price = np.where(owned, own, price)
-    grid_g = per_cap(lambda k: k.grid.carbon()[0] if k.grid else np.nan)
-    out = money_energy(sz["instances"], sz["served"], count, price, sz["j_per_token_it"], pue, grid_g)
-    embodied = sz["instances"] * (count * A.number("embodied_gco2e_per_gpu")
-                                  + count / 8.0 * A.number("embodied_gco2e_per_8_accel_server"))
-    out.update(instances=sz["instances"], throughput=sz["throughput"],
-               embodied_per_1k=EN.embodied_gco2e_per_1k_tokens(embodied, A.number("lifetime_years"), sz["served"], 1.0))
-    return out
-
-
 def reprice(c: Candidates, capacities: Sequence[Capacity]) -> Candidates:
     """The same candidates priced on other capacities (same chips and counts, other prices,
     PUE or grid: what-if shocks); the engine is not run again."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..accuracy.bands import RISK_LEVELS, Band, band_for
+from ..accuracy.bands import Band
 from ..catalog import assumptions as A
 from ..catalog.efficiency_overlay import calibration_note
 from ..catalog.loader import Catalog, load_catalog
@@ -25,8 +25,9 @@ from ..errors import DoesNotFitError, InputError
 from ..inputs import parse_input
 from ..units import format_bytes
 from . import capacity as K
-from .candidates import Candidates, SearchSpace, best, build, feasible, resized
+from .candidates import Candidates, SearchSpace, best, build, feasible
 from .problem import model_row, weight_search
+from .ranges import band_of, ends_of, perf_range, risk_figures
 from .result import (
     Assumption,
     Choice,
@@ -36,7 +37,6 @@ from .result import (
     Money,
     OwnershipCost,
     Performance,
-    RiskFigures,
     SovereigntySummary,
 )
 from .spec import Deployment, discount_map
@@ -54,45 +54,6 @@ def _f(a: np.ndarray, p: int, g: int) -> float:
 
 def _opt(x: float) -> float | None:
     return x if np.isfinite(x) else None
-
-
-BANDED_FIDELITIES = ("calibrated",)  # the fidelities whose out-of-sample spread was measured
-
-
-def band_of(c: Candidates, p: int) -> Band | None:
-    """The accuracy class and 80 % interval of pair ``p``'s estimates (None for a fidelity whose
-    spread was not measured: roofline and derated are bounds, not predictions)."""
-    if c.space.fidelity not in BANDED_FIDELITIES:
-        return None
-    blk = c.blocks[int(c.inputs.block[int(c.pair_config[p])])]
-    user = blk.precision.stack in c.efficiency.get("calibrated", {}).get("accelerator_stacks", {}).get(
-        blk.accelerator.id, {})
-    return band_for(blk.accelerator.vendor, blk.precision.stack, blk.precision.weights, c.workload.scenario, user)
-
-
-def pair_ratios(c: Candidates, quantile: float) -> np.ndarray:
-    """measured / predicted throughput at ``quantile`` for every pair (P,): one band lookup per
-    distinct block (chip x precision x stack); 1 where the fidelity has no measured spread."""
-    if c.space.fidelity not in BANDED_FIDELITIES:
-        return np.ones(len(c.pair_config))
-    per_block = {}
-    for b, blk in enumerate(c.blocks):
-        user = blk.precision.stack in c.efficiency.get("calibrated", {}).get("accelerator_stacks", {}).get(
-            blk.accelerator.id, {})
-        band = band_for(blk.accelerator.vendor, blk.precision.stack, blk.precision.weights, c.workload.scenario, user)
-        per_block[b] = band.ratio_at(quantile)
-    return np.array([per_block[int(b)] for b in c.inputs.block], dtype=float)[c.pair_config]
-
-
-def risk_figures(c: Candidates, p: int, g: int, risk: str) -> RiskFigures:
-    """Candidate (p, g) judged at ``risk`` (throughput at its (100 - XX)th percentile)."""
-    r = float(pair_ratios(c, RISK_LEVELS[risk])[p])
-    at = resized(c, np.array([r]), np.array([p]), np.array([g]))
-    priced = c.capacities[int(c.pair_capacity[p])].paid_as != "unpriced"
-    return RiskFigures(risk=risk, throughput_ratio=r, throughput_output_tok_per_s=float(at["throughput"][0]),
-                       usd_per_mtok_output=float(at["usd_per_mtok"][0]) if priced else None,
-                       usd_per_month=float(at["usd_per_month"][0]) if priced else None,
-                       latency_s=c.value("latency", p, g) / r, j_per_output_token=_opt(float(at["j_per_token"][0])))
 
 
 def _performance(c: Candidates, p: int, g: int) -> Performance:
@@ -118,24 +79,7 @@ def _performance(c: Candidates, p: int, g: int) -> Performance:
         max_concurrency_per_replica=int(max(_f(pt.max_concurrency, ci, g), 0.0)),
         bound=BOUNDS[int(np.asarray(pt.bound)[ci, g])], mfu=_f(pt.mfu, ci, g), mbu=_f(pt.mbu, ci, g),
         time_shares={k: _f(v, ci, g) for k, v in pt.time_shares.items()}, prefill_time_share=prefill_share,
-        **_perf_range(band_of(c, p), thr, _f(pt.ttft_s, ci, g), tpot))
-
-
-def _perf_range(band: Band | None, thr: float, ttft: float, tpot: float) -> dict[str, Any]:
-    """Throughput times the band's ratios; times divided by them (the same steps, slower or faster)."""
-    if band is None:
-        return {}
-    lo, hi = band.ratio_low, band.ratio_high
-    return dict(accuracy=band, throughput_output_tok_per_s_low=thr * lo, throughput_output_tok_per_s_high=thr * hi,
-                ttft_s_low=ttft / hi, ttft_s_high=ttft / lo, tpot_s_low=tpot / hi, tpot_s_high=tpot / lo)
-
-
-def _ends(c: Candidates, p: int, g: int, band: Band | None) -> dict[str, np.ndarray] | None:
-    """Money, energy and carbon at the interval's two throughputs: index 0 the low throughput
-    (high cost), index 1 the high throughput (low cost)."""
-    if band is None:
-        return None
-    return resized(c, np.array([band.ratio_low, band.ratio_high]), np.array([p, p]), np.array([g, g]))
+        **perf_range(band_of(c, p), thr, _f(pt.ttft_s, ci, g), tpot))
 
 
 def _layout(c: Candidates, p: int, g: int) -> Layout:
@@ -181,7 +125,7 @@ def _money(c: Candidates, p: int, g: int, perf: Performance) -> Money:
             years=t.years, residual_frac=t.residual_frac, cost_of_capital_frac=t.cost_of_capital_frac,
             network_share_frac=t.network_share_frac)
     price = cap.rent
-    ends = _ends(c, p, g, perf.accuracy)
+    ends = ends_of(c, p, g, perf.accuracy)
     rng: dict[str, float] = {} if ends is None else dict(
         usd_per_mtok_output_low=float(ends["usd_per_mtok"][1]), usd_per_mtok_output_high=float(ends["usd_per_mtok"][0]),
         usd_per_month_low=float(ends["usd_per_month"][1]), usd_per_month_high=float(ends["usd_per_month"][0]))
@@ -205,7 +149,7 @@ def _energy(c: Candidates, p: int, g: int, band: Band | None) -> Energy:
     j = c.value("j_per_token", p, g)
     op = _opt(c.value("gco2e_per_1k", p, g))
     emb = c.value("embodied_per_1k", p, g)
-    ends = _ends(c, p, g, band)
+    ends = ends_of(c, p, g, band)
     if ends is not None:
         base.update(j_per_output_token_low=float(ends["j_per_token"][1]),
                     j_per_output_token_high=float(ends["j_per_token"][0]))

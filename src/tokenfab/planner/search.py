@@ -21,9 +21,10 @@ from ..catalog.hardware import System
 from ..catalog.loader import Catalog, load_catalog
 from ..catalog.market import Offer, Provider
 from ..deployment import capacity as K
-from ..deployment.candidates import Candidates, SearchSpace, build, resized
-from ..deployment.evaluate import evaluation_at, how_chosen, pair_ratios
+from ..deployment.candidates import Candidates, SearchSpace, build
+from ..deployment.evaluate import evaluation_at, how_chosen
 from ..deployment.problem import speculations
+from ..deployment.ranges import pair_ratios, resized
 from ..deployment.spec import discount_map
 from ..errors import InputError, NoFeasiblePlanError, UnknownIdError, did_you_mean
 from ..inputs import parse_input

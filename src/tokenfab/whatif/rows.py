@@ -14,7 +14,7 @@ import numpy as np
 
 from ..catalog import assumptions as A
 from ..deployment.candidates import OWNERSHIP_TERMS, Candidates
-from ..deployment.evaluate import band_of
+from ..deployment.ranges import band_of
 
 Z90 = 1.2815515655446004  # standard normal 90th percentile: ln(p90 / p10) = 2 x Z90 x sigma
 

@@ -73,24 +73,16 @@ def factors(inputs: Sequence[UncertainInput], rows: Rows, rng: np.random.Generat
         mask = applies(inp, rows)
         if not mask.any():
             continue
-        dist = inp.distribution
-        if dist.kind == "accuracy-band":  # one standard normal per group, each row through its own band
-            keys = rows.keys[inp.per] if inp.per != "sample" else tuple("all" for _ in range(len(rows)))
-            groups = sorted({k for k, m in zip(keys, mask) if m})
-            z = rng.standard_normal((n, len(groups)))
-            idx = np.array([groups.index(k) if m else 0 for k, m in zip(keys, mask)])
-            med, sig = _band(rows)
-            out[inp.target] = np.where(mask, out[inp.target] * med * np.exp(sig * z[:, idx]), out[inp.target])
-            continue
-        if inp.per == "sample":
-            f = draw(dist, rng, (n, 1))
-            out[inp.target] = np.where(mask, out[inp.target] * f, out[inp.target])
-            continue
-        keys = rows.keys[inp.per]
+        # one draw per group (per accelerator, provider, currency; one group for per: sample)
+        keys = rows.keys[inp.per] if inp.per != "sample" else ("all",) * len(rows)
         groups = sorted({k for k, m in zip(keys, mask) if m})
-        fg = draw(dist, rng, (n, len(groups)))
         idx = np.array([groups.index(k) if m else 0 for k, m in zip(keys, mask)])
-        out[inp.target] = np.where(mask, out[inp.target] * fg[:, idx], out[inp.target])
+        if inp.distribution.kind == "accuracy-band":  # a standard normal per group, each row through its own band
+            med, sig = _band(rows)
+            f = med * np.exp(sig * rng.standard_normal((n, len(groups)))[:, idx])
+        else:
+            f = draw(inp.distribution, rng, (n, len(groups)))[:, idx]
+        out[inp.target] = np.where(mask, out[inp.target] * f, out[inp.target])
     return out
 
 
