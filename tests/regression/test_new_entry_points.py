@@ -62,6 +62,9 @@ CASES: dict[str, Case] = {
         ["estimate", "--model", "mixtral-8x7b", "--accelerator", "h100-sxm", "--count", "8", "--isl", "1000", "--osl",
          "200", "--speculative", "mtp"], 2, ("speculative",)),
     "acceptance_rate_one": Case([*PLAN, "--speculative", "auto", "--acceptance-rate", "1"], 2, ("acceptance_rate",)),
+    "uncertainty_band_on_rent": Case([*WHATIF, "--catalog", "{dir}"], 2, ("accuracy-band", "rent"), {"uncertainty.yaml": (
+        "schema_version: 1\ninputs:\n  - name: x\n    target: rent\n    distribution: {kind: accuracy-band}\n"
+        "    source: my contract\n    as_of: 2026-12-01\n    kind: estimate\n")}),
     "validate_bad_speculative_cell": Case(["validate", "{dir}/v.csv"], 2, ("speculative",), {"v.csv": (
         "id,model,accelerator,n_accel,weights_dtype,scenario,isl_tokens,osl_tokens,ttft_limit_s,tpot_limit_s,stack,"
         "metric,value,source,concurrency,speculative\n"
