@@ -21,6 +21,7 @@ on chips without FP4 units computing at the FP8 peak. Both runs use the same hon
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.accuracy.bands import band_inputs, interval_check, save_records  # noqa: E402
 from tokenfab.accuracy.calibration import read_latency_pairs  # noqa: E402
-from tokenfab.accuracy.crossval import KEYS, CrossValidation, cross_validate  # noqa: E402
+from tokenfab.accuracy.crossval import KEYS, CrossValidation, cross_validate_all  # noqa: E402
 from tokenfab.accuracy.measured import MeasuredRow, read_measured  # noqa: E402
 from tokenfab.accuracy.score import evaluate, prepare  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
@@ -103,6 +104,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="skip the cross-validation refits")
     ap.add_argument("--physics", choices=("current", "before"), default="current",
                     help="'before': the engine without the issue-16 FP4 / weight-only MXFP4 changes")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="processes for the cross-validation folds (default: every CPU; same figures)")
     ap.add_argument("--records", type=Path, help="also write the out-of-sample ratios (JSON) for "
                     "benchmarks/accuracy_bands.py --records, so the bands need no second cross-validation")
     args = ap.parse_args()
@@ -125,8 +128,8 @@ def main() -> None:
     cvs: dict[str, CrossValidation] = {}
     if not args.quick:
         pairs = read_latency_pairs(PAIRS)
-        for key in KEYS:
-            cv = cvs[key] = cross_validate(prep, pairs, key)
+        cvs = cross_validate_all(prep, pairs, KEYS, max(1, args.jobs))
+        for key, cv in cvs.items():
             print(f"\n## out of sample: leave-one-{key}-out (each fold fitted from the neutral start on the "
                   "other groups' rows)")
             print(f"{'left out':<18} {'rows':>4}  {'MAPE':>7}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.accuracy.bands import band_inputs, choose_spread_scale, interval_check, load_records, make_bands, save_records  # noqa: E402
 from tokenfab.accuracy.calibration import read_latency_pairs  # noqa: E402
-from tokenfab.accuracy.crossval import KEYS, cross_validate  # noqa: E402
+from tokenfab.accuracy.crossval import KEYS, cross_validate_all  # noqa: E402
 from tokenfab.accuracy.measured import read_measured  # noqa: E402
 from tokenfab.accuracy.score import evaluate, prepare  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
@@ -51,7 +52,7 @@ def main() -> None:
         prep, hold = prepare(read_measured(FITTED), cat), prepare(read_measured(HOLDOUT), cat)
         vendor = {r.accelerator: cat.accelerator(r.accelerator).vendor for r in [*prep.rows, *hold.rows]}
         pairs = read_latency_pairs(PAIRS)
-        oof = {key: cross_validate(prep, pairs, key).predicted for key in KEYS}
+        oof = {key: cv.predicted for key, cv in cross_validate_all(prep, pairs, KEYS, os.cpu_count() or 1).items()}
         hpred = evaluate(hold, cat.efficiency)["predicted"]
         recs, borrowed, validated = band_inputs(prep.rows, oof, hold.rows, hpred, vendor)
         if args.records:

@@ -96,6 +96,9 @@ def test_cross_validation_predicts_each_group_without_it():
     # and the pooled figure is each row's out-of-fold error
     assert cv.per_group()["vllm"][1] == pytest.approx(float(np.mean(cv.ape()[vllm])))
     assert np.array_equal(cv.predicted[vllm], predict(base, cv.folds["vllm"])[vllm])
+    # the folds in two processes (benchmarks/accuracy.py --jobs): the same fits, the same predictions
+    par = cross_validate(base, PAIRS, "stack", jobs=2)
+    assert np.array_equal(par.predicted, cv.predicted) and par.folds == cv.folds
 
 
 def test_fit_does_not_start_from_the_shipped_factors():

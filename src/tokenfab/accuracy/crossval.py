@@ -9,6 +9,8 @@ left-out rows reaches their prediction, so the pooled error is an out-of-sample 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,17 +51,34 @@ def group_of(prep: Prepared, key: str) -> np.ndarray:
     return np.array([getattr(r, key) for r in prep.rows])
 
 
-def cross_validate(prep: Prepared, pairs: LatencyPairs, key: str) -> CrossValidation:
-    """Leave each group of ``key`` out in turn, fit from the neutral start on the rest, predict it."""
-    groups = group_of(prep, key)
+def _fold(prep: Prepared, pairs: LatencyPairs, held: np.ndarray) -> tuple[dict[str, Any], np.ndarray]:
+    params = fit_neutral(prep, pairs, mask=~held)
+    return params, predict(prep, params)[held]
+
+
+def cross_validate_all(prep: Prepared, pairs: LatencyPairs, keys: Sequence[str] = KEYS,
+                       jobs: int = 1) -> dict[str, CrossValidation]:
+    """Every leave-one-group-out cross-validation of ``keys``; with ``jobs`` > 1 the folds (each an
+    independent neutral-start fit) run in that many processes. Same folds, same figures."""
+    cvs: dict[str, CrossValidation] = {}
+    tasks: list[tuple[str, str, np.ndarray]] = []
     meas = np.array([r.value for r in prep.rows], dtype=float)
-    pred = np.full(len(prep.rows), np.nan)
-    cv = CrossValidation(key, groups, pred, meas)
-    for g in sorted(set(groups)):
-        held = groups == g
-        if held.all():  # a single group: nothing to fit on
-            continue
-        params = fit_neutral(prep, pairs, mask=~held)
-        pred[held] = predict(prep, params)[held]
-        cv.folds[str(g)] = params
-    return cv
+    for key in keys:
+        groups = group_of(prep, key)
+        cvs[key] = CrossValidation(key, groups, np.full(len(prep.rows), np.nan), meas)
+        tasks += [(key, str(g), groups == g) for g in sorted(set(groups)) if not (groups == g).all()]
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_fold, prep, pairs, held) for _, _, held in tasks]
+            results = [f.result() for f in futures]
+    else:
+        results = [_fold(prep, pairs, held) for _, _, held in tasks]
+    for (key, g, held), (params, pred) in zip(tasks, results):
+        cvs[key].predicted[held] = pred
+        cvs[key].folds[g] = params
+    return cvs
+
+
+def cross_validate(prep: Prepared, pairs: LatencyPairs, key: str, jobs: int = 1) -> CrossValidation:
+    """Leave each group of ``key`` out in turn, fit from the neutral start on the rest, predict it."""
+    return cross_validate_all(prep, pairs, (key,), jobs)[key]
