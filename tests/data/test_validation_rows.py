@@ -83,7 +83,7 @@ def test_published_figures_of_the_issue16_rows(rows):
     assert (g.accelerator, g.n_accel, g.weights_dtype, g.stack, g.value) == ("gaudi2", 8, "fp8", "synapseai", 8034.85)
     assert g.osl_tokens == pytest.approx(8034.85 / 27.5567, abs=0.05)
     # Intel Gaudi 3 model-performance table: Llama 3.1 70B, 8 HPU, fp8, 2,048 / 2,048, batch 600: 8,946 tok/s
-    g3 = by_id["HO053"]
+    g3 = by_id["GT253"]  # was HO053 before the odd-numbered holdout rows joined the fitting set
     assert (g3.accelerator, g3.n_accel, g3.isl_tokens, g3.osl_tokens, g3.concurrency, g3.value) == (
         "gaudi3", 8, 2048, 2048, 600, 8946)
     # Neuron trn2 Llama-3.3-70B tutorial (bf16, batch 1): overall output throughput 47.48 tok/s,

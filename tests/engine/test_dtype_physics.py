@@ -32,13 +32,26 @@ def test_blackwell_fp4_scale_is_shared_by_the_architecture():
 
 
 def test_a_chip_without_fp4_rows_keeps_its_fp4_peak_advantage():
-    """MI355X: dense FP4 10,066 TFLOP/s vs FP8 5,033 (AMD datasheet). With no measured FP4 row of
-    its architecture the neutral scale 1 applies, so its FP4 GEMMs run 2x its FP8 GEMMs (before,
-    one global FP4 scale of 0.5 cancelled the 2x)."""
-    assert dtype_compute_scale(TABLE, "mi355x", "fp4") == 1.0
-    fp4 = _eff("mi355x", "fp4", "vllm") * 10066e12
-    fp8 = _eff("mi355x", "fp8", "vllm") * 5033e12
+    """A chip with an FP4 peak but no measured FP4 row of its architecture takes the neutral
+    scale 1, so its FP4 GEMMs run at the FP8 efficiency: twice its FP8 GEMMs where the datasheet
+    doubles the peak (before, one global FP4 scale of 0.5 cancelled the 2x)."""
+    t = copy.deepcopy(TABLE)
+    t["calibrated"]["dtype_compute_scale"]["fp4"].pop("mi355x", None)
+    assert dtype_compute_scale(t, "mi355x", "fp4") == 1.0
+    fp4 = float(efficiency_arrays(t, ["mi355x"], ["vllm"], ["fp4"], "calibrated").compute_eff[0]) * 10066e12
+    fp8 = float(efficiency_arrays(t, ["mi355x"], ["vllm"], ["fp8"], "calibrated").compute_eff[0]) * 5033e12
     assert fp4 / fp8 == pytest.approx(2.0)
+
+
+def test_mi355x_fitted_fp4_scale_applies_to_its_fp4_gemms_only():
+    """MI355X (dense FP4 10,066 TFLOP/s, FP8 5,033: AMD datasheet) has one measured MXFP4 row in
+    the fitting set (MLPerf v5.1 Llama-2-70B): its own fitted scale s multiplies the FP4 GEMM
+    efficiency, FP8 keeps the stack's; FP4 stays above FP8 as long as 2 s > 1."""
+    s = dtype_compute_scale(TABLE, "mi355x", "fp4")
+    vllm = TABLE["calibrated"]["stacks"]["vllm"]["compute_scale"]
+    assert _eff("mi355x", "fp4", "vllm") == pytest.approx(min(0.68 * vllm * s, 1.0))  # bf16 MAMF ratio 0.68
+    assert _eff("mi355x", "fp8", "vllm") == pytest.approx(min(0.68 * vllm, 1.0))
+    assert 2 * s > 1
 
 
 def test_mi355x_fp4_estimate_is_above_its_fp8():
@@ -70,3 +83,16 @@ def test_weight_only_mxfp4_streams_4_25_bits_and_computes_at_the_bf16_peak():
     inp = engine_inputs(spec, [block], 1024, 1024, 8192, False, "calibrated")
     assert float(inp.cfg.weight_bytes_per_param[0]) == pytest.approx(4.25 / 8)
     assert float(inp.cfg.gemm_flop_per_s[0]) == pytest.approx(989e12, rel=0.01)  # H100 SXM dense BF16
+    # ...at the efficiency of the mixed-input (W4A16) GEMM: the H100 BF16 MAMF ratio 0.8 x the
+    # stack's scale x the Hopper w4a16 scale (dequantization in the GEMM main loop), not a BF16 GEMM's
+    w4 = TABLE["calibrated"]["dtype_compute_scale"]["w4a16"]["nvidia-hopper"]
+    trt = TABLE["calibrated"]["stacks"]["trtllm"]["compute_scale"]
+    assert block.precision.efficiency_dtype == "w4a16"
+    assert float(inp.eff.compute_eff[0]) == pytest.approx(0.8 * trt * w4)
+    assert w4 < 1.0  # fitted: a mixed-input GEMM reaches less of the peak than a native one
+    # H200 (same GH100 die) shares the scale; a native BF16 GEMM on H100 does not take it
+    assert dtype_compute_scale(TABLE, "h200", "w4a16") == w4
+    assert _eff("h100-sxm", "bf16") == pytest.approx(0.8 * trt)
+    # on B200 MXFP4 computes natively at the FP4 peak: no weight-only key
+    b = blocks_for(CAT, spec, CAT.accelerator("b200"), 2, ("mxfp4",), None, "trtllm", {})[0]
+    assert b.precision.compute_dtype == "fp4" and b.precision.efficiency_dtype == "fp4"

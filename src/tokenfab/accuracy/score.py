@@ -131,7 +131,7 @@ def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prep
         n = np.asarray(inp.cfg.tp).size
         tables.append((ModelArrays(**{f.name: np.broadcast_to(np.asarray(getattr(inp.m, f.name), float), (n,))
                                       for f in dataclasses.fields(ModelArrays)}), inp.hw, inp.cfg))
-        combo = (block.accelerator.id, block.precision.stack, block.precision.compute_dtype)
+        combo = (block.accelerator.id, block.precision.stack, block.precision.efficiency_dtype)
         combo_u.append(np.full(s, combos.setdefault(combo, len(combos))))
         split_u.append(np.array([sp[:5] for sp in block.splits], dtype=np.int32).reshape(-1, 5))
         row_parts.append(np.repeat(np.asarray(members, dtype=np.int32), s))

@@ -17,7 +17,14 @@ from ..catalog.model_spec import ModelSpec
 from ..catalog.speculative import SpeculativeMethod
 from ..engine import params as P
 from ..engine.arrays import Efficiency, HardwareArrays, ModelArrays
-from ..engine.dtypes import COMPUTE_PEAK_ORDER, DEFAULT_WEIGHT_SEARCH, KV_BYTES_PER_ELEMENT, WEIGHT_BYTES_PER_PARAM
+from ..engine.dtypes import (
+    COMPUTE_PEAK_ORDER,
+    DEFAULT_WEIGHT_SEARCH,
+    KV_BYTES_PER_ELEMENT,
+    WEIGHT_BYTES_PER_PARAM,
+    WEIGHT_ONLY_EFFICIENCY,
+    WEIGHT_ONLY_FORMATS,
+)
 from ..engine.efficiency import efficiency_arrays
 from ..engine.parallelism import Split, splits
 from ..engine.serving import ParallelConfig
@@ -40,6 +47,13 @@ class Precision:
     kv: str
     compute_dtype: str  # the datasheet peak the weights compute at on this chip
     stack: str
+
+    @property
+    def efficiency_dtype(self) -> str:
+        """The GEMM whose efficiency applies: the compute dtype, or ``w4a16`` where 4-bit weights
+        run weight-only at the BF16 peak (dequantized inside the GEMM: its own fitted scale)."""
+        return WEIGHT_ONLY_EFFICIENCY if self.weights in WEIGHT_ONLY_FORMATS and self.compute_dtype == "bf16" \
+            else self.compute_dtype
 
 
 def compute_dtype(acc: Accelerator, weights: str) -> str:
@@ -238,7 +252,7 @@ def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: flo
     return EngineInputs(
         m=ModelArrays.stack([model_row(spec)]), hw=HardwareArrays.stack(hw_rows).take(block),
         eff=efficiency_arrays(table or A.efficiency_table(), [b.accelerator.id for b in blocks],
-                              [b.precision.stack for b in blocks], [b.precision.compute_dtype for b in blocks],
+                              [b.precision.stack for b in blocks], [b.precision.efficiency_dtype for b in blocks],
                               fidelity).take(block),
         cfg=cfg, block=block, split=np.concatenate([np.arange(k) for k in n]) if rows else np.zeros(0, int),
         idle=split_cols[:, 5])

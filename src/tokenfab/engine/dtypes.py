@@ -32,6 +32,13 @@ COMPUTE_PEAK_ORDER: dict[str, tuple[str, ...]] = {
     "mxfp4": ("fp4", "bf16"),
 }
 
+# 4-bit formats that run weight-only (dequantized to BF16 inside the GEMM) on chips without an
+# FP4 peak, and the efficiency key of that mixed-input GEMM: its fraction of the BF16 peak is
+# fitted per tensor-core architecture (accuracy/calibration.py FITTED_DTYPES), since the
+# dequantization in the GEMM main loop costs issue slots a native BF16 GEMM does not spend
+WEIGHT_ONLY_FORMATS: tuple[str, ...] = ("mxfp4",)
+WEIGHT_ONLY_EFFICIENCY = "w4a16"
+
 WeightDtype = Literal["bf16", "fp16", "fp8", "fp4", "nvfp4", "mxfp4"]
 KvDtype = Literal["bf16", "fp16", "fp8", "fp4", "nvfp4"]
 # the precisions searched when none is given (plus the model's release format): what serving

@@ -30,6 +30,7 @@ from numpy.typing import ArrayLike
 
 from ..errors import InputError
 from .arrays import ROOFLINE, Efficiency
+from .dtypes import WEIGHT_ONLY_EFFICIENCY
 
 FIDELITIES: tuple[str, ...] = ("roofline", "derated", "calibrated", "measured")
 
@@ -97,9 +98,10 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
     if fidelity == "measured":
         from .measured_kernels import register, register_moe
 
+        peak = "bf16" if compute_dtype == WEIGHT_ONLY_EFFICIENCY else compute_dtype  # the tables' GEMM dtype
         return dict(_one(table, accelerator, stack, compute_dtype, "calibrated"),
-                    measured_gemm=float(register(accelerator, stack, compute_dtype)),
-                    measured_moe=float(register_moe(accelerator, stack, compute_dtype)))
+                    measured_gemm=float(register(accelerator, stack, peak)),
+                    measured_moe=float(register_moe(accelerator, stack, peak)))
     c = table["calibrated"]
     s = stack_factors(c, accelerator, stack)
     scale = float(s["compute_scale"]) * dtype_compute_scale(table, accelerator, compute_dtype)
