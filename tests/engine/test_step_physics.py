@@ -111,3 +111,27 @@ def test_user_calibration_keeps_the_stacks_per_sequence_overhead():
     e = efficiency_arrays(t, ["h100-sxm", "h200"], ["trtllm", "trtllm"], ["fp8", "fp8"], "calibrated")
     assert list(e.overhead_s) == [1e-3, 2e-3]  # the user's on H100, the shipped on H200
     assert list(e.seq_overhead_s) == [5e-6, 5e-6]  # the shipped per-sequence cost on both
+
+
+def test_prefill_attention_runs_at_its_own_scale_and_decode_attention_does_not():
+    """Causal prompt attention of one 4,096-token Llama-3.1-8B prompt (32 layers, 32 query heads of
+    128): pairs 4096^2 / 2 = 8,388,608 per layer, 4 * 32 * 128 = 16,384 FLOP per pair, so
+    8,388,608 * 16,384 * 32 = 4.398e12 FLOP = 4.398 ms at 1 PFLOP/s. With prefill_attention_scale
+    0.5 that part takes twice as long: exactly 4.398 ms more. A decode step (no prompt) is unchanged."""
+    m = arrays("llama-3.1-8b")
+    n = 4096
+    base = pass_time(m, HW, eff(), cfg(isl=n), n_decode=0, context=0, n_prefill=n)
+    slow = pass_time(m, HW, eff(prefill_attention_scale=0.5), cfg(isl=n), n_decode=0, context=0, n_prefill=n)
+    prefill_attention_s = 8_388_608 * 16_384 * 32 / 1e15
+    assert slow.compute_s[0] - base.compute_s[0] == pytest.approx(prefill_attention_s, rel=1e-9)
+    dec = pass_time(m, HW, eff(), cfg(isl=n), n_decode=256, context=3000, n_prefill=0)
+    dec_scaled = pass_time(m, HW, eff(prefill_attention_scale=0.5), cfg(isl=n), n_decode=256, context=3000,
+                           n_prefill=0)
+    assert dec_scaled.total_s[0] == dec.total_s[0]
+    # the shipped table carries a fitted value inside its bounds, and the calibrated fidelity uses it
+    table = efficiency_table()
+    s = table["calibrated"]["prefill_attention_scale"]
+    assert 0.1 <= s <= 1.0
+    got = efficiency_arrays(table, ["h100-sxm"], ["trtllm"], ["fp8"], "calibrated").prefill_attention_scale[0]
+    assert got == s
+    assert efficiency_arrays(table, ["h100-sxm"], ["trtllm"], ["fp8"], "derated").prefill_attention_scale[0] == 1.0

@@ -94,7 +94,9 @@ class Efficiency(_Columns):
     tensor-core tiles poorly); ``gemm_half_tokens`` [tokens] the rows (tokens of a micro-batch) at
     which a dense GEMM reaches half its efficiency: ``compute_eff * M / (M + gemm_half_tokens)``
     (tile and wave quantization: a pass over few tokens cannot fill the chip; the same law as
-    the rows per expert of ``moe_half_tokens``).
+    the rows per expert of ``moe_half_tokens``); ``prefill_attention_scale`` [-] causal prompt
+    attention's efficiency relative to ``attention_eff`` (decode attention keeps ``attention_eff``;
+    0 = not given = 1).
     ``measured_gemm`` id of a measured dense-GEMM curve (``measured_kernels.register``) and
     ``measured_moe`` of measured MoE-layer tables (``measured_kernels.register_moe``), 0 = the
     physics above.
@@ -114,6 +116,7 @@ class Efficiency(_Columns):
     seq_overhead_s: np.ndarray
     moe_half_width: np.ndarray
     gemm_half_tokens: np.ndarray
+    prefill_attention_scale: np.ndarray
     measured_gemm: np.ndarray
     measured_moe: np.ndarray
 
@@ -126,5 +129,5 @@ ROOFLINE = dict(
     compute_eff=1.0, memory_eff=1.0, network_eff=1.0, overhead_s=0.0, collective_latency_s=0.0,
     layer_overhead_s=0.0, moe_eff=1.0, moe_half_tokens=0.0, p99_ttft_factor=P99_TTFT_FACTOR,
     p99_tpot_factor=P99_TPOT_FACTOR, attention_eff=1.0, seq_overhead_s=0.0,
-    moe_half_width=0.0, gemm_half_tokens=0.0, measured_gemm=0.0, measured_moe=0.0,
+    moe_half_width=0.0, gemm_half_tokens=0.0, prefill_attention_scale=1.0, measured_gemm=0.0, measured_moe=0.0,
 )

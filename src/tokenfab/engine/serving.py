@@ -141,12 +141,17 @@ def pass_time(
     t_lin_m = b_lin / devices_per_stage / (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
     # attention: decode reads the KV cache; prefill computes causal attention and writes KV
     prompts = np.where(cfg.isl > 0, n_pre / np.maximum(cfg.isl, 1.0), 0.0)
-    f_att = (n_dec * attention_flops_decode(m, context) + prompts * attention_flops_prefill(m, cfg.isl)) / pp / pp
+    f_att_dec = n_dec * attention_flops_decode(m, context) / pp / pp
+    f_att_pre = prompts * attention_flops_prefill(m, cfg.isl) / pp / pp
+    f_att = f_att_dec + f_att_pre
     b_att = (
         n_dec / np.asarray(queries_per_sequence, float) * kv_bytes_sequence(m, cfg.kv_bytes_per_element, context)
         + n_pre * kv_elements_per_token_layer(m) * m.num_layers * cfg.kv_bytes_per_element
     ) / pp / pp
-    t_att_c = f_att / devices_per_stage / (cfg.attention_flop_per_s * eff.attention_eff)
+    # prompt attention at its own scale; 0 (a column left out of Efficiency.stack) = neutral 1
+    p_scale = np.where(eff.prefill_attention_scale > 0, eff.prefill_attention_scale, 1.0)
+    t_att_c = ((f_att_dec + f_att_pre / p_scale) / devices_per_stage
+               / (cfg.attention_flop_per_s * eff.attention_eff))
     t_att_m = b_att / devices_per_stage / (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
     # communication inside one stage, per micro-batch
     bw_tp = comm.link_bandwidth(tp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s)
