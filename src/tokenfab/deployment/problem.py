@@ -24,6 +24,7 @@ from ..engine.dtypes import (
     WEIGHT_BYTES_PER_PARAM,
     WEIGHT_ONLY_EFFICIENCY,
     WEIGHT_ONLY_FORMATS,
+    WEIGHT_ONLY_PEAK,
 )
 from ..engine.efficiency import efficiency_arrays
 from ..engine.parallelism import Split, splits
@@ -52,8 +53,8 @@ class Precision:
     def efficiency_dtype(self) -> str:
         """The GEMM whose efficiency applies: the compute dtype, or ``w4a16`` where 4-bit weights
         run weight-only at the BF16 peak (dequantized inside the GEMM: its own fitted scale)."""
-        return WEIGHT_ONLY_EFFICIENCY if self.weights in WEIGHT_ONLY_FORMATS and self.compute_dtype == "bf16" \
-            else self.compute_dtype
+        weight_only = self.weights in WEIGHT_ONLY_FORMATS and self.compute_dtype == WEIGHT_ONLY_PEAK
+        return WEIGHT_ONLY_EFFICIENCY if weight_only else self.compute_dtype
 
 
 def compute_dtype(acc: Accelerator, weights: str) -> str:

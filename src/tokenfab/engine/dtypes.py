@@ -37,6 +37,7 @@ COMPUTE_PEAK_ORDER: dict[str, tuple[str, ...]] = {
 # fitted per tensor-core architecture (accuracy/calibration.py FITTED_DTYPES), since the
 # dequantization in the GEMM main loop costs issue slots a native BF16 GEMM does not spend
 WEIGHT_ONLY_FORMATS: tuple[str, ...] = ("mxfp4",)
+WEIGHT_ONLY_PEAK = "bf16"  # the datasheet peak a weight-only GEMM computes at
 WEIGHT_ONLY_EFFICIENCY = "w4a16"
 
 WeightDtype = Literal["bf16", "fp16", "fp8", "fp4", "nvfp4", "mxfp4"]

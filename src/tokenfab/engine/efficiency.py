@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike
 
 from ..errors import InputError
 from .arrays import ROOFLINE, Efficiency
-from .dtypes import WEIGHT_ONLY_EFFICIENCY
+from .dtypes import WEIGHT_ONLY_EFFICIENCY, WEIGHT_ONLY_PEAK
 
 FIDELITIES: tuple[str, ...] = ("roofline", "derated", "calibrated", "measured")
 
@@ -98,7 +98,7 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
     if fidelity == "measured":
         from .measured_kernels import register, register_moe
 
-        peak = "bf16" if compute_dtype == WEIGHT_ONLY_EFFICIENCY else compute_dtype  # the tables' GEMM dtype
+        peak = WEIGHT_ONLY_PEAK if compute_dtype == WEIGHT_ONLY_EFFICIENCY else compute_dtype  # the tables' GEMM dtype
         return dict(_one(table, accelerator, stack, compute_dtype, "calibrated"),
                     measured_gemm=float(register(accelerator, stack, peak)),
                     measured_moe=float(register_moe(accelerator, stack, peak)))
