@@ -120,3 +120,25 @@ def test_gaudi2_datasheet_sanity(cat):
     assert g2.fp8_dense_flop_per_s == pytest.approx(2 * g2.bf16_dense_flop_per_s, rel=0.01)
     assert g2.memory_bytes < g3.memory_bytes and g2.memory_bandwidth_bytes_per_s < g3.memory_bandwidth_bytes_per_s
     assert g2.bf16_dense_flop_per_s < g3.bf16_dense_flop_per_s
+
+
+def test_mlperf_rows_carry_their_datasets_output_spread(rows):
+    """Every MLPerf row (its isl is the dataset mean) states the dataset's std/mean of output
+    lengths; fixed-length tables (TensorRT-LLM perf overview, static batches) state none."""
+    from tokenfab.accuracy.measured import BENCHMARK_DEFAULT_ISL, BENCHMARK_OSL_CV
+
+    by_isl = {isl: BENCHMARK_OSL_CV[m] for m, isl in BENCHMARK_DEFAULT_ISL.items()}
+    for r in [*rows["measured.csv"], *rows["holdout.csv"]]:
+        if "mlcommons/inference_results" in r.source:
+            assert r.osl_cv == by_isl[round(r.isl_tokens or 0.0, 2)], r.id
+        elif "perf-overview.md" in r.source:
+            assert r.osl_cv is None, r.id
+
+
+def test_hopper_gpt_oss_rows_state_the_bf16_kv_cache_of_the_table(rows):
+    """The TensorRT-LLM table's GPT-OSS options: 'kv_cache_config: dtype: fp8  # Hopper: use auto',
+    and the release checkpoint has no KV quantization, so the Hopper columns ran a BF16 cache."""
+    hopper = [r for r in [*rows["measured.csv"], *rows["holdout.csv"]]
+              if r.model.startswith("gpt-oss") and r.accelerator in ("h100-sxm", "h200") and r.stack == "trtllm"]
+    assert len(hopper) == 9
+    assert {r.kv_dtype for r in hopper} == {"bf16"}

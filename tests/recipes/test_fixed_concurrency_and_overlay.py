@@ -45,6 +45,29 @@ def test_fixed_concurrency_row_is_predicted_at_that_concurrency(tmp_path):
     assert tokenfab.measure_accuracy(plain).rows[0].predicted > 2 * rep.rows[0].predicted  # offline: far larger batch
 
 
+def test_kv_dtype_and_osl_cv_columns_predict_as_estimate_does(tmp_path):
+    """A row stating its KV-cache format and its output-length spread is predicted as estimate
+    predicts that deployment with --kv and --osl-cv (one evaluation); a BF16 cache and a wide
+    spread each hold more KV per sequence, so each predicts less than the plain row."""
+    row = "k1,llama-3.1-70b,h100-sxm,8,fp8,offline,1000,1000,,,trtllm,output_tok_per_s,9000,my run,,"
+    cols = ",".join(VALIDATION_HEADER) + ",concurrency,speculative,kv_dtype,osl_cv\n"
+    f = tmp_path / "kv.csv"
+    f.write_text(cols + row + ",,\n" + row.replace("k1", "k2") + ",bf16,\n" + row.replace("k1", "k3") + ",,1.2\n",
+                 encoding="utf-8")
+    got = {r.id: r.predicted for r in tokenfab.measure_accuracy(f).rows}
+    kw = dict(model="llama-3.1-70b", accelerator="h100-sxm", count=8, weights="fp8", stack="trtllm", isl=1000,
+              osl=1000, scenario="offline")
+    assert got["k2"] == pytest.approx(tokenfab.estimate(kv="bf16", **kw).performance.throughput_output_tok_per_s,
+                                      rel=1e-9)
+    assert got["k3"] == pytest.approx(tokenfab.estimate(osl_cv=1.2, **kw).performance.throughput_output_tok_per_s,
+                                      rel=1e-9)
+    assert got["k2"] < got["k1"] and got["k3"] < got["k1"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(cols + row + ",fp4,\n", encoding="utf-8")
+    with pytest.raises(InputError, match="kv_dtype"):
+        read_measured(bad)
+
+
 def test_shipped_validation_unchanged_without_the_column():
     rep = tokenfab.measure_accuracy(ROOT / "validation" / "measured.csv")
     data_rows = [ln for ln in (ROOT / "validation" / "measured.csv").read_text().splitlines()[1:] if ln.strip()]

@@ -19,8 +19,10 @@ VALIDATION_HEADER = (
 # optional last columns, in this order: the whole deployment's fixed concurrency of a benchmark
 # run (--max-concurrency; such a row is predicted at that concurrency, not at the best one), and
 # the speculative decoding the run used (off, mtp, draft; empty = off): the row is predicted with
-# the catalog's figures for that method (data/speculative.yaml)
-OPTIONAL_COLUMNS = ("concurrency", "speculative")
+# the catalog's figures for that method (data/speculative.yaml), and the KV-cache format the run
+# stated (bf16, fp16, fp8; empty = the engine's default for the weight format and chip), and the
+# spread of the run's output lengths, std/mean (empty = 0: every request the same length)
+OPTIONAL_COLUMNS = ("concurrency", "speculative", "kv_dtype", "osl_cv")
 METRICS = ("output_tok_per_s", "tpot_s", "ttft_s")
 MAX_FILE_BYTES = 512 * 2**20  # 512 MiB
 MAX_CELL_CHARS = 4096
@@ -32,6 +34,16 @@ BENCHMARK_DEFAULT_ISL: dict[str, float] = {
     "mixtral-8x7b": 427.39,
     "llama-3.1-8b": 870.73,
     "deepseek-r1": 803.79,
+}
+# Spread of the reference output lengths of the same datasets (std/mean over every sample of
+# openshift-psap/performance-dashboard@7100702 mlperf-data/summaries/*.csv, population std):
+# the osl_cv of an MLPerf row, used too when isl_tokens is empty
+BENCHMARK_OSL_CV: dict[str, float] = {
+    "llama-2-70b": 0.787,  # OpenOrca, 24,576 samples, mean 218.9 output tokens
+    "llama-3.1-405b": 0.381,  # 8,313 samples, mean 684.7
+    "mixtral-8x7b": 0.778,  # OpenOrca + GSM8K + MBXP, 15,000 samples, mean 144.8
+    "llama-3.1-8b": 0.448,  # CNN/DailyMail, 13,368 samples, mean 81.6
+    "deepseek-r1": 1.253,  # 4,388 samples, mean 4,043.4, up to 32,768
 }
 
 
@@ -56,6 +68,8 @@ class MeasuredRow(BaseModel):
     source: str = Field(min_length=3, max_length=MAX_CELL_CHARS)
     concurrency: int | None = Field(default=None, ge=1, le=10_000_000)
     speculative: Literal["off", "mtp", "draft"] | None = None
+    kv_dtype: Literal["bf16", "fp16", "fp8"] | None = None
+    osl_cv: float | None = Field(default=None, ge=0, le=10)
 
 
 def iter_measured(path: str | Path) -> Iterator[MeasuredRow]:
@@ -78,8 +92,9 @@ def iter_measured(path: str | Path) -> Iterator[MeasuredRow]:
             tails = [list(OPTIONAL_COLUMNS[:i]) for i in range(len(OPTIONAL_COLUMNS) + 1)]
             if names[:len(VALIDATION_HEADER)] != VALIDATION_HEADER or names[len(VALIDATION_HEADER):] not in tails:
                 got = show_value(",".join(header)) if header else "(empty file)"
+                optional = " or ".join(f"',{','.join(t)}'" for t in tails[1:])
                 raise InputError(f"{p}:1: header must be exactly '{','.join(VALIDATION_HEADER)}' (optionally "
-                                 f"',{OPTIONAL_COLUMNS[0]}' or ',{','.join(OPTIONAL_COLUMNS)}'), got {got}")
+                                 f"{optional}), got {got}")
             for cells in reader:
                 n = reader.line_num
                 if not any(c.strip() for c in cells):
@@ -99,7 +114,8 @@ def iter_measured(path: str | Path) -> Iterator[MeasuredRow]:
 
 def write_measured(path: str | Path, rows: list[MeasuredRow]) -> None:
     """Rows as a validate CSV (the optional columns only up to the last one a row uses)."""
-    used = 2 if any(r.speculative for r in rows) else 1 if any(r.concurrency for r in rows) else 0
+    used = max((i + 1 for r in rows for i, c in enumerate(OPTIONAL_COLUMNS) if getattr(r, c) is not None),
+               default=0)
     names = VALIDATION_HEADER + list(OPTIONAL_COLUMNS[:used])
     p = Path(path)
     try:

@@ -30,7 +30,7 @@ from ..engine.serving import ParallelConfig, ServingPoint, best_point, steady_st
 from ..errors import InputError, TokenfabError
 from ..inputs import ResultModel
 from .bands import band_for
-from .measured import BENCHMARK_DEFAULT_ISL, METRICS, MeasuredRow, read_measured
+from .measured import BENCHMARK_DEFAULT_ISL, BENCHMARK_OSL_CV, METRICS, MeasuredRow, read_measured
 
 CHUNK_CANDIDATES = 1024
 T = TypeVar("T", bound=_Columns)
@@ -63,6 +63,7 @@ class Prepared:
     ttft_limit: np.ndarray
     tpot_limit: np.ndarray
     concurrency: np.ndarray | None = None  # (rows,) the deployment's fixed concurrency, NaN = best
+    osl_cv: np.ndarray | None = None  # (rows,) output lengths' std/mean (0 = uniform)
     efficiency: dict[str, Any] | None = None  # the catalog's efficiency table (overlay included)
 
     def split_of(self, candidate: int) -> tuple[int, int, int, int, int]:
@@ -83,7 +84,7 @@ def _shape(cat: Catalog, row: MeasuredRow) -> tuple[ModelSpec, Block]:
     spec, acc = cat.model(row.model), cat.accelerator(row.accelerator)
     if row.weights_dtype not in ("bf16", "fp16", "fp8", "fp4", "nvfp4", "mxfp4"):
         raise InputError(f"weights_dtype = {row.weights_dtype!r} is not a known weight format")
-    blocks = blocks_for(cat, spec, acc, row.n_accel, (row.weights_dtype,), None, row.stack, {},
+    blocks = blocks_for(cat, spec, acc, row.n_accel, (row.weights_dtype,), row.kv_dtype, row.stack, {},
                         speculations(cat, spec, row.speculative or "off", None, None))
     return spec, blocks[0]
 
@@ -96,7 +97,8 @@ def _group(rows: Sequence[MeasuredRow], cat: Catalog) -> tuple[list[MeasuredRow]
     shapes: dict[Any, tuple[ModelSpec, Block] | str] = {}
     groups: dict[Any, list[int]] = {}
     for row in rows:
-        key = (row.model, row.accelerator, row.n_accel, row.weights_dtype, row.stack, row.speculative or "off")
+        key = (row.model, row.accelerator, row.n_accel, row.weights_dtype, row.stack, row.speculative or "off",
+               row.kv_dtype)
         if key not in shapes:
             try:
                 shapes[key] = _shape(cat, row)
@@ -141,15 +143,18 @@ def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prep
     isl = np.array([r.isl_tokens or BENCHMARK_DEFAULT_ISL.get(r.model, 1.0) for r in kept], dtype=float)
     osl = np.array([r.osl_tokens for r in kept], dtype=float)
     conc = np.array([r.concurrency or np.nan for r in kept], dtype=float)
+    cv = np.array([r.osl_cv if r.osl_cv is not None else BENCHMARK_OSL_CV.get(r.model, 0.0) if r.isl_tokens is None
+                   else 0.0 for r in kept], dtype=float)
     if not tables:
         z = np.zeros(0, dtype=np.int32)
         return Prepared(kept, skipped, ModelArrays.stack([]), HardwareArrays.stack([]), ParallelConfig.stack([]),
-                        z, np.zeros((0, 5), np.int32), [], z, z, isl, osl, lim[:, 0], lim[:, 1], conc, cat.efficiency)
+                        z, np.zeros((0, 5), np.int32), [], z, z, isl, osl, lim[:, 0], lim[:, 1], conc, cv, cat.efficiency)
     return Prepared(
         rows=kept, skipped=skipped, m=_concat([t[0] for t in tables]), hw=_concat([t[1] for t in tables]),
         cfg=_concat([t[2] for t in tables]), combo=np.concatenate(combo_u), split=np.concatenate(split_u),
         combos=list(combos), row_index=np.concatenate(row_parts), table_index=np.concatenate(table_parts),
-        isl=isl, osl=osl, ttft_limit=lim[:, 0], tpot_limit=lim[:, 1], concurrency=conc, efficiency=cat.efficiency)
+        isl=isl, osl=osl, ttft_limit=lim[:, 0], tpot_limit=lim[:, 1], concurrency=conc, osl_cv=cv,
+        efficiency=cat.efficiency)
 
 
 def efficiency_for(prep: Prepared, table: Mapping[str, Any], fidelity: str) -> Efficiency:
@@ -180,11 +185,12 @@ def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: s
     check_fidelity(fidelity)
     eff_u = efficiency_for(prep, table or prep.efficiency or A.efficiency_table(), fidelity)
     n_rows = len(prep.rows)
+    osl_cv = prep.osl_cv if prep.osl_cv is not None else np.zeros(n_rows)
     pred, best = np.full(n_rows, np.nan), np.full(n_rows, -1)
     metric = np.array([METRICS.index(r.metric) for r in prep.rows], dtype=int)
     for a, b in _chunks(prep):
         ri, ti = prep.row_index[a:b], prep.table_index[a:b]
-        cfg = dataclasses.replace(prep.cfg.take(ti), isl=prep.isl[ri], osl=prep.osl[ri])
+        cfg = dataclasses.replace(prep.cfg.take(ti), isl=prep.isl[ri], osl=prep.osl[ri], osl_cv=osl_cv[ri])
         pt, feasible = best_point(prep.m.take(ti), prep.hw.take(ti), eff_u.take(ti), cfg,
                                   prep.ttft_limit[ri], prep.tpot_limit[ri])
         pt, feasible = _at_fixed_concurrency(prep, ri, ti, eff_u, cfg, pt, feasible)

@@ -120,7 +120,7 @@ def _blocks(cat: Catalog, spec: ModelSpec, caps: Sequence[Capacity], space: Sear
 def _engine(spec: ModelSpec, wl: Workload, blocks: list[Block], space: SearchSpace, table: dict[str, Any]
             ) -> tuple[EngineInputs, ServingPoint, np.ndarray]:
     inp = engine_inputs(spec, blocks, wl.isl, wl.osl, float(space.chunk_tokens), space.disaggregated, space.fidelity,
-                        table)
+                        table, wl.osl_cv)
 
     def ex(o: Any) -> Any:
         return type(o)(**{k: np.asarray(v)[..., None] for k, v in o.__dict__.items()})

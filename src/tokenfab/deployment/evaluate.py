@@ -19,7 +19,7 @@ from ..economics.cost import split_by_phase
 from ..engine.arrays import ModelArrays
 from ..engine.dtypes import WEIGHT_BYTES_PER_PARAM
 from ..engine.memory import weight_bytes_total
-from ..engine.serving import BOUNDS, step_time
+from ..engine.serving import BOUNDS, live_context, step_time
 from ..engine.speculative import tokens_per_step
 from ..errors import DoesNotFitError, InputError
 from ..inputs import parse_input
@@ -62,7 +62,7 @@ def _performance(c: Candidates, p: int, g: int) -> Performance:
     inp = c.inputs
     m, hw, eff, cfg = (config_row(o, ci) for o in (inp.m, inp.hw, inp.eff, inp.cfg))
     b = np.array([c.per_replica[ci, g]])
-    step, tokens = step_time(m, hw, eff, cfg, b, wl.isl + wl.osl / 2, 0.0)
+    step, tokens = step_time(m, hw, eff, cfg, b, live_context(wl.isl, wl.osl, wl.osl_cv), 0.0)
     decode_only = float((step.total_s / tokens).ravel()[0])  # per output token
     prefill_share = 0.0 if c.space.disaggregated else max(0.0, 1.0 - decode_only / tpot)
     ttft_lim, tpot_lim = wl.limits_s()

@@ -229,7 +229,8 @@ class EngineInputs:
 
 
 def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: float, chunk_tokens: float,
-                  disaggregated: bool, fidelity: str, table: dict[str, Any] | None = None) -> EngineInputs:
+                  disaggregated: bool, fidelity: str, table: dict[str, Any] | None = None,
+                  osl_cv: float = 0.0) -> EngineInputs:
     """Columns for every (block, split): per-block figures repeated over the block's splits."""
     n = np.array([len(b.splits) for b in blocks], dtype=int)
     split_cols = np.array([s[:6] for b in blocks for s in b.splits], dtype=float).reshape(-1, 6)
@@ -247,6 +248,7 @@ def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: flo
         replicas=split_cols[:, 4], weight_bytes_per_param=wb, kv_bytes_per_element=kvb, gemm_flop_per_s=peak,
         attention_flop_per_s=attn, isl=np.full(rows, float(isl)), osl=np.full(rows, float(osl)),
         chunk_tokens=np.full(rows, float(chunk_tokens)), disaggregated=np.full(rows, float(disaggregated)),
+        osl_cv=np.full(rows, float(osl_cv)),
         **{f: np.repeat(np.array([float(getattr(b.speculation, f)) for b in blocks]), n)
            for f in ("draft_tokens", "acceptance_rate", "draft_layers", "draft_moe_layers")})
     block = np.repeat(np.arange(len(blocks)), n)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..catalog.loader import Catalog, load_catalog
-from ..engine.serving import pass_time
+from ..engine.serving import live_context, pass_time
 from ..inputs import ResultModel
 from .candidates import build
 from .evaluate import capacity_for, config_row, search_space
@@ -42,7 +42,8 @@ def roofline(ev: Evaluation, deployment: Deployment, catalog: Catalog | None = N
     m, hw, eff, cfg = (config_row(o, row) for o in (c.inputs.m, c.inputs.hw, c.inputs.eff, c.inputs.cfg))
     wl = ev.workload
     pre = pass_time(m, hw, eff, cfg, 0.0, 0.0, min(wl.isl, float(deployment.chunk_tokens)))
-    dec = pass_time(m, hw, eff, cfg, np.array([lay.concurrency_per_replica]), wl.isl + wl.osl / 2, 0.0)
+    dec = pass_time(m, hw, eff, cfg, np.array([lay.concurrency_per_replica]),
+                    live_context(wl.isl, wl.osl, wl.osl_cv), 0.0)
     devices = lay.tp * lay.pp
 
     def point(p: object) -> RooflinePoint:

@@ -32,6 +32,11 @@ class Workload(InputModel):
     model: str = Field(min_length=1, max_length=80, description="Model id (tokenfab catalog list models).")
     isl: float = Field(ge=1, le=10_000_000, description="Mean input (prompt) tokens per request [tokens].")
     osl: float = Field(ge=1, le=1_000_000, description="Mean output tokens per request [tokens].")
+    osl_cv: float = Field(
+        default=0.0, ge=0, le=10,
+        description="Spread of output lengths: standard deviation / mean [-]. 0 = every request the same length "
+        "(fixed-length benchmarks); MLPerf's OpenOrca set 0.79, its DeepSeek-R1 set 1.25. Long outputs stay in "
+        "the batch longer, so the sequences in flight hold more context: osl (1 + cv^2) / 2 generated tokens.")
     scenario: LimitPreset = Field(
         default="server",
         description="Latency-limit preset: server (p99 TTFT 2 s, TPOT 200 ms), interactive (0.45 s, 40 ms) "

@@ -66,7 +66,7 @@ class ParallelConfig(_Columns):
     ``dp_attention`` > 0 runs attention data-parallel inside the stage (MLA models with EP);
     ``weight_bytes_per_param``, ``kv_bytes_per_element`` storage; ``gemm_flop_per_s`` and
     ``attention_flop_per_s`` the datasheet peaks for the compute dtypes; ``isl``/``osl``
-    mean input/output tokens; ``chunk_tokens`` prefill chunk; ``disaggregated`` > 0 runs
+    mean input/output tokens (``osl_cv`` the output lengths' std/mean); ``chunk_tokens`` prefill chunk; ``disaggregated`` > 0 runs
     prefill on separate replicas of the same shape. Speculative decoding (``engine.speculative``):
     ``draft_tokens`` drafted per sequence and step (0 = off), ``acceptance_rate`` per drafted
     token, the draft as ``draft_layers`` layers of the target's shape (``draft_moe_layers`` MoE).
@@ -89,6 +89,7 @@ class ParallelConfig(_Columns):
     acceptance_rate: np.ndarray | float = 0.0
     draft_layers: np.ndarray | float = 0.0
     draft_moe_layers: np.ndarray | float = 0.0
+    osl_cv: np.ndarray | float = 0.0
 
 
 @dataclass(frozen=True)
@@ -268,13 +269,23 @@ class ServingPoint:
     time_shares: dict[str, np.ndarray]
 
 
+def live_context(isl: ArrayLike, osl: ArrayLike, osl_cv: ArrayLike = 0.0) -> np.ndarray:
+    """Mean context of the sequences in flight [tokens]. A sequence of ``o`` output tokens stays
+    ``o`` steps, so the batch holds long outputs in proportion to their length: over a workload
+    whose output lengths have mean ``osl`` and coefficient of variation ``osl_cv``, the live
+    sequences have generated ``E[o^2] / (2 E[o]) = osl (1 + cv^2) / 2`` tokens on average
+    (uniform lengths: ``osl / 2``)."""
+    cv = np.asarray(osl_cv, float)
+    return np.asarray(isl, float) + np.asarray(osl, float) * (1.0 + cv * cv) / 2.0
+
+
 def steady_state(
     m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, concurrency: ArrayLike
 ) -> ServingPoint:
     """Serving metrics at ``concurrency`` sequences per replica (arrays broadcast)."""
     B = np.asarray(concurrency, float)
     isl, osl = np.asarray(cfg.isl, float), np.asarray(cfg.osl, float)
-    ctx = isl + osl / 2.0
+    ctx = live_context(isl, osl, cfg.osl_cv)
     dis = np.asarray(cfg.disaggregated) > 0
     chunk = np.asarray(cfg.chunk_tokens, float)
     groups = weight_groups(m)
