@@ -10,7 +10,9 @@ Prints, labelled:
     only (p99/mean factors too; accuracy/crossval.py), per group and pooled;
   * holdout: validation/holdout.csv (rows never used in fitting) with the shipped factors;
   * tables by vendor, stack, weight dtype, model family and scenario (in sample, each
-    cross-validation's out-of-fold error, holdout).
+    cross-validation's out-of-fold error, holdout);
+  * mean TPOT and TTFT of the MLPerf Server/Interactive runs at their measured concurrency
+    (validation/latency_pairs.csv means, never fitted).
 ``--quick`` skips the cross-validation refits (about 16 fits, minutes). ``--physics before``
 scores the engine as it was before the issue-16 physics changes (docs/engine.md), by patching
 them out in this process only: one FP4 compute scale shared by every chip, and MXFP4 weights
@@ -21,12 +23,14 @@ on chips without FP4 units computing at the FP8 peak. Both runs use the same hon
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import re
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -160,7 +164,40 @@ def main() -> None:
         print(f"  {r.id:<8} {r.model:<16} {r.accelerator:<9} x{r.n_accel:<3} {r.weights_dtype:<6} "
               f"{r.isl_tokens or 0:>6.0f}/{r.osl_tokens:<6.0f} pred {p:>10.1f} meas {r.value:>10.1f}  "
               f"ratio {p / r.value:5.2f}")
+    latency_at_measured_concurrency(prep.rows, cat, table)
     print(f"\nelapsed {time.perf_counter() - t0:.1f} s")
+
+
+def latency_at_measured_concurrency(rows: Sequence[MeasuredRow], cat: Any, table: Any) -> None:
+    """Mean TPOT and TTFT of the MLPerf Server/Interactive runs (validation/latency_pairs.csv,
+    never fitted: the fit uses only their p99/mean ratios), predicted at each run's measured
+    concurrency: by Little's law the requests in flight are the request rate (tokens/s / osl)
+    x the mean request latency (TTFT + osl x TPOT)."""
+    with PAIRS.open(encoding="utf-8") as f:
+        means = {r["id"]: r for r in csv.DictReader(line for line in f if not line.startswith("#"))}
+    probe: list[MeasuredRow] = []
+    for r in rows:
+        if r.id not in means or r.metric != "output_tok_per_s":
+            continue
+        ttft, tpot = float(means[r.id]["ttft_mean_s"]), float(means[r.id]["tpot_mean_s"])
+        in_flight = r.value / r.osl_tokens * (ttft + r.osl_tokens * tpot)
+        for metric, value in (("tpot_s", tpot), ("ttft_s", ttft)):
+            probe.append(r.model_copy(update=dict(
+                id=f"{r.id}:{metric}", scenario="offline", ttft_limit_s=None, tpot_limit_s=None, metric=metric,
+                value=value, concurrency=max(1, round(in_flight)))))
+    prep = prepare(probe, cat)
+    pred = evaluate(prep, table)["predicted"]
+    print("\n## mean latency at the measured concurrency (MLPerf Server/Interactive runs; the means are "
+          "never fitted)")
+    for metric in ("tpot_s", "ttft_s"):
+        sel = np.array([r.metric == metric for r in prep.rows])
+        meas = np.array([r.value for r in prep.rows])[sel]
+        print(f"{metric}: {summary(pred[sel], meas)}  skipped {sum(r.metric == metric for r, _ in prep.skipped)}")
+    for r, p in zip(prep.rows, pred):
+        print(f"  {r.id:<14} {r.model:<16} {r.accelerator:<9} x{r.n_accel:<3} concurrency {r.concurrency:>6} "
+              f"pred {p:8.4f} s meas {r.value:8.4f} s  ratio {p / r.value:5.2f}")
+    for r, why in prep.skipped:
+        print(f"  {r.id:<14} skipped: {why}")
 
 
 if __name__ == "__main__":
