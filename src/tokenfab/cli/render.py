@@ -62,7 +62,8 @@ def performance_rows(t: Table, ev: Evaluation) -> None:
     lim = "" if p.tpot_limit_s is None else (
         f"; p99 limits TTFT {p.ttft_limit_s:g} s, TPOT {p.tpot_limit_s * 1e3:g} ms "
         + ("[met]" if p.slo_met else "[NOT met at any concurrency: lowest-TPOT point shown]"))
-    _row(t, "workload", f"{w.isl:g} in / {w.osl:g} out, scenario {w.scenario}{lim}")
+    spread = f" (output lengths vary: std/mean {w.osl_cv:g})" if w.osl_cv else ""
+    _row(t, "workload", f"{w.isl:g} in / {w.osl:g} out{spread}, scenario {w.scenario}{lim}")
     _row(t, "throughput", f"{p.throughput_output_tok_per_s:,.1f} output tok/s per instance"
               f"{span(p.throughput_output_tok_per_s_low, p.throughput_output_tok_per_s_high, ',.0f')} "
               f"({p.throughput_per_accelerator_tok_per_s:,.1f} per accelerator paid)")
