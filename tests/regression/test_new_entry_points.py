@@ -69,6 +69,19 @@ CASES: dict[str, Case] = {
         "id,model,accelerator,n_accel,weights_dtype,scenario,isl_tokens,osl_tokens,ttft_limit_s,tpot_limit_s,stack,"
         "metric,value,source,concurrency,speculative\n"
         "X1,llama-3.1-8b,h100-sxm,1,fp8,offline,1000,200,,,trtllm,output_tok_per_s,5000,my run,,eagle\n")}),
+    # issue 16, third session: output-length spread and the validate format's kv_dtype / osl_cv columns
+    "osl_cv_word": Case([*PLAN, "--osl-cv", "wide"], 2, ("--osl-cv",)),
+    "osl_cv_negative": Case([*PLAN, "--osl-cv", "-1"], 2, ("osl_cv",)),
+    "osl_cv_flag_typo": Case([*PLAN, "--osl-vc", "1"], 2, ("--osl-vc",)),
+    "osl_cv_missing_value": Case([*PLAN, "--osl-cv"], 2, ("--osl-cv",)),
+    "validate_bad_kv_cell": Case(["validate", "{dir}/v.csv"], 2, ("kv_dtype", "fp4"), {"v.csv": (
+        "id,model,accelerator,n_accel,weights_dtype,scenario,isl_tokens,osl_tokens,ttft_limit_s,tpot_limit_s,stack,"
+        "metric,value,source,concurrency,speculative,kv_dtype,osl_cv\n"
+        "X1,llama-3.1-8b,h100-sxm,1,fp8,offline,1000,200,,,trtllm,output_tok_per_s,5000,my run,,,fp4,\n")}),
+    "validate_word_osl_cv_cell": Case(["validate", "{dir}/v.csv"], 2, ("osl_cv", "lots"), {"v.csv": (
+        "id,model,accelerator,n_accel,weights_dtype,scenario,isl_tokens,osl_tokens,ttft_limit_s,tpot_limit_s,stack,"
+        "metric,value,source,concurrency,speculative,kv_dtype,osl_cv\n"
+        "X1,llama-3.1-8b,h100-sxm,1,fp8,offline,1000,200,,,trtllm,output_tok_per_s,5000,my run,,,,lots\n")}),
 }
 
 

@@ -141,6 +141,8 @@ def test_sovereignty(client):
     ({**PLAN, "rate_rps": "2"}, 422, "rate_rps = '2'"),
     ({**PLAN, "own": "yes"}, 422, "own = 'yes'"),
     ({**PLAN, "front_tolerance": "0.1"}, 422, "front_tolerance"),
+    ({**PLAN, "osl_cv": -1}, 422, "osl_cv"),
+    ({**PLAN, "osl_cv": "wide"}, 422, "osl_cv"),
 ])
 def test_bad_plan_requests(client, body, status, needle):
     resp = client.post("/api/plan", json=body)
