@@ -71,6 +71,14 @@ class MeasuredRow(BaseModel):
     kv_dtype: Literal["bf16", "fp16", "fp8"] | None = None
     osl_cv: float | None = Field(default=None, ge=0, le=10)
 
+    @property
+    def output_spread(self) -> float:
+        """The run's output lengths' std/mean: as stated, else the MLPerf dataset's when
+        ``isl_tokens`` is empty (a benchmark row on its dataset's defaults), else 0 (fixed lengths)."""
+        if self.osl_cv is not None:
+            return self.osl_cv
+        return BENCHMARK_OSL_CV.get(self.model, 0.0) if self.isl_tokens is None else 0.0
+
 
 def iter_measured(path: str | Path) -> Iterator[MeasuredRow]:
     """Rows of a measured-results CSV, one at a time; the first bad row ends the read with one

@@ -30,7 +30,7 @@ from ..engine.serving import ParallelConfig, ServingPoint, best_point, steady_st
 from ..errors import InputError, TokenfabError
 from ..inputs import ResultModel
 from .bands import band_for
-from .measured import BENCHMARK_DEFAULT_ISL, BENCHMARK_OSL_CV, METRICS, MeasuredRow, read_measured
+from .measured import BENCHMARK_DEFAULT_ISL, METRICS, MeasuredRow, read_measured
 
 CHUNK_CANDIDATES = 1024
 T = TypeVar("T", bound=_Columns)
@@ -143,8 +143,7 @@ def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prep
     isl = np.array([r.isl_tokens or BENCHMARK_DEFAULT_ISL.get(r.model, 1.0) for r in kept], dtype=float)
     osl = np.array([r.osl_tokens for r in kept], dtype=float)
     conc = np.array([r.concurrency or np.nan for r in kept], dtype=float)
-    cv = np.array([r.osl_cv if r.osl_cv is not None else BENCHMARK_OSL_CV.get(r.model, 0.0) if r.isl_tokens is None
-                   else 0.0 for r in kept], dtype=float)
+    cv = np.array([r.output_spread for r in kept], dtype=float)
     if not tables:
         z = np.zeros(0, dtype=np.int32)
         return Prepared(kept, skipped, ModelArrays.stack([]), HardwareArrays.stack([]), ParallelConfig.stack([]),

@@ -31,7 +31,7 @@ from ..engine.efficiency import stack_factors
 from ..errors import InputError
 from ..inputs import InputModel, ResultModel
 from .calibration import BOUNDS, fit, predict
-from .measured import BENCHMARK_DEFAULT_ISL, BENCHMARK_OSL_CV, MeasuredRow, write_measured
+from .measured import BENCHMARK_DEFAULT_ISL, MeasuredRow, write_measured
 from .results import RunResult, read_results
 from .score import Prepared, prepare
 
@@ -255,6 +255,4 @@ def deployment_of(row: MeasuredRow) -> Deployment:
     return Deployment.model_validate(dict(
         model=row.model, accelerator=row.accelerator, count=row.n_accel, weights=row.weights_dtype, stack=row.stack,
         isl=row.isl_tokens or BENCHMARK_DEFAULT_ISL[row.model], osl=row.osl_tokens, concurrency=row.concurrency,
-        kv=row.kv_dtype, scenario="offline",
-        osl_cv=row.osl_cv if row.osl_cv is not None else BENCHMARK_OSL_CV.get(row.model, 0.0) if row.isl_tokens is None
-        else 0.0), strict=False)
+        kv=row.kv_dtype, osl_cv=row.output_spread, scenario="offline"), strict=False)

@@ -66,10 +66,11 @@ class ParallelConfig(_Columns):
     ``dp_attention`` > 0 runs attention data-parallel inside the stage (MLA models with EP);
     ``weight_bytes_per_param``, ``kv_bytes_per_element`` storage; ``gemm_flop_per_s`` and
     ``attention_flop_per_s`` the datasheet peaks for the compute dtypes; ``isl``/``osl``
-    mean input/output tokens (``osl_cv`` the output lengths' std/mean); ``chunk_tokens`` prefill chunk; ``disaggregated`` > 0 runs
-    prefill on separate replicas of the same shape. Speculative decoding (``engine.speculative``):
-    ``draft_tokens`` drafted per sequence and step (0 = off), ``acceptance_rate`` per drafted
-    token, the draft as ``draft_layers`` layers of the target's shape (``draft_moe_layers`` MoE).
+    mean input/output tokens (``osl_cv`` the output lengths' std/mean); ``chunk_tokens`` prefill
+    chunk; ``disaggregated`` > 0 runs prefill on separate replicas of the same shape.
+    Speculative decoding (``engine.speculative``): ``draft_tokens`` drafted per sequence and step
+    (0 = off), ``acceptance_rate`` per drafted token, the draft as ``draft_layers`` layers of the
+    target's shape (``draft_moe_layers`` MoE).
     """
 
     tp: np.ndarray
