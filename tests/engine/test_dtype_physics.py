@@ -68,11 +68,14 @@ def test_a_table_without_the_section_is_neutral():
 
 
 @pytest.mark.parametrize(("acc", "expected"), [("h100-sxm", "bf16"), ("h200", "bf16"), ("mi300x", "bf16"),
-                                               ("b200", "fp4"), ("mi355x", "fp4")])
+                                               ("b200", "fp8"), ("mi355x", "fp8")])
 def test_mxfp4_weights_compute_at_bf16_without_fp4_units(acc, expected):
     """TensorRT-LLM's gpt-oss MoE support matrix: Hopper runs MXFP4 weights with BF16 activations
-    (W4A16), Blackwell with MXFP8 activations on its FP4/FP8 tensor cores."""
-    assert compute_dtype(CAT.accelerator(acc), "mxfp4") == expected
+    (W4A16), Blackwell with MXFP8 activations: a mixed FP4 x FP8 MMA, which runs at the FP8 rate.
+    A checkpoint quantizing its activations too (W4A4, the default) computes at the FP4 peak."""
+    assert compute_dtype(CAT.accelerator(acc), "mxfp4", CAT.model("gpt-oss-120b").activation_dtype_4bit) == expected
+    w4a4 = "bf16" if expected == "bf16" else "fp4"
+    assert compute_dtype(CAT.accelerator(acc), "mxfp4", CAT.model("llama-2-70b").activation_dtype_4bit) == w4a4
 
 
 def test_weight_only_mxfp4_streams_4_25_bits_and_computes_at_the_bf16_peak():
@@ -93,6 +96,67 @@ def test_weight_only_mxfp4_streams_4_25_bits_and_computes_at_the_bf16_peak():
     # H200 (same GH100 die) shares the scale; a native BF16 GEMM on H100 does not take it
     assert dtype_compute_scale(TABLE, "h200", "w4a16") == w4
     assert _eff("h100-sxm", "bf16") == pytest.approx(0.8 * trt)
-    # on B200 MXFP4 computes natively at the FP4 peak: no weight-only key
+    # on B200 MXFP4 runs against MXFP8 activations at the FP8 peak (4.5 PFLOP/s dense): no weight-only key
     b = blocks_for(CAT, spec, CAT.accelerator("b200"), 2, ("mxfp4",), None, "trtllm", {})[0]
-    assert b.precision.compute_dtype == "fp4" and b.precision.efficiency_dtype == "fp4"
+    assert b.precision.compute_dtype == "fp8" and b.precision.efficiency_dtype == "fp8"
+    assert float(engine_inputs(spec, [b], 1024, 1024, 8192, False, "calibrated").cfg.gemm_flop_per_s[0]) == \
+        pytest.approx(4.5e15, rel=0.01)
+
+
+def _cfg(model: str, acc: str, weights: str, count: int = 1):
+    from tokenfab.deployment.problem import blocks_for, engine_inputs
+
+    block = blocks_for(CAT, CAT.model(model), CAT.accelerator(acc), count, (weights,), None, "trtllm", {})[0]
+    return engine_inputs(CAT.model(model), [block], 1024, 1024, 8192, False, "calibrated").cfg
+
+
+@pytest.mark.parametrize(("model", "acc", "weights", "attn", "head"), [
+    # gpt-oss's MXFP4 release leaves attention and the LM head in BF16 (B200 BF16 peak 2.25 PFLOP/s)
+    ("gpt-oss-120b", "b200", "mxfp4", (2.0, 2.25e15), (2.0, 2.25e15)),
+    # NVIDIA's FP4 DeepSeek checkpoints keep MLA in FP8 (B200 FP8 peak 4.5 PFLOP/s)
+    ("deepseek-r1", "b200", "fp4", (1.0, 4.5e15), (2.0, 2.25e15)),
+    # a plain NVFP4 checkpoint quantizes attention with the rest; ModelOpt leaves only the LM head
+    ("llama-2-70b", "b200", "fp4", (0.0, 0.0), (2.0, 2.25e15)),
+    ("llama-2-70b", "h100-sxm", "fp8", (0.0, 0.0), (2.0, 989e12)),  # H100 SXM BF16 989 TFLOP/s
+    ("llama-2-70b", "h100-sxm", "bf16", (0.0, 0.0), (0.0, 0.0)),  # nothing is kept above BF16
+])
+def test_groups_a_low_bit_checkpoint_keeps(model, acc, weights, attn, head):
+    cfg = _cfg(model, acc, weights, 8 if model == "deepseek-r1" else 2)
+    got_attn = (float(cfg.attention_weight_bytes_per_param[0]), float(cfg.attention_proj_flop_per_s[0]))
+    got_head = (float(cfg.head_weight_bytes_per_param[0]), float(cfg.head_flop_per_s[0]))
+    assert got_attn == pytest.approx(attn, rel=0.01) and got_head == pytest.approx(head, rel=0.01)
+
+
+def test_gpt_oss_120b_weighs_what_its_checkpoint_does():
+    """shared/reference/specs.md counts 114.7B MoE parameters at 4.25 bits (61 GB) plus ~2.1B
+    BF16 parameters (4.2 GB): about 65 GB, which the engine reproduces only with the attention,
+    router, embedding and LM head kept in BF16 (all at 4.25 bits it would say 62.9 GB)."""
+    from tokenfab.deployment.problem import model_row
+    from tokenfab.engine.arrays import ModelArrays
+    from tokenfab.engine.memory import weight_bytes_total
+
+    m = ModelArrays.stack([model_row(CAT.model("gpt-oss-120b"))])
+    kept = float(weight_bytes_total(m, 4.25 / 8, 2.0, 2.0)[0])
+    assert kept == pytest.approx(61e9 + 4.2e9, rel=0.01)
+    assert float(weight_bytes_total(m, 4.25 / 8)[0]) < 0.97 * kept
+
+
+def test_kept_bf16_projections_cost_prompt_time_on_blackwell():
+    """A 4,096-token prompt of gpt-oss-120b on one B200 at the roofline: the attention
+    projections (0.956B parameters) compute at the BF16 peak instead of the FP8 one, adding
+    2 x 0.956e9 x 4096 x (1/2.25e15 - 1/4.5e15) = 0.87 ms to the pass."""
+    import dataclasses
+
+    from tokenfab.deployment.problem import blocks_for, engine_inputs
+    from tokenfab.engine import Efficiency
+    from tokenfab.engine.arrays import ROOFLINE
+    from tokenfab.engine.serving import pass_time
+
+    spec = CAT.model("gpt-oss-120b")
+    block = blocks_for(CAT, spec, CAT.accelerator("b200"), 1, ("mxfp4",), None, "trtllm", {})[0]
+    inp = engine_inputs(spec, [block], 4096, 1, 8192, False, "roofline")
+    eff = Efficiency.stack([ROOFLINE])
+    kept = pass_time(inp.m, inp.hw, eff, inp.cfg, 0, 0, 4096).compute_s[0]
+    same = pass_time(inp.m, inp.hw, eff, dataclasses.replace(inp.cfg, attention_proj_flop_per_s=0.0), 0, 0,
+                     4096).compute_s[0]
+    assert kept - same == pytest.approx(2 * 0.956e9 * 4096 * (1 / 2.25e15 - 1 / 4.5e15), rel=0.01)

@@ -57,6 +57,16 @@ def test_release_dtypes_from_quantization_config():
     assert read_hf_config(HF / "gpt-oss-120b").release_dtype == "mxfp4"
 
 
+def test_what_a_4bit_release_leaves_unquantized():
+    """gpt-oss's quantization_config lists model.layers.*.self_attn in modules_to_not_convert:
+    its attention stays BF16, and an MXFP4 (weight-only) checkpoint runs against 8-bit activations;
+    an FP8 release says nothing of 4-bit checkpoints."""
+    oss = read_hf_config(HF / "gpt-oss-120b")
+    assert (oss.attention_dtype_4bit, oss.activation_dtype_4bit) == ("bf16", "fp8")
+    ds = read_hf_config(HF / "deepseek-v3")
+    assert (ds.attention_dtype_4bit, ds.activation_dtype_4bit) == (None, "fp4")
+
+
 def test_unsupported_model_type(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_size": 768}))
     with pytest.raises(InputError, match="model_type = 'bert' is not supported"):

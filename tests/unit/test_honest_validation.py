@@ -47,7 +47,7 @@ def test_neutral_start_holds_no_fitted_value():
     # every GEMM at full efficiency whatever its rows or width (half-efficiency points 0), prompt
     # attention at the same efficiency as the stack's GEMMs (scale 1)
     assert {k: s[k] for k in NEUTRAL_GLOBAL} == {"layer_overhead_s": 0.0, "collective_latency_s": 2e-6,
-                                                "moe_eff": 1.0, "moe_half_tokens": 0.0, "moe_half_width": 0.0,
+                                                "moe_half_tokens": 0.0, "moe_half_width": 0.0,
                                                 "gemm_half_tokens": 0.0, "prefill_attention_scale": 1.0}
     assert s["dtype_compute_scale"] == {} and (s["p99_ttft_factor"], s["p99_tpot_factor"]) == (2.5, 1.2)
 
@@ -113,6 +113,6 @@ def test_fit_does_not_start_from_the_shipped_factors():
     assert table is not None
     for st in table["calibrated"]["stacks"].values():
         st.update(compute_scale=0.21, memory_eff=0.31, overhead_s=0.049)
-    table["calibrated"].update(layer_overhead_s=4.9e-4, moe_eff=0.06)
+    table["calibrated"].update(layer_overhead_s=4.9e-4, moe_half_tokens=2000.0)
     scrambled = dataclasses.replace(base, efficiency=table)
     assert fit_neutral(scrambled, PAIRS) == fit_neutral(base, PAIRS)

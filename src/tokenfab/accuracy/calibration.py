@@ -37,7 +37,6 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "layer_overhead_s": (0.0, 5e-4),
     "collective_latency_s": (2e-6, 2e-5),  # NVLink/NCCL small-message latency range
     "dtype_compute_scale": (0.2, 1.0),  # per architecture x dtype, keyed by the path's first element
-    "moe_eff": (0.05, 1.0),
     "moe_half_tokens": (0.0, 2048.0),
     "moe_half_width": (0.0, 8192.0),  # expert columns per device at half efficiency
     "gemm_half_tokens": (0.0, 2048.0),  # tokens of a pass at which a dense GEMM reaches half its efficiency
@@ -56,7 +55,6 @@ NEUTRAL_ROUNDS = 40  # coordinate-descent rounds from the neutral start (it stop
 NEUTRAL_GLOBAL: dict[str, float] = {
     "layer_overhead_s": 0.0,
     "collective_latency_s": BOUNDS["collective_latency_s"][0],
-    "moe_eff": 1.0,
     "moe_half_tokens": 0.0,
     "moe_half_width": 0.0,
     "gemm_half_tokens": 0.0,
@@ -122,7 +120,7 @@ def _paths(params: dict[str, Any], stacks: list[str]) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = [("layer_overhead_s",), ("collective_latency_s",)]
     for dtype, archs in sorted(params.get("dtype_compute_scale", {}).items()):
         out += [("dtype_compute_scale", dtype, a) for a in sorted(archs)]
-    out += [("gemm_half_tokens",), ("moe_eff",), ("moe_half_tokens",), ("moe_half_width",), ("prefill_attention_scale",)]
+    out += [("gemm_half_tokens",), ("moe_half_tokens",), ("moe_half_width",), ("prefill_attention_scale",)]
     for s in stacks:
         out += [("stacks", s, k) for k in ("compute_scale", "memory_eff", "overhead_s", "seq_overhead_s")]
     return out

@@ -295,6 +295,11 @@ def _common(c: _Config, top: _Config) -> dict[str, Any]:
     }
     if method in ("fp8", "mxfp4"):
         fields["release_dtype"] = method
+    if method == "mxfp4":  # a weight-only MXFP4 checkpoint: stacks run it against 8-bit activations
+        fields["activation_dtype_4bit"] = "fp8"
+        kept = quant.get("modules_to_not_convert") or []
+        if isinstance(kept, list) and any(isinstance(k, str) and "self_attn" in k for k in kept):
+            fields["attention_dtype_4bit"] = "bf16"  # attention left out of the quantization
     return fields
 
 

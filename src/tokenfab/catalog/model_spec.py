@@ -70,6 +70,14 @@ class ModelSpec(Record):
     max_position_embeddings: Tokens | None = None
     context_tokens: Tokens | None = None
     release_dtype: WeightDtype = "bf16"
+    # the format a 4-bit checkpoint of this model keeps its attention projections in (None: they
+    # are quantized with the rest): gpt-oss's MXFP4 release leaves attention in BF16, NVIDIA's FP4
+    # DeepSeek checkpoints keep MLA in FP8 (sources in models.yaml)
+    attention_dtype_4bit: Literal["bf16", "fp8"] | None = None
+    # the activations a 4-bit checkpoint of this model runs against on FP4 tensor cores: fp4
+    # (W4A4, at the FP4 peak) or fp8 (W4A8, at the FP8 peak): TensorRT-LLM runs gpt-oss's MXFP4
+    # experts with MXFP8 activations on Blackwell (source in models.yaml)
+    activation_dtype_4bit: Literal["fp4", "fp8"] = "fp4"
     license: str | None = None
 
     @property

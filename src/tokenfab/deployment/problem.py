@@ -20,6 +20,7 @@ from ..engine.arrays import Efficiency, HardwareArrays, ModelArrays
 from ..engine.dtypes import (
     COMPUTE_PEAK_ORDER,
     DEFAULT_WEIGHT_SEARCH,
+    FOUR_BIT_FORMATS,
     KV_BYTES_PER_ELEMENT,
     WEIGHT_BYTES_PER_PARAM,
     WEIGHT_ONLY_EFFICIENCY,
@@ -57,14 +58,36 @@ class Precision:
         return WEIGHT_ONLY_EFFICIENCY if weight_only else self.compute_dtype
 
 
-def compute_dtype(acc: Accelerator, weights: str) -> str:
-    """The datasheet peak a weight format computes at on this chip, or a one-line refusal."""
+def compute_dtype(acc: Accelerator, weights: str, activations_4bit: str = "fp4") -> str:
+    """The datasheet peak a weight format computes at on this chip, or a one-line refusal.
+    A 4-bit checkpoint whose model runs it against 8-bit activations (``activations_4bit``
+    'fp8', ``ModelSpec.activation_dtype_4bit``) computes on FP4 tensor cores at the FP8 peak:
+    a mixed FP4 x FP8 MMA runs at the FP8 rate."""
     for peak in COMPUTE_PEAK_ORDER[weights]:
         if acc.peak_flop_per_s(peak):
-            return peak
+            return "fp8" if peak == "fp4" and activations_4bit == "fp8" and acc.peak_flop_per_s("fp8") else peak
     has = [d for d in ("fp4", "fp8", "bf16") if acc.peak_flop_per_s(d)]
     fix = f"use --weights {' or '.join(has)}" if has else "this chip publishes no dense FLOP/s peak"
     raise InputError(f"weights = {weights!r}: {acc.id} has no {weights} compute peak; {fix}")
+
+
+def kept_formats(spec: ModelSpec, weights: str, hw_row: dict[str, float]) -> tuple[float, float, float, float]:
+    """(attention bytes/param, attention peak, LM-head bytes/param, LM-head peak) of the weight
+    groups a low-bit checkpoint keeps at a higher precision; 0 = quantized with the rest.
+    The LM head stays BF16 under every 8- or 4-bit format (ModelOpt's quantization configs all
+    disable ``*lm_head*``: NVIDIA/TensorRT-Model-Optimizer modelopt/torch/quantization/config.py
+    ``_default_disabled_quantizer_cfg``; vLLM quantizes no LM head); the attention projections
+    of a 4-bit checkpoint stay in the model's ``attention_dtype_4bit`` where it has one."""
+    bf16 = hw_row["bf16_flop_per_s"]
+    bf16 = bf16 if np.isfinite(bf16) else 0.0
+    attn_b = attn_peak = head_b = head_peak = 0.0
+    if WEIGHT_BYTES_PER_PARAM[weights] < WEIGHT_BYTES_PER_PARAM["bf16"]:
+        head_b, head_peak = WEIGHT_BYTES_PER_PARAM["bf16"], bf16
+    kept = spec.attention_dtype_4bit
+    if kept is not None and weights in FOUR_BIT_FORMATS:
+        peak = hw_row[f"{kept}_flop_per_s"]
+        attn_b, attn_peak = WEIGHT_BYTES_PER_PARAM[kept], (peak if np.isfinite(peak) else bf16)
+    return attn_b, attn_peak, head_b, head_peak
 
 
 def default_kv(weights: str, acc: Accelerator) -> str:
@@ -90,7 +113,7 @@ def precisions(cat: Catalog, spec: ModelSpec, acc: Accelerator, weights: Sequenc
     fixed = bool(weights) and len(weights or ()) == 1
     for w in weight_search(spec, weights):
         try:
-            peak = compute_dtype(acc, w)
+            peak = compute_dtype(acc, w, spec.activation_dtype_4bit)
         except InputError:
             if fixed:
                 raise
@@ -240,15 +263,18 @@ def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: flo
         gemm = hrow[f"{b.precision.compute_dtype}_flop_per_s"]
         hw_rows.append(hrow)
         per_block.append((WEIGHT_BYTES_PER_PARAM[b.precision.weights], KV_BYTES_PER_ELEMENT[b.precision.kv], gemm,
-                          attention_peak(spec, hrow, b.precision.kv, gemm)))
-    wb, kvb, peak, attn = (np.repeat(col, n) for col in np.array(per_block, dtype=float).reshape(-1, 4).T)
+                          attention_peak(spec, hrow, b.precision.kv, gemm),
+                          *kept_formats(spec, b.precision.weights, hrow)))
+    wb, kvb, peak, attn, attn_b, attn_p, head_b, head_p = (
+        np.repeat(col, n) for col in np.array(per_block, dtype=float).reshape(-1, 8).T)
     rows = len(split_cols)
     cfg = ParallelConfig(
         tp=split_cols[:, 0], pp=split_cols[:, 1], ep=split_cols[:, 2], dp_attention=split_cols[:, 3],
         replicas=split_cols[:, 4], weight_bytes_per_param=wb, kv_bytes_per_element=kvb, gemm_flop_per_s=peak,
         attention_flop_per_s=attn, isl=np.full(rows, float(isl)), osl=np.full(rows, float(osl)),
         chunk_tokens=np.full(rows, float(chunk_tokens)), disaggregated=np.full(rows, float(disaggregated)),
-        osl_cv=np.full(rows, float(osl_cv)),
+        osl_cv=np.full(rows, float(osl_cv)), attention_weight_bytes_per_param=attn_b, attention_proj_flop_per_s=attn_p,
+        head_weight_bytes_per_param=head_b, head_flop_per_s=head_p,
         **{f: np.repeat(np.array([float(getattr(b.speculation, f)) for b in blocks]), n)
            for f in ("draft_tokens", "acceptance_rate", "draft_layers", "draft_moe_layers")})
     block = np.repeat(np.arange(len(blocks)), n)

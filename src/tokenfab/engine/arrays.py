@@ -78,10 +78,10 @@ class Efficiency(_Columns):
     link bandwidth; ``overhead_s`` [s] per forward pass (scheduling, launches);
     ``collective_latency_s`` [s] per collective call; ``layer_overhead_s`` [s] per layer
     per forward pass (kernel launches and the minimum duration of the ~15 small kernels of
-    a layer); ``moe_eff`` [-] efficiency of routed-expert GEMMs relative to dense GEMMs
-    (token permutation, routing imbalance) and ``moe_half_tokens`` [tokens] the rows per
-    expert at which a grouped expert GEMM reaches half that efficiency: an expert seeing
-    M tokens in a pass runs at ``moe_eff * M / (M + moe_half_tokens)``;
+    a layer); ``moe_half_tokens`` [tokens] the rows per expert at which a grouped expert GEMM
+    reaches half the dense GEMM's efficiency: an expert seeing M tokens in a pass runs at
+    ``M / (M + moe_half_tokens)`` of it (a wide expert with many rows is a dense GEMM, so the
+    asymptote is the dense efficiency itself, not a fitted factor);
     ``p99_ttft_factor`` / ``p99_tpot_factor`` [-] the p99 of TTFT / TPOT as a multiple of the
     steady-state mean (latency limits apply to p99; fitted with the other factors);
     ``attention_eff`` [-] fraction of the attention dtype's peak reached by attention kernels
@@ -108,7 +108,6 @@ class Efficiency(_Columns):
     overhead_s: np.ndarray
     collective_latency_s: np.ndarray
     layer_overhead_s: np.ndarray
-    moe_eff: np.ndarray
     moe_half_tokens: np.ndarray
     p99_ttft_factor: np.ndarray
     p99_tpot_factor: np.ndarray
@@ -127,7 +126,7 @@ P99_TTFT_FACTOR = 2.5
 P99_TPOT_FACTOR = 1.2
 ROOFLINE = dict(
     compute_eff=1.0, memory_eff=1.0, network_eff=1.0, overhead_s=0.0, collective_latency_s=0.0,
-    layer_overhead_s=0.0, moe_eff=1.0, moe_half_tokens=0.0, p99_ttft_factor=P99_TTFT_FACTOR,
+    layer_overhead_s=0.0, moe_half_tokens=0.0, p99_ttft_factor=P99_TTFT_FACTOR,
     p99_tpot_factor=P99_TPOT_FACTOR, attention_eff=1.0, seq_overhead_s=0.0,
     moe_half_width=0.0, gemm_half_tokens=0.0, prefill_attention_scale=1.0, measured_gemm=0.0, measured_moe=0.0,
 )

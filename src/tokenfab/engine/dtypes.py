@@ -32,6 +32,8 @@ COMPUTE_PEAK_ORDER: dict[str, tuple[str, ...]] = {
     "mxfp4": ("fp4", "bf16"),
 }
 
+FOUR_BIT_FORMATS: tuple[str, ...] = ("fp4", "nvfp4", "mxfp4")
+
 # 4-bit formats that run weight-only (dequantized to BF16 inside the GEMM) on chips without an
 # FP4 peak, and the efficiency key of that mixed-input GEMM: its fraction of the BF16 peak is
 # fitted per tensor-core architecture (accuracy/calibration.py FITTED_DTYPES), since the

@@ -117,7 +117,6 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
         overhead_s=float(s["overhead_s"]),
         collective_latency_s=float(c["collective_latency_s"]),
         layer_overhead_s=float(c["layer_overhead_s"]),
-        moe_eff=float(c["moe_eff"]),
         moe_half_tokens=float(c["moe_half_tokens"]),
         measured_gemm=0.0,
         measured_moe=0.0,

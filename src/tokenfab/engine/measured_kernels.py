@@ -199,12 +199,13 @@ def coverage_line(accelerator: str, stack: str, compute_dtype: str, curve_id: in
 
 def moe_dtype(compute_dtype: str, weight_bytes_per_param: float) -> tuple[str, ...]:
     """aiconfigurator ``moe_dtype`` names for a compute dtype and weight storage, preferred first."""
+    mxfp4 = abs(weight_bytes_per_param - MXFP4_BYTES) < 1e-9
     if compute_dtype == "fp4":
-        return ("w4a8_mxfp4_mxfp8",) if abs(weight_bytes_per_param - MXFP4_BYTES) < 1e-9 else ("nvfp4",)
-    if compute_dtype == "fp8":
-        return ("fp8", "fp8_block")
+        return ("nvfp4",)
+    if compute_dtype == "fp8":  # MXFP4 weights against MXFP8 activations (ModelSpec.activation_dtype_4bit)
+        return ("w4a8_mxfp4_mxfp8",) if mxfp4 else ("fp8", "fp8_block")
     if compute_dtype == "bf16":
-        return ("w4a16_mxfp4",) if abs(weight_bytes_per_param - MXFP4_BYTES) < 1e-9 else ("bfloat16",)
+        return ("w4a16_mxfp4",) if mxfp4 else ("bfloat16",)
     return ()
 
 

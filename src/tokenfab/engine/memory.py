@@ -69,23 +69,40 @@ def weight_groups(m: ModelArrays) -> dict[str, np.ndarray]:
     }
 
 
-def weight_bytes_total(m: ModelArrays, weight_bytes_per_param: ArrayLike) -> np.ndarray:
-    """All weights of one model copy [bytes]; the input embedding stays 16-bit."""
+def kept_bytes(weight_bytes_per_param: ArrayLike, kept: ArrayLike | None) -> np.ndarray:
+    """Bytes per parameter of a weight group a checkpoint may keep at a higher precision than
+    the rest (attention projections, LM head): ``kept`` where given (> 0), else the weights'."""
+    w = np.asarray(weight_bytes_per_param, dtype=float)
+    if kept is None:
+        return w
+    k = np.asarray(kept, dtype=float)
+    return np.where(k > 0, k, w)
+
+
+def weight_bytes_total(m: ModelArrays, weight_bytes_per_param: ArrayLike, attention_bytes: ArrayLike | None = None,
+                       head_bytes: ArrayLike | None = None) -> np.ndarray:
+    """All weights of one model copy [bytes]; the input embedding stays 16-bit, the attention
+    projections and LM head at ``attention_bytes`` / ``head_bytes`` per parameter where kept."""
     g = weight_groups(m)
-    body = g["attention"] + g["dense_mlp"] + g["experts"] + g["shared"] + g["lm_head"]
-    return body * weight_bytes_per_param + g["embedding"] * EMBEDDING_BYTES_PER_PARAM
+    body = (g["dense_mlp"] + g["experts"] + g["shared"]) * np.asarray(weight_bytes_per_param, dtype=float)
+    kept = (g["attention"] * kept_bytes(weight_bytes_per_param, attention_bytes)
+            + g["lm_head"] * kept_bytes(weight_bytes_per_param, head_bytes))
+    return body + kept + g["embedding"] * EMBEDDING_BYTES_PER_PARAM
 
 
 def weight_bytes_per_device(m: ModelArrays, weight_bytes_per_param: ArrayLike, tp: ArrayLike, pp: ArrayLike,
-    dp_attention: ArrayLike) -> np.ndarray:
+    dp_attention: ArrayLike, attention_bytes: ArrayLike | None = None,
+        head_bytes: ArrayLike | None = None) -> np.ndarray:
     """Weights held by one device of a tp x pp replica [bytes]. Everything is sharded
     tp ways (experts: ep x tp/ep), except attention under data-parallel attention, which is
     replicated on each device of the stage."""
     g = weight_groups(m)
     tp = np.asarray(tp, dtype=float)
     attn_shard = np.where(np.asarray(dp_attention) > 0, 1.0, tp)
-    sharded = (g["dense_mlp"] + g["experts"] + g["shared"] + g["lm_head"]) / tp + g["attention"] / attn_shard
-    return (sharded * weight_bytes_per_param + g["embedding"] / tp * EMBEDDING_BYTES_PER_PARAM) / pp
+    sharded = ((g["dense_mlp"] + g["experts"] + g["shared"]) / tp * np.asarray(weight_bytes_per_param, dtype=float)
+               + g["lm_head"] / tp * kept_bytes(weight_bytes_per_param, head_bytes)
+               + g["attention"] / attn_shard * kept_bytes(weight_bytes_per_param, attention_bytes))
+    return (sharded + g["embedding"] / tp * EMBEDDING_BYTES_PER_PARAM) / pp
 
 
 def kv_shards(m: ModelArrays, tp: ArrayLike, dp_attention: ArrayLike) -> np.ndarray:
@@ -108,6 +125,8 @@ def max_concurrency(
     dp_attention: ArrayLike,
     context_tokens: ArrayLike,
     activation_tokens: ArrayLike,
+    attention_bytes: ArrayLike | None = None,
+    head_bytes: ArrayLike | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(largest number of concurrent sequences per replica, weights per device [bytes]).
 
@@ -116,7 +135,7 @@ def max_concurrency(
     each sequence holds ``kv_bytes_sequence(context) / (kv_shards x pp)`` per device.
     Negative or zero means the model does not fit.
     """
-    w_dev = weight_bytes_per_device(m, weight_bytes_per_param, tp, pp, dp_attention)
+    w_dev = weight_bytes_per_device(m, weight_bytes_per_param, tp, pp, dp_attention, attention_bytes, head_bytes)
     act = np.asarray(activation_tokens, dtype=float) * m.hidden_size * 2.0 * 8.0 / np.asarray(tp, dtype=float)
     free = np.asarray(memory_bytes) * USABLE_MEMORY_FRACTION - RUNTIME_RESERVE_BYTES - w_dev - act
     per_seq = kv_bytes_sequence(m, kv_bytes_per_element, context_tokens) / (kv_shards(m, tp, dp_attention) * pp)

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .arrays import ModelArrays
-from .memory import weight_groups
+from .memory import kept_bytes, weight_groups
 
 
 def distinct_experts(num_experts: ArrayLike, experts_per_token: ArrayLike, n_tokens: ArrayLike) -> np.ndarray:
@@ -36,22 +36,33 @@ def expert_flops_per_token(m: ModelArrays) -> np.ndarray:
 def linear_flops_per_token(m: ModelArrays, groups: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Matmul FLOPs of one token through all layers and the LM head, routed experts included [FLOP]."""
     g = groups if groups is not None else weight_groups(m)
-    lm_head = m.vocab_size * m.hidden_size
-    return 2.0 * (g["attention"] + g["dense_mlp"] + g["shared"] + lm_head) + expert_flops_per_token(m)
+    return 2.0 * (g["attention"] + g["dense_mlp"] + g["shared"]) + lm_head_flops_per_token(m) + expert_flops_per_token(m)
+
+
+def lm_head_flops_per_token(m: ModelArrays) -> np.ndarray:
+    """Matmul FLOPs of the LM head for one token whose logits are computed [FLOP]: every decode
+    token, but only the last token of a prompt (the serving stacks gather it before the head;
+    the other prompt positions produce no logits)."""
+    return 2.0 * m.vocab_size * m.hidden_size
 
 
 def weight_bytes_read(
     m: ModelArrays, weight_bytes_per_param: ArrayLike, n_tokens: ArrayLike, attn_reads: ArrayLike = 1.0,
-        groups: dict[str, np.ndarray] | None = None
+        groups: dict[str, np.ndarray] | None = None, attention_bytes: ArrayLike | None = None,
+        head_bytes: ArrayLike | None = None,
 ) -> np.ndarray:
     """Weight bytes streamed from memory by one forward pass over ``n_tokens`` tokens
     [bytes, summed over the devices of one replica]. ``attn_reads`` counts replicated
-    attention copies (data-parallel attention reads its weights on every device)."""
+    attention copies (data-parallel attention reads its weights on every device); attention
+    projections and the LM head at ``attention_bytes`` / ``head_bytes`` per parameter where a
+    checkpoint keeps them at a higher precision (``memory.kept_bytes``)."""
     g = groups if groups is not None else weight_groups(m)
     touched = distinct_experts(m.num_experts, m.experts_per_token, n_tokens)
     experts = m.num_moe_layers * touched * 3.0 * m.hidden_size * m.moe_intermediate_size
     lm_head = m.vocab_size * m.hidden_size
-    return (g["attention"] * attn_reads + g["dense_mlp"] + experts + g["shared"] + lm_head) * weight_bytes_per_param
+    return ((g["dense_mlp"] + experts + g["shared"]) * np.asarray(weight_bytes_per_param, dtype=float)
+            + g["attention"] * attn_reads * kept_bytes(weight_bytes_per_param, attention_bytes)
+            + lm_head * kept_bytes(weight_bytes_per_param, head_bytes))
 
 
 def _attn_flops_per_pair(m: ModelArrays, prefill: bool) -> np.ndarray:

@@ -19,7 +19,7 @@ Inference logs of the rows a fit uses (see docs/engine.md).
 
 Each forward pass is a sum of per-operation rooflines on one device of a stage:
 ``max(FLOP / (peak * compute_eff), bytes / (bandwidth * memory_eff))`` for the
-linear layers (routed experts at ``moe_eff`` scaled by rows and width per expert), the same
+linear layers (routed experts at the dense rate scaled by rows and width per expert), the same
 for attention (computing at ``attention_eff``: no FP4 GEMM scale),
 plus communication and a per-step overhead that grows with the layers and the sequences the
 step carries (``overhead_s + layer_overhead_s * layers + seq_overhead_s * sequences``). With
@@ -48,6 +48,7 @@ from .ops import (
     attention_flops_prefill,
     expert_flops_per_token,
     linear_flops_per_token,
+    lm_head_flops_per_token,
     weight_bytes_read,
 )
 
@@ -71,6 +72,10 @@ class ParallelConfig(_Columns):
     Speculative decoding (``engine.speculative``): ``draft_tokens`` drafted per sequence and step
     (0 = off), ``acceptance_rate`` per drafted token, the draft as ``draft_layers`` layers of the
     target's shape (``draft_moe_layers`` MoE).
+    Weight groups a low-bit checkpoint keeps at a higher precision (``deployment.problem.kept_formats``):
+    the attention projections at ``attention_weight_bytes_per_param`` computing at
+    ``attention_proj_flop_per_s``, the LM head at ``head_weight_bytes_per_param`` / ``head_flop_per_s``;
+    0 = quantized with the rest.
     """
 
     tp: np.ndarray
@@ -91,6 +96,10 @@ class ParallelConfig(_Columns):
     draft_layers: np.ndarray | float = 0.0
     draft_moe_layers: np.ndarray | float = 0.0
     osl_cv: np.ndarray | float = 0.0
+    attention_weight_bytes_per_param: np.ndarray | float = 0.0
+    attention_proj_flop_per_s: np.ndarray | float = 0.0
+    head_weight_bytes_per_param: np.ndarray | float = 0.0
+    head_flop_per_s: np.ndarray | float = 0.0
 
 
 @dataclass(frozen=True)
@@ -128,21 +137,35 @@ def pass_time(
     n_mb = n_tok / pp  # tokens of one micro-batch
     devices_per_stage = tp
     # linear layers
+    prompts = np.where(cfg.isl > 0, n_pre / np.maximum(cfg.isl, 1.0), 0.0)
     f_exp = expert_flops_per_token(m) * n_mb / pp
-    f_lin = linear_flops_per_token(m, groups) * n_mb / pp
-    b_lin = weight_bytes_read(m, cfg.weight_bytes_per_param, n_mb, np.where(dpa, tp, 1.0), groups) / pp
+    # the LM head runs for the decode tokens and the last token of each prompt only
+    logits_mb = (n_dec + np.minimum(prompts, n_pre)) / pp
+    f_head = lm_head_flops_per_token(m) * logits_mb / pp
+    f_lin = (linear_flops_per_token(m, groups) - lm_head_flops_per_token(m)) * n_mb / pp + f_head
+    f_proj = 2.0 * groups["attention"] * n_mb / pp  # attention projections (Q/K/V/O)
+    b_lin = weight_bytes_read(m, cfg.weight_bytes_per_param, n_mb, np.where(dpa, tp, 1.0), groups,
+                              cfg.attention_weight_bytes_per_param, cfg.head_weight_bytes_per_param) / pp
     gemm_rate = cfg.gemm_flop_per_s * eff.compute_eff
     with np.errstate(divide="ignore", invalid="ignore"):
         rows_per_expert = np.where(m.num_experts > 0, n_mb * m.experts_per_token / np.maximum(m.num_experts, 1), 0)
         width = m.moe_intermediate_size * np.maximum(np.asarray(cfg.ep, float), 1.0) / tp  # expert slice per device
-        moe_rate = (gemm_rate * eff.moe_eff * rows_per_expert / (rows_per_expert + eff.moe_half_tokens)
+        moe_rate = (gemm_rate * rows_per_expert / (rows_per_expert + eff.moe_half_tokens)
                     * width / (width + eff.moe_half_width))
         t_exp = np.where(f_exp > 0, f_exp / moe_rate, 0.0)
-        dense_rate = gemm_rate * np.where(n_mb > 0, n_mb / (n_mb + eff.gemm_half_tokens), 1.0)
-    t_lin_c = ((f_lin - f_exp) / dense_rate + t_exp) / devices_per_stage
+        rows = np.where(n_mb > 0, n_mb / (n_mb + eff.gemm_half_tokens), 1.0)
+        dense_rate = gemm_rate * rows
+        # layers a checkpoint keeps at a higher precision compute at that dtype's peak, at the
+        # stack's efficiency without the low-bit scale (as attention does); 0 = with the rest
+        kept_eff = eff.attention_eff
+        proj_rate = np.where(np.asarray(cfg.attention_proj_flop_per_s) > 0,
+                             cfg.attention_proj_flop_per_s * kept_eff * rows, dense_rate)
+        head_rows = np.where(logits_mb > 0, logits_mb / (logits_mb + eff.gemm_half_tokens), 1.0)
+        head_rate = np.where(np.asarray(cfg.head_flop_per_s) > 0, cfg.head_flop_per_s * kept_eff, gemm_rate) * head_rows
+        t_kept = np.where(f_proj > 0, f_proj / proj_rate, 0.0) + np.where(f_head > 0, f_head / head_rate, 0.0)
+    t_lin_c = ((f_lin - f_exp - f_proj - f_head) / dense_rate + t_kept + t_exp) / devices_per_stage
     t_lin_m = b_lin / devices_per_stage / (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
     # attention: decode reads the KV cache; prefill computes causal attention and writes KV
-    prompts = np.where(cfg.isl > 0, n_pre / np.maximum(cfg.isl, 1.0), 0.0)
     f_att_dec = n_dec * attention_flops_decode(m, context) / pp / pp
     f_att_pre = prompts * attention_flops_prefill(m, cfg.isl) / pp / pp
     f_att = f_att_dec + f_att_pre
@@ -238,7 +261,8 @@ def _measured_linear(m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: P
 
     tp, pp, ep = np.asarray(cfg.tp, float), np.asarray(cfg.pp, float), np.maximum(np.asarray(cfg.ep, float), 1.0)
     bw = hw.memory_bandwidth_bytes_per_s * eff.memory_eff
-    b_dense = weight_bytes_read(m, cfg.weight_bytes_per_param, 0.0, np.where(dpa, tp, 1.0), groups) / pp
+    b_dense = weight_bytes_read(m, cfg.weight_bytes_per_param, 0.0, np.where(dpa, tp, 1.0), groups,
+                                cfg.attention_weight_bytes_per_param, cfg.head_weight_bytes_per_param) / pp
     rate = measured_rate(eff.measured_gemm, n_mb)
     t_dense = np.where(rate > 0, f_dense / tp / np.where(rate > 0, rate, 1.0),
                        np.maximum(f_dense / tp / gemm_rate, b_dense / tp / bw))
@@ -329,6 +353,7 @@ def steady_state(
     mc, w_dev = max_concurrency(
         m, hw.memory_bytes - np.asarray(draft_w) / USABLE_MEMORY_FRACTION, cfg.weight_bytes_per_param,
         np.asarray(cfg.kv_bytes_per_element) * kv_scale, cfg.tp, cfg.pp, cfg.dp_attention, ctx, act_tokens,
+        cfg.attention_weight_bytes_per_param, cfg.head_weight_bytes_per_param,
     )
     w_dev = np.asarray(w_dev + draft_w)
     cap = MAX_BATCH_PER_RANK * np.where(np.asarray(cfg.dp_attention) > 0, cfg.tp, 1.0)
