@@ -4,8 +4,11 @@ malformed files. Each is one ``error:`` line and exit 2; never a traceback."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+import tokenfab
 from tests.regression.cases import Case, check_case, run_cases
 
 PLAN = ["plan", "--model", "llama-3.1-8b", "--rate-rps", "2", "--isl", "1000", "--osl", "200"]
@@ -14,6 +17,11 @@ WHATIF = ["whatif", "--model", "llama-3.1-8b", "--rate-rps", "2", "--isl", "1000
 CAL = ["--accelerator", "h100-sxm", "--count", "1", "--weights", "fp8", "--model", "llama-3.1-8b", "--stack", "vllm",
        "--save", "{dir}/out"]
 DISCOUNTS = "id,provider,pricing,discount_frac,source,as_of,kind,notes\n"
+_MODELS = (Path(tokenfab.__file__).parent / "data" / "models.yaml").read_text(encoding="utf-8")
+# an overlay model copied from the bundled gpt-oss-20b entry, renamed
+MY_OSS = "schema_version: 1\nrows:\n" + _MODELS[_MODELS.index("  - id: gpt-oss-20b"):_MODELS.index("  - id: kimi-k2")].replace(
+    "id: gpt-oss-20b", "id: my-oss")
+OSS_EST = ["estimate", "--model", "my-oss", "--accelerator", "b200", "--isl", "1000", "--osl", "200", "--catalog", "{dir}"]
 
 CASES: dict[str, Case] = {
     # issue 12: discounts, spot cap, staleness, diff, version
@@ -82,6 +90,11 @@ CASES: dict[str, Case] = {
         "id,model,accelerator,n_accel,weights_dtype,scenario,isl_tokens,osl_tokens,ttft_limit_s,tpot_limit_s,stack,"
         "metric,value,source,concurrency,speculative,kv_dtype,osl_cv\n"
         "X1,llama-3.1-8b,h100-sxm,1,fp8,offline,1000,200,,,trtllm,output_tok_per_s,5000,my run,,,,lots\n")}),
+    # issue 16, fourth session: what a model's 4-bit checkpoint keeps (models.yaml overlay fields)
+    "model_attention_dtype_4bit_unknown": Case(OSS_EST, 2, ("attention_dtype_4bit", "fp2", "'bf16' or 'fp8'"), {
+        "models.yaml": MY_OSS.replace("attention_dtype_4bit: bf16", "attention_dtype_4bit: fp2")}),
+    "model_activation_dtype_4bit_unknown": Case(OSS_EST, 2, ("activation_dtype_4bit", "int8"), {
+        "models.yaml": MY_OSS.replace("activation_dtype_4bit: fp8", "activation_dtype_4bit: int8")}),
 }
 
 
