@@ -26,7 +26,7 @@ from ..inputs import parse_input
 from ..units import format_bytes
 from . import capacity as K
 from .candidates import Candidates, SearchSpace, best, build, feasible
-from .problem import model_row, weight_search
+from .problem import hardware_row, kept_formats, model_row, weight_search
 from .ranges import band_of, ends_of, perf_range, risk_figures
 from .result import (
     Assumption,
@@ -294,7 +294,9 @@ def how_chosen(d: Any, spec: Any, weights_given: bool) -> tuple[tuple[str, str],
 
 def _does_not_fit(c: Candidates, cap: K.Capacity) -> DoesNotFitError:
     w = min((b.precision.weights for b in c.blocks), key=lambda x: WEIGHT_BYTES_PER_PARAM[x])
-    need = float(weight_bytes_total(ModelArrays.stack([model_row(c.spec)]), WEIGHT_BYTES_PER_PARAM[w])[0])
+    attn_b, _, head_b, _ = kept_formats(c.spec, w, hardware_row(cap.accelerator))
+    need = float(weight_bytes_total(ModelArrays.stack([model_row(c.spec)]), WEIGHT_BYTES_PER_PARAM[w], attn_b,
+                                    head_b)[0])
     wl = c.workload
     return DoesNotFitError(
         f"{c.spec.id} in {w} needs {format_bytes(need)} of weights plus KV cache for {wl.isl:g}+{wl.osl:g} tokens; "
