@@ -160,3 +160,19 @@ def test_kept_bf16_projections_cost_prompt_time_on_blackwell():
     same = pass_time(inp.m, inp.hw, eff, dataclasses.replace(inp.cfg, attention_proj_flop_per_s=0.0), 0, 0,
                      4096).compute_s[0]
     assert kept - same == pytest.approx(2 * 0.956e9 * 4096 * (1 / 2.25e15 - 1 / 4.5e15), rel=0.01)
+
+
+@pytest.mark.parametrize(("model", "acc", "weights", "says", "never"), [
+    ("gpt-oss-120b", "b200", "mxfp4", ("attention in bf16", "LM head in bf16", "8-bit activations"), "weight-only"),
+    ("gpt-oss-120b", "h200", "mxfp4", ("attention in bf16", "weight-only"), "8-bit activations"),
+    ("llama-3.1-8b", "b200", "fp4", ("the LM head in bf16",), "attention in"),
+])
+def test_a_4bit_result_says_how_its_checkpoint_is_costed(model, acc, weights, says, never):
+    ev = tokenfab.estimate(model=model, accelerator=acc, count=2, isl=1000, osl=200, weights=weights)
+    note = next(n for n in ev.notes if "costed as served" in n)
+    assert all(s in note for s in says) and never not in note
+
+
+def test_an_8bit_result_carries_no_4bit_note():
+    ev = tokenfab.estimate(model="llama-3.1-8b", accelerator="h100-sxm", isl=1000, osl=200, weights="fp8")
+    assert not any("costed as served" in n for n in ev.notes)

@@ -17,7 +17,7 @@ from ..catalog.efficiency_overlay import calibration_note
 from ..catalog.loader import Catalog, load_catalog
 from ..economics.cost import split_by_phase
 from ..engine.arrays import ModelArrays
-from ..engine.dtypes import WEIGHT_BYTES_PER_PARAM
+from ..engine.dtypes import FOUR_BIT_FORMATS, WEIGHT_BYTES_PER_PARAM
 from ..engine.memory import weight_bytes_total
 from ..engine.serving import BOUNDS, live_context, step_time
 from ..engine.speculative import tokens_per_step
@@ -204,6 +204,9 @@ def evaluation_at(c: Candidates, p: int, g: int, how: tuple[tuple[str, str], ...
             source=str(f["source"]), as_of=str(f.get("fitted_at", "")), kind="user calibration"))
     if layout.fidelity == "measured":
         seen.setdefault("measured_kernels", _measured_assumption(c, layout))
+    served = _four_bit_note(c.spec, layout)
+    if served is not None:
+        notes = (*notes, served)
     choices = tuple(Choice(field=f, value=str(getattr(layout, CHOICE_FIELDS.get(f, f))), how=h) for f, h in how)
     warnings = cap.warnings
     if perf.accuracy is not None and not perf.accuracy.validated:
@@ -215,6 +218,20 @@ def evaluation_at(c: Candidates, p: int, g: int, how: tuple[tuple[str, str], ...
                       money=_money(c, p, g, perf), energy=_energy(c, p, g, perf.accuracy), sovereignty=_sovereignty(cap),
                       choices=choices, assumptions=tuple(seen.values()), notes=notes, warnings=warnings,
                       risk=None if risk is None else risk_figures(c, p, g, risk))
+
+
+def _four_bit_note(spec: Any, layout: Layout) -> str | None:
+    """How a 4-bit checkpoint is costed: what it keeps at a higher precision and, where its
+    4-bit GEMMs run against 8-bit activations, the peak they compute at (docs/engine.md)."""
+    if layout.weights not in FOUR_BIT_FORMATS:
+        return None
+    kept = "the LM head in bf16"
+    if spec.attention_dtype_4bit is not None:
+        kept = f"attention in {spec.attention_dtype_4bit} and {kept}"
+    mixed = {"fp8": f"; its {layout.weights} GEMMs run against 8-bit activations at the fp8 peak",
+             "bf16": f"; its {layout.weights} weights are dequantized into bf16 GEMMs (weight-only)"}.get(
+        layout.compute_dtype, "")
+    return f"{spec.id} in {layout.weights} is costed as served: {kept}{mixed} (docs/engine.md, section 5)"
 
 
 def _measured_assumption(c: Candidates, layout: Layout) -> Assumption:
