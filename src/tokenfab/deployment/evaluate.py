@@ -15,6 +15,7 @@ from ..accuracy.bands import Band
 from ..catalog import assumptions as A
 from ..catalog.efficiency_overlay import calibration_note
 from ..catalog.loader import Catalog, load_catalog
+from ..catalog.model_spec import ModelSpec
 from ..economics.cost import split_by_phase
 from ..engine.arrays import ModelArrays
 from ..engine.dtypes import FOUR_BIT_FORMATS, WEIGHT_BYTES_PER_PARAM
@@ -26,7 +27,7 @@ from ..inputs import parse_input
 from ..units import format_bytes
 from . import capacity as K
 from .candidates import Candidates, SearchSpace, best, build, feasible
-from .problem import hardware_row, kept_formats, model_row, weight_search
+from .problem import hardware_row, kept_dtypes, kept_formats, model_row, weight_search
 from .ranges import band_of, ends_of, perf_range, risk_figures
 from .result import (
     Assumption,
@@ -220,14 +221,14 @@ def evaluation_at(c: Candidates, p: int, g: int, how: tuple[tuple[str, str], ...
                       risk=None if risk is None else risk_figures(c, p, g, risk))
 
 
-def _four_bit_note(spec: Any, layout: Layout) -> str | None:
-    """How a 4-bit checkpoint is costed: what it keeps at a higher precision and, where its
-    4-bit GEMMs run against 8-bit activations, the peak they compute at (docs/engine.md)."""
+def _four_bit_note(spec: ModelSpec, layout: Layout) -> str | None:
+    """How a 4-bit checkpoint is costed: what it keeps at a higher precision
+    (:func:`~tokenfab.deployment.problem.kept_dtypes`) and, where its 4-bit GEMMs run against
+    8-bit activations, the peak they compute at (docs/engine.md)."""
     if layout.weights not in FOUR_BIT_FORMATS:
         return None
-    kept = "the LM head in bf16"
-    if spec.attention_dtype_4bit is not None:
-        kept = f"attention in {spec.attention_dtype_4bit} and {kept}"
+    names = {"attention": "attention", "lm_head": "the LM head"}
+    kept = " and ".join(f"{names[g]} in {d}" for g, d in kept_dtypes(spec, layout.weights).items())
     mixed = {"fp8": f"; its {layout.weights} GEMMs run against 8-bit activations at the fp8 peak",
              "bf16": f"; its {layout.weights} weights are dequantized into bf16 GEMMs (weight-only)"}.get(
         layout.compute_dtype, "")

@@ -71,23 +71,33 @@ def compute_dtype(acc: Accelerator, weights: str, activations_4bit: str = "fp4")
     raise InputError(f"weights = {weights!r}: {acc.id} has no {weights} compute peak; {fix}")
 
 
+def kept_dtypes(spec: ModelSpec, weights: str) -> dict[str, str]:
+    """The weight groups ('attention', 'lm_head') a low-bit checkpoint keeps at a higher
+    precision, and that precision. The LM head stays BF16 under every 8- or 4-bit format
+    (ModelOpt's quantization configs all disable ``*lm_head*``: NVIDIA/TensorRT-Model-Optimizer
+    modelopt/torch/quantization/config.py ``_default_disabled_quantizer_cfg``; vLLM quantizes no
+    LM head); the attention projections of a 4-bit checkpoint stay in the model's
+    ``attention_dtype_4bit`` where it has one."""
+    out: dict[str, str] = {}
+    if weights in FOUR_BIT_FORMATS and spec.attention_dtype_4bit is not None:
+        out["attention"] = spec.attention_dtype_4bit
+    if WEIGHT_BYTES_PER_PARAM[weights] < WEIGHT_BYTES_PER_PARAM["bf16"]:
+        out["lm_head"] = "bf16"
+    return out
+
+
 def kept_formats(spec: ModelSpec, weights: str, hw_row: dict[str, float]) -> tuple[float, float, float, float]:
-    """(attention bytes/param, attention peak, LM-head bytes/param, LM-head peak) of the weight
-    groups a low-bit checkpoint keeps at a higher precision; 0 = quantized with the rest.
-    The LM head stays BF16 under every 8- or 4-bit format (ModelOpt's quantization configs all
-    disable ``*lm_head*``: NVIDIA/TensorRT-Model-Optimizer modelopt/torch/quantization/config.py
-    ``_default_disabled_quantizer_cfg``; vLLM quantizes no LM head); the attention projections
-    of a 4-bit checkpoint stay in the model's ``attention_dtype_4bit`` where it has one."""
+    """(attention bytes/param, attention peak, LM-head bytes/param, LM-head peak) of the groups
+    :func:`kept_dtypes` keeps; 0 = quantized with the rest. A kept dtype the chip has no peak
+    for computes at its BF16 peak."""
     bf16 = hw_row["bf16_flop_per_s"]
     bf16 = bf16 if np.isfinite(bf16) else 0.0
-    attn_b = attn_peak = head_b = head_peak = 0.0
-    if WEIGHT_BYTES_PER_PARAM[weights] < WEIGHT_BYTES_PER_PARAM["bf16"]:
-        head_b, head_peak = WEIGHT_BYTES_PER_PARAM["bf16"], bf16
-    kept = spec.attention_dtype_4bit
-    if kept is not None and weights in FOUR_BIT_FORMATS:
-        peak = hw_row[f"{kept}_flop_per_s"]
-        attn_b, attn_peak = WEIGHT_BYTES_PER_PARAM[kept], (peak if np.isfinite(peak) else bf16)
-    return attn_b, attn_peak, head_b, head_peak
+    out = []
+    for group in ("attention", "lm_head"):
+        kept = kept_dtypes(spec, weights).get(group)
+        peak = hw_row[f"{kept}_flop_per_s"] if kept else 0.0
+        out += [WEIGHT_BYTES_PER_PARAM[kept], peak if np.isfinite(peak) else bf16] if kept else [0.0, 0.0]
+    return out[0], out[1], out[2], out[3]
 
 
 def default_kv(weights: str, acc: Accelerator) -> str:
