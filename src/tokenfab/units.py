@@ -3,8 +3,9 @@
 Inside tokenfab every quantity is SI and the unit is in the variable name:
 ``memory_bytes``, ``memory_bandwidth_bytes_per_s``, ``bf16_dense_flop_per_s``,
 ``tdp_w``, ``ttft_s``. Decimal prefixes (kB, MB, GB, TB = 10^3n bytes) are the
-default, as in datasheets; binary prefixes (KiB, MiB, GiB = 2^10n bytes) are
-spelled out wherever they are meant.
+default; binary prefixes (KiB, MiB, GiB = 2^10n bytes) are spelled out wherever they
+are meant. One datasheet habit reads the other way: an accelerator's HBM "80GB" is
+80 GiB (docs/catalog.md), so HBM capacities are shown in both.
 """
 
 from __future__ import annotations
@@ -75,6 +76,13 @@ def format_bytes(n_bytes: float | None) -> str:
         if abs(n_bytes) >= size:
             return f"{n_bytes / size:.4g} {unit}"
     return f"{n_bytes:.4g} B"
+
+
+def format_capacity(n_bytes: float | None) -> str:
+    """A memory capacity in decimal and binary units: 85.9e9 -> '85.9 GB (80 GiB)'."""
+    if n_bytes is None:
+        return "-"
+    return f"{format_bytes(n_bytes)} ({n_bytes / GIB:.4g} GiB)"
 
 
 def format_si(value: float | None, unit: str) -> str:

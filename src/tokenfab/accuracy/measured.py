@@ -4,11 +4,12 @@ so a file of any length is read in bounded memory; a UTF-8 BOM and CRLF line end
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import InputError, input_error_from, show_value
 
@@ -21,8 +22,10 @@ VALIDATION_HEADER = (
 # the speculative decoding the run used (off, mtp, draft; empty = off): the row is predicted with
 # the catalog's figures for that method (data/speculative.yaml), and the KV-cache format the run
 # stated (bf16, fp16, fp8; empty = the engine's default for the weight format and chip), and the
-# spread of the run's output lengths, std/mean (empty = 0: every request the same length)
-OPTIONAL_COLUMNS = ("concurrency", "speculative", "kv_dtype", "osl_cv")
+# spread of the run's output lengths, std/mean (empty = 0: every request the same length), and
+# the parallelism the run used where its source states it (empty = searched, as a submitter
+# tunes it): the row is predicted with that split only (:func:`parse_parallelism`)
+OPTIONAL_COLUMNS = ("concurrency", "speculative", "kv_dtype", "osl_cv", "parallelism")
 METRICS = ("output_tok_per_s", "tpot_s", "ttft_s")
 MAX_FILE_BYTES = 512 * 2**20  # 512 MiB
 MAX_CELL_CHARS = 4096
@@ -45,6 +48,33 @@ BENCHMARK_OSL_CV: dict[str, float] = {
     "llama-3.1-8b": 0.448,  # CNN/DailyMail, 13,368 samples, mean 81.6
     "deepseek-r1": 1.253,  # 4,388 samples, mean 4,043.4, up to 32,768
 }
+
+
+PARALLELISM_HELP = ("tpN, ppN, epN, dpa (data-parallel attention) or depN (TensorRT-LLM's label: tpN epN dpa), "
+                    "separated by spaces, e.g. 'tp2', 'dep4', 'tp2 pp2'")
+_PARALLEL_TOKEN = re.compile(r"(tp|pp|ep|dep)([1-9][0-9]{0,6})|dpa")
+
+
+def parse_parallelism(text: str) -> dict[str, int | bool]:
+    """The split a run used, from a text such as ``tp2``, ``dep4`` or ``tp4 ep4 dpa``: tp, pp,
+    ep and dp_attention, each degree not named 1 (and dp_attention off): the whole split is
+    fixed, as the run fixed it. Raises ``ValueError`` naming the bad token."""
+    out: dict[str, int | bool] = {"tp": 1, "pp": 1, "ep": 1, "dp_attention": False}
+    seen: set[str] = set()
+    for token in text.lower().replace("+", " ").split():
+        m = _PARALLEL_TOKEN.fullmatch(token)
+        if not m:
+            raise ValueError(f"{token!r} is not a parallel degree; use {PARALLELISM_HELP}")
+        kind = m.group(1) or "dpa"
+        names = {"dep": ("tp", "ep", "dp_attention"), "dpa": ("dp_attention",)}.get(kind, (kind,))
+        if seen & set(names):
+            raise ValueError(f"{token!r} repeats a degree already given in {text!r}")
+        seen |= set(names)
+        for name in names:
+            out[name] = True if name == "dp_attention" else int(m.group(2))
+    if not seen:
+        raise ValueError(f"empty; use {PARALLELISM_HELP}")
+    return out
 
 
 class MeasuredRow(BaseModel):
@@ -70,6 +100,19 @@ class MeasuredRow(BaseModel):
     speculative: Literal["off", "mtp", "draft"] | None = None
     kv_dtype: Literal["bf16", "fp16", "fp8"] | None = None
     osl_cv: float | None = Field(default=None, ge=0, le=10)
+    parallelism: str | None = Field(default=None, max_length=80)
+
+    @field_validator("parallelism")
+    @classmethod
+    def _known_split(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_parallelism(v)
+        return v
+
+    @property
+    def fixed_split(self) -> dict[str, int | bool]:
+        """tp, pp, ep, dp_attention the run used ({} = searched)."""
+        return parse_parallelism(self.parallelism) if self.parallelism else {}
 
     @property
     def output_spread(self) -> float:

@@ -2,7 +2,8 @@
 
 Every measured row becomes a workload on a fixed instance (model, accelerator x n, weights,
 stack; split and concurrency searched as benchmark submitters tune theirs: the highest
-throughput meeting the row's latency limits). Rows sharing an instance shape share its
+throughput meeting the row's latency limits; a row whose source states its parallelism is
+predicted with that split only). Rows sharing an instance shape share its
 splits (built once, through ``deployment.problem``, the same path every command uses), and
 all candidates are evaluated in chunks of :data:`CHUNK_CANDIDATES`, so memory stays bounded
 whatever the file length. The prepared arrays can be re-scored under other efficiency
@@ -84,7 +85,7 @@ def _shape(cat: Catalog, row: MeasuredRow) -> tuple[ModelSpec, Block]:
     spec, acc = cat.model(row.model), cat.accelerator(row.accelerator)
     if row.weights_dtype not in ("bf16", "fp16", "fp8", "fp4", "nvfp4", "mxfp4"):
         raise InputError(f"weights_dtype = {row.weights_dtype!r} is not a known weight format")
-    blocks = blocks_for(cat, spec, acc, row.n_accel, (row.weights_dtype,), row.kv_dtype, row.stack, {},
+    blocks = blocks_for(cat, spec, acc, row.n_accel, (row.weights_dtype,), row.kv_dtype, row.stack, row.fixed_split,
                         speculations(cat, spec, row.speculative or "off", None, None))
     return spec, blocks[0]
 
@@ -98,7 +99,7 @@ def _group(rows: Sequence[MeasuredRow], cat: Catalog) -> tuple[list[MeasuredRow]
     groups: dict[Any, list[int]] = {}
     for row in rows:
         key = (row.model, row.accelerator, row.n_accel, row.weights_dtype, row.stack, row.speculative or "off",
-               row.kv_dtype)
+               row.kv_dtype, tuple(row.fixed_split.values()))
         if key not in shapes:
             try:
                 shapes[key] = _shape(cat, row)

@@ -25,7 +25,6 @@ from pydantic import Field
 
 from ..catalog.efficiency_overlay import FILE_NAME, read_overlay
 from ..catalog.loader import Catalog, load_catalog
-from ..deployment.spec import Deployment
 from ..engine.dtypes import WeightDtype
 from ..engine.efficiency import stack_factors
 from ..errors import InputError
@@ -249,10 +248,3 @@ def _save(folder: Path, prep: Prepared, params: dict[str, Any], pairs: list[Cali
     read_overlay(overlay_path)  # what was written loads back
     return str(rows_path), str(overlay_path)
 
-
-def deployment_of(row: MeasuredRow) -> Deployment:
-    """The deployment a calibration row describes (for predicting it at another concurrency)."""
-    return Deployment.model_validate(dict(
-        model=row.model, accelerator=row.accelerator, count=row.n_accel, weights=row.weights_dtype, stack=row.stack,
-        isl=row.isl_tokens or BENCHMARK_DEFAULT_ISL[row.model], osl=row.osl_tokens, concurrency=row.concurrency,
-        kv=row.kv_dtype, osl_cv=row.output_spread, scenario="offline"), strict=False)

@@ -16,7 +16,7 @@ def validate_cmd(
     file: Annotated[Path, typer.Argument(
         help="CSV with the tokenfab validate header: id, model, accelerator, n_accel, weights_dtype, scenario, "
         "isl_tokens, osl_tokens, ttft_limit_s, tpot_limit_s, stack, metric, value, source; optionally then "
-        "concurrency, speculative, kv_dtype, osl_cv (in this order, up to the last one used).")],
+        "concurrency, speculative, kv_dtype, osl_cv, parallelism (in this order, up to the last one used).")],
     fidelity: Annotated[str, typer.Option("--fidelity",
         help="roofline, derated, calibrated or measured (needs tokenfab[measured]) [default: calibrated].")] = "calibrated",
     catalog: CatalogDir = None, json_out: Json = False,

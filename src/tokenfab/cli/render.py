@@ -7,7 +7,7 @@ from rich.table import Table
 
 from ..deployment.result import Assumption, Evaluation
 from ..planner.explain import Explanation
-from ..units import format_bytes
+from ..units import format_bytes, format_capacity
 from .output import console, money, note, num
 
 
@@ -73,7 +73,7 @@ def performance_rows(t: Table, ev: Evaluation) -> None:
               f"TPOT {p.tpot_p99_s * 1e3:.1f} ms")
     _row(t, "concurrency", f"{d.concurrency_per_instance:,} requests per instance ({d.concurrency_per_replica:,.4g} "
               f"per replica; at most {p.max_concurrency_per_replica:,} fit)")
-    _row(t, "memory/device", f"{format_bytes(p.memory_per_device_bytes)} of {format_bytes(p.memory_capacity_bytes)} "
+    _row(t, "memory/device", f"{format_bytes(p.memory_per_device_bytes)} of {format_capacity(p.memory_capacity_bytes)} "
               f"(weights {format_bytes(p.weights_per_device_bytes)})")
     _row(t, "bound", f"{p.bound} (MFU {p.mfu:.0%}, MBU {p.mbu:.0%}); time per step "
               + "  ".join(f"{k} {v:.0%}" for k, v in p.time_shares.items()))
