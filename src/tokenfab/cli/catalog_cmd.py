@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..catalog import Catalog
 from ..errors import singular
-from ..units import format_bytes, format_si, humanize
+from ..units import format_capacity, format_si, humanize
 from .output import console, load, print_json, report_overrides
 
 app = typer.Typer(help="Browse and validate the catalog (bundled data plus your overlay).", no_args_is_help=True)
@@ -38,7 +38,7 @@ COLUMNS: dict[str, list[tuple[str, Any]]] = {
         ("bf16 dense", lambda r: _fmt_flops(r.bf16_dense_flop_per_s)),
         ("fp8 dense", lambda r: _fmt_flops(r.fp8_dense_flop_per_s)),
         ("fp4 dense", lambda r: _fmt_flops(r.fp4_dense_flop_per_s)),
-        ("memory", lambda r: format_bytes(r.memory_bytes)),
+        ("memory", lambda r: format_capacity(r.memory_bytes)),
         ("bandwidth", lambda r: format_si(r.memory_bandwidth_bytes_per_s, "B/s")),
         ("TDP", lambda r: f"{r.tdp_w:.0f} W" if r.tdp_w else "-"),
         ("status", lambda r: r.status),
