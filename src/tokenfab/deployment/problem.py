@@ -92,9 +92,10 @@ def kept_formats(spec: ModelSpec, weights: str, hw_row: dict[str, float]) -> tup
     for computes at its BF16 peak."""
     bf16 = hw_row["bf16_flop_per_s"]
     bf16 = bf16 if np.isfinite(bf16) else 0.0
+    dtypes = kept_dtypes(spec, weights)
     out = []
     for group in ("attention", "lm_head"):
-        kept = kept_dtypes(spec, weights).get(group)
+        kept = dtypes.get(group)
         peak = hw_row[f"{kept}_flop_per_s"] if kept else 0.0
         out += [WEIGHT_BYTES_PER_PARAM[kept], peak if np.isfinite(peak) else bf16] if kept else [0.0, 0.0]
     return out[0], out[1], out[2], out[3]
