@@ -10,7 +10,7 @@ import tokenfab
 from tokenfab.accuracy.measured import OPTIONAL_COLUMNS, VALIDATION_HEADER, parse_parallelism, read_measured
 from tokenfab.errors import InputError
 
-COLS = ",".join(VALIDATION_HEADER + list(OPTIONAL_COLUMNS)) + "\n"
+COLS = ",".join(VALIDATION_HEADER + list(OPTIONAL_COLUMNS[:OPTIONAL_COLUMNS.index("parallelism") + 1])) + "\n"
 ROW = "p1,llama-3.1-8b,h100-sxm,8,fp8,offline,1000,1000,,,trtllm,output_tok_per_s,90000,my run,,,,,"
 
 

@@ -95,6 +95,11 @@ CASES: dict[str, Case] = {
         "id,model,accelerator,n_accel,weights_dtype,scenario,isl_tokens,osl_tokens,ttft_limit_s,tpot_limit_s,stack,"
         "metric,value,source,concurrency,speculative,kv_dtype,osl_cv,parallelism\n"
         "X1,llama-3.1-8b,h100-sxm,1,fp8,offline,1000,200,,,trtllm,output_tok_per_s,5000,my run,,,,,x4\n")}),
+    # issue 16, sixth session: the validate format's num_requests column
+    "validate_zero_num_requests_cell": Case(["validate", "{dir}/v.csv"], 2, ("num_requests", "0"), {"v.csv": (
+        "id,model,accelerator,n_accel,weights_dtype,scenario,isl_tokens,osl_tokens,ttft_limit_s,tpot_limit_s,stack,"
+        "metric,value,source,concurrency,speculative,kv_dtype,osl_cv,parallelism,num_requests\n"
+        "X1,llama-3.1-8b,h100-sxm,1,fp8,offline,1000,200,,,trtllm,output_tok_per_s,5000,my run,,,,,tp1,0\n")}),
     # issue 16, fourth session: what a model's 4-bit checkpoint keeps (models.yaml overlay fields)
     "model_attention_dtype_4bit_unknown": Case(OSS_EST, 2, ("attention_dtype_4bit", "fp2", "'bf16' or 'fp8'"), {
         "models.yaml": MY_OSS.replace("attention_dtype_4bit: bf16", "attention_dtype_4bit: fp2")}),

@@ -24,8 +24,11 @@ VALIDATION_HEADER = (
 # stated (bf16, fp16, fp8; empty = the engine's default for the weight format and chip), and the
 # spread of the run's output lengths, std/mean (empty = 0: every request the same length), and
 # the parallelism the run used where its source states it (empty = searched, as a submitter
-# tunes it): the row is predicted with that split only (:func:`parse_parallelism`)
-OPTIONAL_COLUMNS = ("concurrency", "speculative", "kv_dtype", "osl_cv", "parallelism")
+# tunes it): the row is predicted with that split only (:func:`parse_parallelism`), and the
+# number of requests the run sent in all, queued at once (trtllm-bench's dataset, vLLM's
+# --num-prompts): the deployment never holds more than that at a time, so the row is predicted at
+# most at that concurrency (empty = the run was long enough to fill any batch)
+OPTIONAL_COLUMNS = ("concurrency", "speculative", "kv_dtype", "osl_cv", "parallelism", "num_requests")
 METRICS = ("output_tok_per_s", "tpot_s", "ttft_s")
 MAX_FILE_BYTES = 512 * 2**20  # 512 MiB
 MAX_CELL_CHARS = 4096
@@ -101,6 +104,7 @@ class MeasuredRow(BaseModel):
     kv_dtype: Literal["bf16", "fp16", "fp8"] | None = None
     osl_cv: float | None = Field(default=None, ge=0, le=10)
     parallelism: str | None = Field(default=None, max_length=80)
+    num_requests: int | None = Field(default=None, ge=1, le=100_000_000)
 
     @field_validator("parallelism")
     @classmethod

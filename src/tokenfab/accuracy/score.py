@@ -65,6 +65,7 @@ class Prepared:
     tpot_limit: np.ndarray
     concurrency: np.ndarray | None = None  # (rows,) the deployment's fixed concurrency, NaN = best
     osl_cv: np.ndarray | None = None  # (rows,) output lengths' std/mean (0 = uniform)
+    num_requests: np.ndarray | None = None  # (rows,) requests the run sent in all, NaN = unbounded
     efficiency: dict[str, Any] | None = None  # the catalog's efficiency table (overlay included)
 
     def split_of(self, candidate: int) -> tuple[int, int, int, int, int]:
@@ -145,16 +146,17 @@ def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prep
     osl = np.array([r.osl_tokens for r in kept], dtype=float)
     conc = np.array([r.concurrency or np.nan for r in kept], dtype=float)
     cv = np.array([r.output_spread for r in kept], dtype=float)
+    nreq = np.array([r.num_requests or np.nan for r in kept], dtype=float)
     if not tables:
         z = np.zeros(0, dtype=np.int32)
         return Prepared(kept, skipped, ModelArrays.stack([]), HardwareArrays.stack([]), ParallelConfig.stack([]),
-                        z, np.zeros((0, 5), np.int32), [], z, z, isl, osl, lim[:, 0], lim[:, 1], conc, cv, cat.efficiency)
+                        z, np.zeros((0, 5), np.int32), [], z, z, isl, osl, lim[:, 0], lim[:, 1], conc, cv, nreq, cat.efficiency)
     return Prepared(
         rows=kept, skipped=skipped, m=_concat([t[0] for t in tables]), hw=_concat([t[1] for t in tables]),
         cfg=_concat([t[2] for t in tables]), combo=np.concatenate(combo_u), split=np.concatenate(split_u),
         combos=list(combos), row_index=np.concatenate(row_parts), table_index=np.concatenate(table_parts),
         isl=isl, osl=osl, ttft_limit=lim[:, 0], tpot_limit=lim[:, 1], concurrency=conc, osl_cv=cv,
-        efficiency=cat.efficiency)
+        num_requests=nreq, efficiency=cat.efficiency)
 
 
 def efficiency_for(prep: Prepared, table: Mapping[str, Any], fidelity: str) -> Efficiency:
@@ -194,6 +196,7 @@ def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: s
         pt, feasible = best_point(prep.m.take(ti), prep.hw.take(ti), eff_u.take(ti), cfg,
                                   prep.ttft_limit[ri], prep.tpot_limit[ri])
         pt, feasible = _at_fixed_concurrency(prep, ri, ti, eff_u, cfg, pt, feasible)
+        pt = _within_request_count(prep, ri, ti, eff_u, cfg, pt)
         thr = np.where(pt.fits, pt.throughput_output_tok_per_s, -np.inf)
         score = np.where(feasible, thr, thr - 1e30)  # rows nothing meets fall back to their best fit
         order = np.lexsort((-score, ri))
@@ -220,14 +223,34 @@ def _at_fixed_concurrency(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff_u:
         return pt, feasible
     per_replica = np.where(fixed, conc, 1.0) / np.asarray(cfg.replicas, float)
     at = steady_state(prep.m.take(ti), prep.hw.take(ti), eff_u.take(ti), cfg, per_replica)
+    return _merge(pt, at, fixed), np.where(fixed, np.asarray(at.fits, bool), feasible)
+
+
+def _within_request_count(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff_u: Efficiency, cfg: ParallelConfig,
+                          pt: ServingPoint) -> ServingPoint:
+    """A run that sent N requests in all (queued at once) never holds more than N at a time:
+    a candidate whose chosen concurrency, over its replicas, is above N is evaluated at N. A
+    smaller batch only shortens steps, so the candidate stays as feasible as it was."""
+    if prep.num_requests is None:
+        return pt
+    cap = prep.num_requests[ri]
+    over = np.isfinite(cap) & (np.asarray(pt.concurrency, float) * np.asarray(cfg.replicas, float) > cap)
+    if not over.any():
+        return pt
+    per_replica = np.where(over, cap, 1.0) / np.asarray(cfg.replicas, float)
+    at = steady_state(prep.m.take(ti), prep.hw.take(ti), eff_u.take(ti), cfg, per_replica)
+    return _merge(pt, at, over)
+
+
+def _merge(pt: ServingPoint, at: ServingPoint, where: np.ndarray) -> ServingPoint:
+    """``at`` where ``where`` holds, ``pt`` elsewhere, field by field."""
 
     def pick(a: Any, b: Any) -> Any:
         if isinstance(a, dict):
             return {k: pick(a[k], b[k]) for k in a}
-        return np.where(fixed, np.broadcast_to(b, fixed.shape), a)
+        return np.where(where, np.broadcast_to(b, where.shape), a)
 
-    merged = ServingPoint(**{k: pick(getattr(pt, k), v) for k, v in at.__dict__.items()})
-    return merged, np.where(fixed, np.asarray(at.fits, bool), feasible)
+    return ServingPoint(**{k: pick(getattr(pt, k), v) for k, v in at.__dict__.items()})
 
 
 class AccuracyRow(ResultModel):

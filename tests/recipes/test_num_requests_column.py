@@ -1,0 +1,47 @@
+"""The validate format's num_requests column: a run that sent N requests in all, queued at once
+(trtllm-bench's dataset), never holds more than N at a time, so the row is predicted at most at
+concurrency N, and exactly as `estimate --concurrency N` predicts it when the engine could hold more."""
+
+from __future__ import annotations
+
+import pytest
+
+import tokenfab
+from tokenfab.accuracy.measured import VALIDATION_HEADER, read_measured
+from tokenfab.errors import InputError
+
+COLS = ",".join(VALIDATION_HEADER) + ",concurrency,speculative,kv_dtype,osl_cv,parallelism,num_requests\n"
+ROW = "n1,llama-3.1-8b,h100-sxm,1,bf16,offline,1024,256,,,vllm,output_tok_per_s,500,my run,,,,,tp1,"
+KW = dict(model="llama-3.1-8b", accelerator="h100-sxm", count=1, weights="bf16", stack="vllm", isl=1024, osl=256,
+          tp=1, pp=1, ep=1)
+
+
+def _predict(tmp_path, cell: str) -> float:
+    f = tmp_path / f"n{cell or 'none'}.csv"
+    f.write_text(COLS + ROW + cell + "\n", encoding="utf-8")
+    return tokenfab.measure_accuracy(f).rows[0].predicted
+
+
+def test_num_requests_is_read_and_checked(tmp_path):
+    f = tmp_path / "n.csv"
+    f.write_text(COLS + ROW + "3000\n", encoding="utf-8")
+    assert read_measured(f)[0].num_requests == 3000
+    f.write_text(COLS + ROW + "-5\n", encoding="utf-8")
+    with pytest.raises(InputError, match="num_requests"):
+        read_measured(f)
+
+
+def test_a_short_run_is_predicted_at_its_request_count(tmp_path):
+    """16 requests on one H100 holding hundreds of 1,280-token sequences: the row is predicted at
+    concurrency 16, the figure estimate gives at 16 (one evaluation), far below the plain row."""
+    plain = _predict(tmp_path, "")
+    best = tokenfab.estimate(scenario="offline", **KW).performance
+    assert best.max_concurrency_per_replica > 100  # the engine alone would batch far more than 16
+    at16 = tokenfab.estimate(concurrency=16, **KW).performance.throughput_output_tok_per_s
+    assert _predict(tmp_path, "16") == pytest.approx(at16, rel=1e-9)
+    assert plain > 2 * at16
+
+
+def test_a_count_above_the_capacity_changes_nothing(tmp_path):
+    """With more requests than the KV cache holds, the run fills its batch: same as the plain row."""
+    assert _predict(tmp_path, "1000000") == pytest.approx(_predict(tmp_path, ""), rel=1e-12)
