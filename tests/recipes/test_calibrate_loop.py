@@ -102,7 +102,7 @@ def test_bound_warning_and_overlay_contents(tmp_path):
     own = doc["calibrated"]["accelerator_stacks"]["h100-sxm"]["vllm"]
     assert own["calibrated_on_runs"] == 2 and "v8.json" in own["source"]
     rows = (tmp_path / "cal" / "measured.csv").read_text().splitlines()
-    assert rows[0].endswith(",concurrency") and len(rows) == 1 + 4  # throughput and TPOT per run
+    assert rows[0].endswith(",concurrency,speculative,kv_dtype,osl_cv,parallelism,num_requests") and len(rows) == 1 + 4
 
 
 def test_out_of_fold_with_four_runs(tmp_path):
@@ -137,6 +137,8 @@ def test_cli_calibrate_then_plan_and_estimate_with_catalog(tmp_path):
     (["--accelerator", "h100-sxm", "--count", "1", "--weights", "bf16", "--stack", "trtllm",
       "--model", "llama-3.1-8b", "--accelerator", "mi300x"], "does not run on AMD"),
     (["--accelerator", "h100-sxm", "--count", "0", "--weights", "bf16"], "count"),
+    (["--accelerator", "h100-sxm", "--count", "1", "--weights", "bf16", "--parallelism", "x4"], "parallelism = 'x4'"),
+    (["--accelerator", "h100-sxm", "--count", "1", "--weights", "bf16", "--parallelism", "tp3"], "tp = 3 exceeds"),
 ])
 def test_cli_missing_or_bad_flags_one_line(tmp_path, args, needle):
     f = vllm_result(tmp_path / "v.json", 8)
@@ -149,3 +151,18 @@ def test_file_without_a_catalog_model_asks_for_model(tmp_path):
     proc = cli("calibrate", str(FIXTURES / "results" / "aiperf_profile_export_aiperf.json"), "--accelerator",
                "h100-sxm", "--count", "1", "--weights", "bf16", "--stack", "vllm", "--save", str(tmp_path / "c"))
     assert_one_line_error(proc, "mock-model", "--model", code=2)
+
+
+def test_stated_split_and_request_count_reach_the_rows(tmp_path):
+    """--parallelism tp2 predicts the runs with that split only (the figure estimate gives for
+    tp 2, pp 1 at the run's concurrency), and a run that sent its requests all at once records
+    how many (vLLM's `completed`) in the saved rows."""
+    f = vllm_result(tmp_path / "v8.json", 8)
+    rep = tokenfab.calibrate([f], {"accelerator": "h100-sxm", "count": 2, "weights": "bf16", "parallelism": "tp2"},
+                             save=tmp_path / "cal")
+    at8 = tokenfab.estimate({**SETUP, "count": 2, "tp": 2, "pp": 1, "ep": 1, "concurrency": 8})
+    got = {r.metric: r.before for r in rep.rows}
+    assert got["output_tok_per_s"] == pytest.approx(at8.performance.throughput_output_tok_per_s, rel=1e-9)
+    saved = (tmp_path / "cal" / "measured.csv").read_text(encoding="utf-8").splitlines()
+    assert saved[0].endswith(",parallelism,num_requests")
+    assert all(line.endswith(",tp2,80") for line in saved[1:])  # 10 x 8 requests in the fixture

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..catalog.efficiency_overlay import FILE_NAME, read_overlay
 from ..catalog.loader import Catalog, load_catalog
@@ -30,7 +30,7 @@ from ..engine.efficiency import stack_factors
 from ..errors import InputError
 from ..inputs import InputModel, ResultModel
 from .calibration import BOUNDS, fit, predict
-from .measured import BENCHMARK_DEFAULT_ISL, MeasuredRow, write_measured
+from .measured import BENCHMARK_DEFAULT_ISL, PARALLELISM_HELP, MeasuredRow, parse_parallelism, write_measured
 from .results import RunResult, read_results
 from .score import Prepared, prepare
 
@@ -53,6 +53,16 @@ class CalibrationSetup(InputModel):
                               "without them (MLPerf summaries: the benchmark's documented mean).")
     osl: float | None = Field(default=None, ge=1, le=1_000_000, description="Mean output tokens, for files "
                               "without them.")
+    parallelism: str | None = Field(default=None, max_length=80, description="The split the runs used, as the "
+                                    "validate format's parallelism column writes it: " + PARALLELISM_HELP + "; "
+                                    "degrees not named are 1 (default: searched, as for a tuned submission).")
+
+    @field_validator("parallelism")
+    @classmethod
+    def _known_split(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_parallelism(v)
+        return v
 
 
 class CalibratedRow(ResultModel):
@@ -127,9 +137,12 @@ def to_rows(runs: Sequence[RunResult], setup: CalibrationSetup, cat: Catalog) ->
             raise InputError(f"{run.file}: the file holds no input length; pass --isl TOKENS")
         osl = _need(run.osl_tokens or setup.osl, "--osl TOKENS", run, "the file holds no output length")
         conc = None if run.concurrency is None else max(1, int(round(run.concurrency)))
+        # all requests sent at once (no rate): the run never held more than it sent
+        sent = run.num_requests if run.request_rate_per_s is None else None
         base = dict(model=model, accelerator=acc, n_accel=count, weights_dtype=weights,
                     scenario=run.scenario or "offline", isl_tokens=isl, osl_tokens=osl,
                     ttft_limit_s=run.ttft_limit_s, tpot_limit_s=run.tpot_limit_s, stack=stack, concurrency=conc,
+                    parallelism=setup.parallelism, num_requests=sent,
                     source=f"{run.file} ({run.tool}, run {run.run}; concurrency: {run.concurrency_basis or 'none'})")
         stem = f"{Path(run.file).name}#{run.run}"
         rows.append(MeasuredRow(id=f"{stem}:throughput", metric="output_tok_per_s", value=run.output_tok_per_s, **base))

@@ -58,6 +58,9 @@ def calibrate_cmd(
     weights: Annotated[Optional[str], typer.Option("--weights", help="Weight format the runs served.")] = None,
     isl: Annotated[Optional[float], typer.Option("--isl", help="Mean input tokens, for files without them.")] = None,
     osl: Annotated[Optional[float], typer.Option("--osl", help="Mean output tokens, for files without them.")] = None,
+    parallelism: Annotated[Optional[str], typer.Option(
+        "--parallelism", help="The split the runs used, e.g. 'tp2', 'tp4 ep4 dpa' or 'dep4' (degrees not named are "
+        "1); default: searched.")] = None,
     catalog: CatalogDir = None, json_out: Json = False,
 ) -> None:
     """Fit the efficiency of your chip x stack on your own benchmark runs; write an overlay for --catalog."""
@@ -66,7 +69,7 @@ def calibrate_cmd(
     from ..inputs import parse_input
 
     given = {k: v for k, v in dict(model=model, accelerator=accelerator, count=count, stack=stack, weights=weights,
-                                    isl=isl, osl=osl).items() if v is not None}
+                                    isl=isl, osl=osl, parallelism=parallelism).items() if v is not None}
     setup = parse_input(CalibrationSetup, given)
     rep = calibrate(files, setup, save=save, catalog=load(catalog))
     if json_out:

@@ -32,6 +32,7 @@ class RunResult(ResultModel):
     concurrency: float | None = None  # fixed (--max-concurrency) or measured mean in flight
     concurrency_basis: str | None = None
     request_rate_per_s: float | None = None  # offered rate (None = all at once / closed loop)
+    num_requests: int | None = None  # requests the run completed in all
     ttft_mean_s: float | None = None
     ttft_p50_s: float | None = None
     ttft_p99_s: float | None = None

@@ -40,7 +40,7 @@ def read(path: Path, doc: Any = None) -> list[RunResult]:
         output_tok_per_s=field(doc, "output_throughput", path) or 0.0, request_per_s=req_s,
         isl_tokens=(field(doc, "total_input_tokens", path) or 0.0) / completed,
         osl_tokens=(field(doc, "total_output_tokens", path) or 0.0) / completed,
-        concurrency=conc, concurrency_basis=basis, request_rate_per_s=rate,
+        concurrency=conc, concurrency_basis=basis, num_requests=int(completed), request_rate_per_s=rate,
         ttft_mean_s=ms(field(doc, "mean_ttft_ms", path)),
         ttft_p50_s=ms(field(doc, "median_ttft_ms", path, required=False)),
         ttft_p99_s=ms(field(doc, "p99_ttft_ms", path, required=False)),
