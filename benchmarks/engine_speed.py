@@ -13,8 +13,10 @@ one `tokenfab estimate` end to end in a fresh process. Last line: configs_per_s.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -83,11 +85,27 @@ def main() -> None:
     best = min(times)
     print(f"steady_state: best of {args.repeat}: {best:.3f} s   (runs: {', '.join(f'{x:.3f}' for x in times)})")
     print(f"fits in memory: {int(pt.fits.sum()):,} of {n:,}")
-    t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "tokenfab", "estimate", "--model", "llama-3.1-70b", "--accelerator",
-                           "h100-sxm", "--count", "8", "--isl", "1000", "--osl", "200", "--json"],
-                          capture_output=True, text=True, cwd=ROOT)
-    print(f"one `tokenfab estimate` end to end (fresh process): {time.perf_counter() - t:.2f} s (rc {proc.returncode})")
+    cmd = [sys.executable, "-m", "tokenfab", "estimate", "--model", "llama-3.1-70b", "--accelerator", "h100-sxm",
+           "--count", "8", "--isl", "1000", "--osl", "200", "--json"]
+    # side by side: the catalog parsed from its YAML (no cache, as on a first run) and read back
+    # from the parse cache (catalog.parse_cache; every later run), in alternation
+    with tempfile.TemporaryDirectory() as cache:
+        runs: dict[str, list[float]] = {"parsed (first run, no cache)": [], "cached parse (later runs)": []}
+        envs = {"parsed (first run, no cache)": {**os.environ, "TOKENFAB_NO_CACHE": "1"},
+                "cached parse (later runs)": {**os.environ, "TOKENFAB_CACHE_DIR": cache}}
+        subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=envs["cached parse (later runs)"])  # fill
+        for _ in range(3):
+            for label, env in envs.items():
+                t = time.perf_counter()
+                proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+                runs[label].append(time.perf_counter() - t)
+                if proc.returncode:
+                    raise SystemExit(f"estimate failed: {proc.stderr.strip()}")
+    for label, ts in runs.items():
+        print(f"one `tokenfab estimate` end to end (fresh process), {label}: best {min(ts):.2f} s "
+              f"(runs: {', '.join(f'{x:.2f}' for x in ts)})")
+    ratio = min(runs["cached parse (later runs)"]) / min(runs["parsed (first run, no cache)"])
+    print(f"ratio cached / parsed (best of 3 each): {ratio:.2f}")
     print(f"configs_per_s: {n / best:,.0f}")
 
 

@@ -28,6 +28,7 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from ..errors import CatalogError, show_value
+from .parse_cache import cached_parse
 
 SCHEMA_VERSION = 1
 MAX_FILE_BYTES = 5_000_000
@@ -213,7 +214,7 @@ def strip_lines(value: Any) -> Any:
 def load_yaml_text(text: str, name: str) -> Any:
     """Parse catalog YAML (mappings carry a ``__line__`` key); errors are one :class:`CatalogError` line."""
     try:
-        return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
+        return cached_parse(text, lambda t: yaml.load(t, Loader=_Loader))  # _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}" if mark else name
