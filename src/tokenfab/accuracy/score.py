@@ -78,7 +78,7 @@ def _limits(row: MeasuredRow) -> tuple[float, float]:
     return (row.ttft_limit_s or ttft, row.tpot_limit_s or tpot)
 
 
-def _shape(cat: Catalog, row: MeasuredRow) -> tuple[ModelSpec, Block]:
+def _shape(cat: Catalog, row: MeasuredRow, split: dict[str, int | bool]) -> tuple[ModelSpec, Block]:
     if not cat.has("models", row.model):
         raise InputError(f"model {row.model!r} is not in the catalog")
     if not cat.has("accelerators", row.accelerator):
@@ -86,7 +86,7 @@ def _shape(cat: Catalog, row: MeasuredRow) -> tuple[ModelSpec, Block]:
     spec, acc = cat.model(row.model), cat.accelerator(row.accelerator)
     if row.weights_dtype not in ("bf16", "fp16", "fp8", "fp4", "nvfp4", "mxfp4"):
         raise InputError(f"weights_dtype = {row.weights_dtype!r} is not a known weight format")
-    blocks = blocks_for(cat, spec, acc, row.n_accel, (row.weights_dtype,), row.kv_dtype, row.stack, row.fixed_split,
+    blocks = blocks_for(cat, spec, acc, row.n_accel, (row.weights_dtype,), row.kv_dtype, row.stack, split,
                         speculations(cat, spec, row.speculative or "off", None, None))
     return spec, blocks[0]
 
@@ -99,11 +99,12 @@ def _group(rows: Sequence[MeasuredRow], cat: Catalog) -> tuple[list[MeasuredRow]
     shapes: dict[Any, tuple[ModelSpec, Block] | str] = {}
     groups: dict[Any, list[int]] = {}
     for row in rows:
+        split = row.fixed_split
         key = (row.model, row.accelerator, row.n_accel, row.weights_dtype, row.stack, row.speculative or "off",
-               row.kv_dtype, tuple(row.fixed_split.values()))
+               row.kv_dtype, tuple(split.items()))
         if key not in shapes:
             try:
-                shapes[key] = _shape(cat, row)
+                shapes[key] = _shape(cat, row, split)
             except TokenfabError as exc:
                 shapes[key] = str(exc)
         got = shapes[key]

@@ -82,12 +82,9 @@ def kept_bytes(weight_bytes_per_param: ArrayLike, kept: ArrayLike | None) -> np.
 def weight_bytes_total(m: ModelArrays, weight_bytes_per_param: ArrayLike, attention_bytes: ArrayLike | None = None,
                        head_bytes: ArrayLike | None = None) -> np.ndarray:
     """All weights of one model copy [bytes]; the input embedding stays 16-bit, the attention
-    projections and LM head at ``attention_bytes`` / ``head_bytes`` per parameter where kept."""
-    g = weight_groups(m)
-    body = (g["dense_mlp"] + g["experts"] + g["shared"]) * np.asarray(weight_bytes_per_param, dtype=float)
-    kept = (g["attention"] * kept_bytes(weight_bytes_per_param, attention_bytes)
-            + g["lm_head"] * kept_bytes(weight_bytes_per_param, head_bytes))
-    return body + kept + g["embedding"] * EMBEDDING_BYTES_PER_PARAM
+    projections and LM head at ``attention_bytes`` / ``head_bytes`` per parameter where kept:
+    what the one device of an unsplit replica holds."""
+    return weight_bytes_per_device(m, weight_bytes_per_param, 1.0, 1.0, 0.0, attention_bytes, head_bytes)
 
 
 def weight_bytes_per_device(m: ModelArrays, weight_bytes_per_param: ArrayLike, tp: ArrayLike, pp: ArrayLike,
