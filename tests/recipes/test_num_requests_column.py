@@ -45,3 +45,16 @@ def test_a_short_run_is_predicted_at_its_request_count(tmp_path):
 def test_a_count_above_the_capacity_changes_nothing(tmp_path):
     """With more requests than the KV cache holds, the run fills its batch: same as the plain row."""
     assert _predict(tmp_path, "1000000") == pytest.approx(_predict(tmp_path, ""), rel=1e-12)
+
+
+def test_the_count_is_shared_by_the_replicas(tmp_path):
+    """Eight one-GPU replicas (tp1 on 8 GPUs) that were sent 64 requests hold 8 each: the row is
+    predicted as estimate predicts that deployment at a whole-deployment concurrency of 64."""
+    f = tmp_path / "r.csv"
+    f.write_text(COLS + ROW.replace("h100-sxm,1,", "h100-sxm,8,") + "64\n", encoding="utf-8")
+    got = tokenfab.measure_accuracy(f).rows[0]
+    assert got.replicas == 8
+    at64 = tokenfab.estimate(concurrency=64, **{**KW, "count": 8}).performance.throughput_output_tok_per_s
+    at8_one = tokenfab.estimate(concurrency=8, **KW).performance.throughput_output_tok_per_s
+    assert got.predicted == pytest.approx(at64, rel=1e-9)
+    assert got.predicted == pytest.approx(8 * at8_one, rel=1e-9)  # hand check: 8 replicas x 8 each
