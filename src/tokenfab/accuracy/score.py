@@ -222,9 +222,12 @@ def _at_fixed_concurrency(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff_u:
     fixed = np.isfinite(conc)
     if not fixed.any():
         return pt, feasible
-    per_replica = np.where(fixed, conc, 1.0) / np.asarray(cfg.replicas, float)
-    at = steady_state(prep.m.take(ti), prep.hw.take(ti), eff_u.take(ti), cfg, per_replica)
-    return _merge(pt, at, fixed), np.where(fixed, np.asarray(at.fits, bool), feasible)
+    idx = np.flatnonzero(fixed)
+    per_replica = conc[idx] / np.asarray(cfg.replicas, float)[idx]
+    at = steady_state(prep.m.take(ti[idx]), prep.hw.take(ti[idx]), eff_u.take(ti[idx]), cfg.take(idx), per_replica)
+    feasible = np.array(feasible, dtype=bool)
+    feasible[idx] = np.asarray(at.fits, bool)
+    return _merge(pt, at, idx), feasible
 
 
 def _within_request_count(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff_u: Efficiency, cfg: ParallelConfig,
@@ -238,20 +241,24 @@ def _within_request_count(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff_u:
     over = np.isfinite(cap) & (np.asarray(pt.concurrency, float) * np.asarray(cfg.replicas, float) > cap)
     if not over.any():
         return pt
-    per_replica = np.where(over, cap, 1.0) / np.asarray(cfg.replicas, float)
-    at = steady_state(prep.m.take(ti), prep.hw.take(ti), eff_u.take(ti), cfg, per_replica)
-    return _merge(pt, at, over)
+    idx = np.flatnonzero(over)
+    per_replica = cap[idx] / np.asarray(cfg.replicas, float)[idx]
+    at = steady_state(prep.m.take(ti[idx]), prep.hw.take(ti[idx]), eff_u.take(ti[idx]), cfg.take(idx), per_replica)
+    return _merge(pt, at, idx)
 
 
-def _merge(pt: ServingPoint, at: ServingPoint, where: np.ndarray) -> ServingPoint:
-    """``at`` where ``where`` holds, ``pt`` elsewhere, field by field."""
+def _merge(pt: ServingPoint, at: ServingPoint, idx: np.ndarray) -> ServingPoint:
+    """``pt`` with the candidates at ``idx`` replaced by ``at`` (evaluated on those alone)."""
+    n = np.asarray(pt.concurrency).shape[0]
 
-    def pick(a: Any, b: Any) -> Any:
+    def put(a: Any, b: Any) -> Any:
         if isinstance(a, dict):
-            return {k: pick(a[k], b[k]) for k in a}
-        return np.where(where, np.broadcast_to(b, where.shape), a)
+            return {k: put(a[k], b[k]) for k in a}
+        out = np.array(np.broadcast_to(a, (n,)), dtype=np.result_type(a, b))
+        out[idx] = np.broadcast_to(b, idx.shape)
+        return out
 
-    return ServingPoint(**{k: pick(getattr(pt, k), v) for k, v in at.__dict__.items()})
+    return ServingPoint(**{k: put(getattr(pt, k), v) for k, v in at.__dict__.items()})
 
 
 class AccuracyRow(ResultModel):
