@@ -7,9 +7,9 @@ import csv
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError, input_error_from, show_value
 
@@ -80,6 +80,15 @@ def parse_parallelism(text: str) -> dict[str, int | bool]:
     return out
 
 
+def _known_split(text: str) -> str:
+    parse_parallelism(text)  # a ValueError naming the bad token
+    return text
+
+
+SplitText = Annotated[str, AfterValidator(_known_split)]
+"""A split in the parallelism column's grammar (:data:`PARALLELISM_HELP`), checked when read."""
+
+
 class MeasuredRow(BaseModel):
     """One published measurement (CSV cells are text: numbers are parsed, finite only)."""
 
@@ -103,15 +112,8 @@ class MeasuredRow(BaseModel):
     speculative: Literal["off", "mtp", "draft"] | None = None
     kv_dtype: Literal["bf16", "fp16", "fp8"] | None = None
     osl_cv: float | None = Field(default=None, ge=0, le=10)
-    parallelism: str | None = Field(default=None, max_length=80)
+    parallelism: SplitText | None = Field(default=None, max_length=80)
     num_requests: int | None = Field(default=None, ge=1, le=100_000_000)
-
-    @field_validator("parallelism")
-    @classmethod
-    def _known_split(cls, v: str | None) -> str | None:
-        if v is not None:
-            parse_parallelism(v)
-        return v
 
     @property
     def fixed_split(self) -> dict[str, int | bool]:

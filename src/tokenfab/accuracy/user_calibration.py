@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from ..catalog.efficiency_overlay import FILE_NAME, read_overlay
 from ..catalog.loader import Catalog, load_catalog
@@ -30,7 +30,7 @@ from ..engine.efficiency import stack_factors
 from ..errors import InputError
 from ..inputs import InputModel, ResultModel
 from .calibration import BOUNDS, fit, predict
-from .measured import BENCHMARK_DEFAULT_ISL, PARALLELISM_HELP, MeasuredRow, parse_parallelism, write_measured
+from .measured import BENCHMARK_DEFAULT_ISL, PARALLELISM_HELP, MeasuredRow, SplitText, write_measured
 from .results import RunResult, read_results
 from .score import Prepared, prepare
 
@@ -53,16 +53,9 @@ class CalibrationSetup(InputModel):
                               "without them (MLPerf summaries: the benchmark's documented mean).")
     osl: float | None = Field(default=None, ge=1, le=1_000_000, description="Mean output tokens, for files "
                               "without them.")
-    parallelism: str | None = Field(default=None, max_length=80, description="The split the runs used, as the "
+    parallelism: SplitText | None = Field(default=None, max_length=80, description="The split the runs used, as the "
                                     "validate format's parallelism column writes it: " + PARALLELISM_HELP + "; "
                                     "degrees not named are 1 (default: searched, as for a tuned submission).")
-
-    @field_validator("parallelism")
-    @classmethod
-    def _known_split(cls, v: str | None) -> str | None:
-        if v is not None:
-            parse_parallelism(v)
-        return v
 
 
 class CalibratedRow(ResultModel):
