@@ -63,9 +63,9 @@ class Prepared:
     osl: np.ndarray
     ttft_limit: np.ndarray
     tpot_limit: np.ndarray
-    concurrency: np.ndarray | None = None  # (rows,) the deployment's fixed concurrency, NaN = best
-    osl_cv: np.ndarray | None = None  # (rows,) output lengths' std/mean (0 = uniform)
-    num_requests: np.ndarray | None = None  # (rows,) requests the run sent in all, NaN = unbounded
+    concurrency: np.ndarray  # (rows,) the deployment's fixed concurrency, NaN = best
+    osl_cv: np.ndarray  # (rows,) output lengths' std/mean (0 = uniform)
+    num_requests: np.ndarray  # (rows,) requests the run sent in all, NaN = unbounded
     efficiency: dict[str, Any] | None = None  # the catalog's efficiency table (overlay included)
 
     def split_of(self, candidate: int) -> tuple[int, int, int, int, int]:
@@ -188,12 +188,11 @@ def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: s
     check_fidelity(fidelity)
     eff_u = efficiency_for(prep, table or prep.efficiency or A.efficiency_table(), fidelity)
     n_rows = len(prep.rows)
-    osl_cv = prep.osl_cv if prep.osl_cv is not None else np.zeros(n_rows)
     pred, best = np.full(n_rows, np.nan), np.full(n_rows, -1)
     metric = np.array([METRICS.index(r.metric) for r in prep.rows], dtype=int)
     for a, b in _chunks(prep):
         ri, ti = prep.row_index[a:b], prep.table_index[a:b]
-        cfg = dataclasses.replace(prep.cfg.take(ti), isl=prep.isl[ri], osl=prep.osl[ri], osl_cv=osl_cv[ri])
+        cfg = dataclasses.replace(prep.cfg.take(ti), isl=prep.isl[ri], osl=prep.osl[ri], osl_cv=prep.osl_cv[ri])
         pt, feasible = best_point(prep.m.take(ti), prep.hw.take(ti), eff_u.take(ti), cfg,
                                   prep.ttft_limit[ri], prep.tpot_limit[ri])
         pt, feasible = _at_fixed_concurrency(prep, ri, ti, eff_u, cfg, pt, feasible)
@@ -216,8 +215,6 @@ def _at_fixed_concurrency(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff_u:
     """Candidates of rows measured at a fixed deployment concurrency (a benchmark's
     --max-concurrency) are evaluated at that concurrency, shared by the replicas; the run
     set no latency limit, so such a candidate is feasible when its KV cache fits."""
-    if prep.concurrency is None:
-        return pt, feasible
     conc = prep.concurrency[ri]
     fixed = np.isfinite(conc)
     if not fixed.any():
@@ -235,8 +232,6 @@ def _within_request_count(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff_u:
     """A run that sent N requests in all (queued at once) never holds more than N at a time:
     a candidate whose chosen concurrency, over its replicas, is above N is evaluated at N. A
     smaller batch only shortens steps, so the candidate stays as feasible as it was."""
-    if prep.num_requests is None:
-        return pt
     cap = prep.num_requests[ri]
     over = np.isfinite(cap) & (np.asarray(pt.concurrency, float) * np.asarray(cfg.replicas, float) > cap)
     if not over.any():
