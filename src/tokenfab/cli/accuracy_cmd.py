@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ..accuracy.measured import OPTIONAL_COLUMNS
 from .options import CatalogDir, Json
 from .output import console, load, print_json
 
@@ -16,7 +17,7 @@ def validate_cmd(
     file: Annotated[Path, typer.Argument(
         help="CSV with the tokenfab validate header: id, model, accelerator, n_accel, weights_dtype, scenario, "
         "isl_tokens, osl_tokens, ttft_limit_s, tpot_limit_s, stack, metric, value, source; optionally then "
-        "concurrency, speculative, kv_dtype, osl_cv, parallelism (in this order, up to the last one used).")],
+        f"{', '.join(OPTIONAL_COLUMNS)} (in this order, up to the last one used).")],
     fidelity: Annotated[str, typer.Option("--fidelity",
         help="roofline, derated, calibrated or measured (needs tokenfab[measured]) [default: calibrated].")] = "calibrated",
     catalog: CatalogDir = None, json_out: Json = False,
