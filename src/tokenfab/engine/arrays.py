@@ -100,6 +100,11 @@ class Efficiency(_Columns):
     ``measured_gemm`` id of a measured dense-GEMM curve (``measured_kernels.register``) and
     ``measured_moe`` of measured MoE-layer tables (``measured_kernels.register_moe``), 0 = the
     physics above.
+    ``kv_memory_fraction`` [-] and ``kv_fraction_of_free`` (1 or 0): the serving stack's budget for
+    weights and KV cache, a server setting rather than an efficiency (the same at every fidelity):
+    a fraction of the device's whole memory (0: vLLM's ``gpu_memory_utilization``, SGLang's
+    ``mem_fraction_static``) or of what is free once weights and activations are loaded (1:
+    TensorRT-LLM's ``kv_cache_free_gpu_mem_fraction``), ``memory.max_concurrency``.
     """
 
     compute_eff: np.ndarray
@@ -118,6 +123,8 @@ class Efficiency(_Columns):
     prefill_attention_scale: np.ndarray
     measured_gemm: np.ndarray
     measured_moe: np.ndarray
+    kv_memory_fraction: np.ndarray
+    kv_fraction_of_free: np.ndarray
 
 
 # p99 / mean latency when no fitted figure is given: the medians over the MLPerf Inference v5.1
@@ -129,4 +136,5 @@ ROOFLINE = dict(
     layer_overhead_s=0.0, moe_half_tokens=0.0, p99_ttft_factor=P99_TTFT_FACTOR,
     p99_tpot_factor=P99_TPOT_FACTOR, attention_eff=1.0, seq_overhead_s=0.0,
     moe_half_width=0.0, gemm_half_tokens=0.0, prefill_attention_scale=1.0, measured_gemm=0.0, measured_moe=0.0,
+    kv_memory_fraction=0.90, kv_fraction_of_free=0.0,
 )

@@ -86,15 +86,26 @@ def dtype_compute_scale(table: Mapping[str, Any], accelerator: str, compute_dtyp
     return float(table["calibrated"].get("dtype_compute_scale", {}).get(compute_dtype, {}).get(arch, 1.0))
 
 
+def kv_budget(table: Mapping[str, Any], stack: str) -> dict[str, float]:
+    """The stack's memory budget for weights and KV cache (``kv_cache_budget`` of the table: a
+    server setting, the same at every fidelity): ``kv_memory_fraction`` and
+    ``kv_fraction_of_free`` (1 = a fraction of what is free after weights and activations),
+    the stack's own entry, else the table's default, else vLLM's 0.90 of the whole memory."""
+    budget = table.get("kv_cache_budget", {})
+    row = budget.get("stacks", {}).get(stack) or budget.get("default") or {}
+    return {"kv_memory_fraction": float(row.get("fraction", ROOFLINE["kv_memory_fraction"])),
+            "kv_fraction_of_free": 1.0 if row.get("of", "total") == "free" else 0.0}
+
+
 def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: str, fidelity: str) -> dict[str, float]:
-    p99 = p99_factors(table)
+    fixed = {**p99_factors(table), **kv_budget(table, stack)}  # the same at every fidelity
     if fidelity == "roofline":
-        return dict(ROOFLINE, **p99)
+        return dict(ROOFLINE, **fixed)
     d = table["derated"]
     hw = hardware_compute_eff(table, accelerator, compute_dtype)
     if fidelity == "derated":
         return dict(ROOFLINE, compute_eff=hw, memory_eff=float(d["memory_eff"]), network_eff=float(d["network_eff"]),
-                    attention_eff=hw, **p99)
+                    attention_eff=hw, **fixed)
     if fidelity == "measured":
         from .measured_kernels import register, register_moe
 
@@ -120,7 +131,7 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
         moe_half_tokens=float(c["moe_half_tokens"]),
         measured_gemm=0.0,
         measured_moe=0.0,
-        **p99,
+        **fixed,
     )
 
 

@@ -15,7 +15,7 @@ from .arrays import ModelArrays
 from .params import attention_params
 
 EMBEDDING_BYTES_PER_PARAM = 2.0  # input embedding table stays in 16-bit
-USABLE_MEMORY_FRACTION = 0.90  # vLLM's default gpu_memory_utilization; TRT-LLM reserves similarly
+USABLE_MEMORY_FRACTION = 0.90  # vLLM's default gpu_memory_utilization (a stack's own rule: Efficiency)
 RUNTIME_RESERVE_BYTES = 3.5e9  # CUDA context, NCCL buffers, allocator ("others" in aiconfigurator)
 
 
@@ -124,16 +124,25 @@ def max_concurrency(
     activation_tokens: ArrayLike,
     attention_bytes: ArrayLike | None = None,
     head_bytes: ArrayLike | None = None,
+    kv_memory_fraction: ArrayLike = USABLE_MEMORY_FRACTION,
+    kv_fraction_of_free: ArrayLike = 0.0,
+    extra_weight_bytes: ArrayLike = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(largest number of concurrent sequences per replica, weights per device [bytes]).
 
-    Free memory per device = usable fraction x capacity - runtime reserve - weights -
-    activations of one iteration (``activation_tokens x hidden x 2 B x 8`` buffers);
-    each sequence holds ``kv_bytes_sequence(context) / (kv_shards x pp)`` per device.
-    Negative or zero means the model does not fit.
+    The KV cache gets, per device, what the stack's budget leaves (``kv_memory_fraction`` f):
+    of the whole memory (``kv_fraction_of_free`` 0: vLLM, SGLang)
+    ``f x capacity - runtime reserve - weights - activations``, or of what is free once the
+    weights and activations are loaded (1: TensorRT-LLM)
+    ``f x (capacity - runtime reserve - weights - activations)``; activations of one iteration are
+    ``activation_tokens x hidden x 2 B x 8`` buffers, ``extra_weight_bytes`` (a draft model's
+    share) count as weights. Each sequence holds ``kv_bytes_sequence(context) / (kv_shards x pp)``
+    per device. Negative or zero means the model does not fit.
     """
     w_dev = weight_bytes_per_device(m, weight_bytes_per_param, tp, pp, dp_attention, attention_bytes, head_bytes)
     act = np.asarray(activation_tokens, dtype=float) * m.hidden_size * 2.0 * 8.0 / np.asarray(tp, dtype=float)
-    free = np.asarray(memory_bytes) * USABLE_MEMORY_FRACTION - RUNTIME_RESERVE_BYTES - w_dev - act
+    cap, f = np.asarray(memory_bytes, dtype=float), np.asarray(kv_memory_fraction, dtype=float)
+    loaded = RUNTIME_RESERVE_BYTES + w_dev + np.asarray(extra_weight_bytes, dtype=float) + act
+    free = np.where(np.asarray(kv_fraction_of_free) > 0, f * (cap - loaded), f * cap - loaded)
     per_seq = kv_bytes_sequence(m, kv_bytes_per_element, context_tokens) / (kv_shards(m, tp, dp_attention) * pp)
     return np.floor(free / per_seq), w_dev

@@ -36,7 +36,6 @@ from numpy.typing import ArrayLike
 from . import comm, speculative
 from .arrays import Efficiency, HardwareArrays, ModelArrays, _Columns
 from .memory import (
-    USABLE_MEMORY_FRACTION,
     kv_bytes_sequence,
     kv_elements_per_token_layer,
     kv_shards,
@@ -351,9 +350,10 @@ def steady_state(
         kv_scale = 1.0 + speculative.draft_kv_bytes_sequence(m, cfg.draft_layers, cfg.kv_bytes_per_element,
                                                              ctx) / kv_seq
     mc, w_dev = max_concurrency(
-        m, hw.memory_bytes - np.asarray(draft_w) / USABLE_MEMORY_FRACTION, cfg.weight_bytes_per_param,
+        m, hw.memory_bytes, cfg.weight_bytes_per_param,
         np.asarray(cfg.kv_bytes_per_element) * kv_scale, cfg.tp, cfg.pp, cfg.dp_attention, ctx, act_tokens,
         cfg.attention_weight_bytes_per_param, cfg.head_weight_bytes_per_param,
+        eff.kv_memory_fraction, eff.kv_fraction_of_free, draft_w,
     )
     w_dev = np.asarray(w_dev + draft_w)
     cap = MAX_BATCH_PER_RANK * np.where(np.asarray(cfg.dp_attention) > 0, cfg.tp, 1.0)

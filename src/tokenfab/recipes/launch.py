@@ -111,8 +111,8 @@ def trtllm(s: Shape) -> Launch:
         argv += [f["extra"], "extra_llm_api_options.yaml"]
         files["extra_llm_api_options.yaml"] = yaml.safe_dump(extra, sort_keys=False)
     notes.append(f"--kv_cache_free_gpu_memory_fraction {s.kv_free_fraction:g} is the share of the memory left after "
-                 f"weights that the engine's fit gives the KV cache ({s.memory_fraction:g} of the device minus the "
-                 "runtime reserve and the weights)")
+                 "the runtime and the weights that the engine gave the KV cache (the estimate's stack budget; "
+                 f"{s.memory_fraction:g} of the device for weights and KV cache together)")
     if s.replicas > 1 and not s.dp_attention:
         notes.append(f"run {s.replicas} servers, one per group of {s.tp * s.pp} GPUs (CUDA_VISIBLE_DEVICES), "
                      "behind one load balancer; --max_batch_size is per server")

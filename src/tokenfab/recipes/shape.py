@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from ..catalog.hardware import System
 from ..catalog.loader import Catalog
 from ..deployment.result import Evaluation
-from ..engine.memory import RUNTIME_RESERVE_BYTES, USABLE_MEMORY_FRACTION
+from ..engine.efficiency import kv_budget
+from ..engine.memory import RUNTIME_RESERVE_BYTES
 from ..errors import InputError
 
 # max model length = (isl + osl) x this, rounded up to a multiple of 256 tokens: isl and osl are
@@ -69,7 +70,15 @@ def shape_of(ev: Evaluation, cat: Catalog) -> Shape:
     n, basis = per_node(cat, lay.accelerator)
     used = lay.accelerators_per_instance - lay.idle_accelerators_per_instance
     cap, w = perf.memory_capacity_bytes, perf.weights_per_device_bytes
-    kv_free = (cap * USABLE_MEMORY_FRACTION - RUNTIME_RESERVE_BYTES - w) / max(cap - w, 1.0)
+    # the KV budget the engine gave this deployment (its stack's rule, engine.memory.max_concurrency),
+    # written in each server's terms: vLLM/SGLang a fraction of the whole memory, TensorRT-LLM of
+    # what is free after the runtime and the weights
+    rule = kv_budget(cat.efficiency, lay.stack)
+    f = rule["kv_memory_fraction"]
+    loaded = RUNTIME_RESERVE_BYTES + w
+    kv = f * (cap - loaded) if rule["kv_fraction_of_free"] > 0 else f * cap - loaded
+    kv_free = kv / max(cap - loaded, 1.0)
+    memory_fraction = (kv + loaded) / cap
     length = (wl.isl + wl.osl) * MODEL_LEN_HEADROOM
     return Shape(
         model_repo=repo, tp=lay.tp, pp=lay.pp, ep=lay.ep, dp_attention=lay.dp_attention,
@@ -77,6 +86,7 @@ def shape_of(ev: Evaluation, cat: Catalog) -> Shape:
         max_seqs_per_instance=max(1, lay.concurrency_per_instance),
         max_seqs_per_replica=max(1, math.ceil(lay.concurrency_per_replica)),
         max_model_len=int(math.ceil(length / MODEL_LEN_ROUND_TOKENS) * MODEL_LEN_ROUND_TOKENS),
-        memory_fraction=USABLE_MEMORY_FRACTION, kv_free_fraction=round(max(min(kv_free, 0.99), 0.01), 3),
+        memory_fraction=round(max(min(memory_fraction, 0.99), 0.01), 3),
+        kv_free_fraction=round(max(min(kv_free, 0.99), 0.01), 3),
         accelerators=used, instances=lay.instances, per_node=n, per_node_basis=basis,
         nodes=max(1, math.ceil(used / n)))
