@@ -34,8 +34,8 @@ class Shape:
     max_seqs_per_instance: int
     max_seqs_per_replica: int
     max_model_len: int
-    memory_fraction: float  # of each device's memory for weights + KV (vLLM, SGLang): the engine's
-    kv_free_fraction: float  # of the memory left after weights, for the KV cache (TensorRT-LLM)
+    memory_fraction: float  # of each device's memory for weights + KV (vLLM, SGLang), as the estimate's stack budget
+    kv_free_fraction: float  # of the memory left after the runtime and weights, for the KV cache (TensorRT-LLM)
     accelerators: int  # per instance
     instances: int
     per_node: int
