@@ -14,6 +14,7 @@ from tokenfab.deployment.problem import model_row
 from tokenfab.engine.arrays import ModelArrays
 from tokenfab.engine.efficiency import kv_budget
 from tokenfab.engine.memory import RUNTIME_RESERVE_BYTES, kv_bytes_sequence, max_concurrency, weight_bytes_per_device
+from tokenfab.errors import CatalogError
 
 CAP = 80 * 2**30  # an H100 "80GB" holds 80 GiB
 
@@ -28,6 +29,12 @@ def test_shipped_rules_per_stack():
     assert kv_budget(table, "trtllm") == {"kv_memory_fraction": 0.9, "kv_fraction_of_free": 1.0}
     assert kv_budget(table, "vllm") == {"kv_memory_fraction": 0.9, "kv_fraction_of_free": 0.0}
     assert kv_budget({}, "anything") == {"kv_memory_fraction": 0.9, "kv_fraction_of_free": 0.0}
+
+
+@pytest.mark.parametrize("row", [{"of": "freee"}, {"fraction": 1.5}, {"fraction": "most"}, {"fraction": 0}])
+def test_a_malformed_budget_is_one_line(row):
+    with pytest.raises(CatalogError, match="kv_cache_budget for stack 'x'.*Fix: of: total or free"):
+        kv_budget({"kv_cache_budget": {"default": row}}, "x")
 
 
 @pytest.mark.parametrize("of_free", [0.0, 1.0])

@@ -21,6 +21,7 @@ _MODELS = (Path(tokenfab.__file__).parent / "data" / "models.yaml").read_text(en
 # an overlay model copied from the bundled gpt-oss-20b entry, renamed
 MY_OSS = "schema_version: 1\nrows:\n" + _MODELS[_MODELS.index("  - id: gpt-oss-20b"):_MODELS.index("  - id: kimi-k2")].replace(
     "id: gpt-oss-20b", "id: my-oss")
+VLLM_RESULT = (Path(__file__).parents[1] / "fixtures" / "results" / "vllm_bench_serve.json").read_text(encoding="utf-8")
 OSS_EST = ["estimate", "--model", "my-oss", "--accelerator", "b200", "--isl", "1000", "--osl", "200", "--catalog", "{dir}"]
 
 CASES: dict[str, Case] = {
@@ -95,7 +96,13 @@ CASES: dict[str, Case] = {
         "id,model,accelerator,n_accel,weights_dtype,scenario,isl_tokens,osl_tokens,ttft_limit_s,tpot_limit_s,stack,"
         "metric,value,source,concurrency,speculative,kv_dtype,osl_cv,parallelism\n"
         "X1,llama-3.1-8b,h100-sxm,1,fp8,offline,1000,200,,,trtllm,output_tok_per_s,5000,my run,,,,,x4\n")}),
-    # issue 16, sixth session: the validate format's num_requests column
+    # issue 16, sixth session: calibrate's --parallelism and the validate format's num_requests column
+    "calibrate_bad_parallelism": Case(["calibrate", "{dir}/r.json", *CAL, "--parallelism", "x4"], 2,
+                                      ("parallelism", "'x4'", "tpN"), {"r.json": VLLM_RESULT}),
+    "calibrate_impossible_parallelism": Case(["calibrate", "{dir}/r.json", *CAL, "--parallelism", "tp3"], 2,
+                                             ("tp = 3", "use tp <= 1"), {"r.json": VLLM_RESULT}),
+    "calibrate_parallelism_typo_flag": Case(["calibrate", "{dir}/r.json", *CAL, "--paralelism", "tp1"], 2,
+                                            ("--paralelism",), {"r.json": VLLM_RESULT}),
     "validate_zero_num_requests_cell": Case(["validate", "{dir}/v.csv"], 2, ("num_requests", "0"), {"v.csv": (
         "id,model,accelerator,n_accel,weights_dtype,scenario,isl_tokens,osl_tokens,ttft_limit_s,tpot_limit_s,stack,"
         "metric,value,source,concurrency,speculative,kv_dtype,osl_cv,parallelism,num_requests\n"

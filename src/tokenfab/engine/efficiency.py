@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..errors import InputError
+from ..errors import CatalogError, InputError
 from .arrays import ROOFLINE, Efficiency
 from .dtypes import WEIGHT_ONLY_EFFICIENCY, WEIGHT_ONLY_PEAK
 
@@ -93,8 +93,11 @@ def kv_budget(table: Mapping[str, Any], stack: str) -> dict[str, float]:
     the stack's own entry, else the table's default, else vLLM's 0.90 of the whole memory."""
     budget = table.get("kv_cache_budget", {})
     row = budget.get("stacks", {}).get(stack) or budget.get("default") or {}
-    return {"kv_memory_fraction": float(row.get("fraction", ROOFLINE["kv_memory_fraction"])),
-            "kv_fraction_of_free": 1.0 if row.get("of", "total") == "free" else 0.0}
+    of, f = row.get("of", "total"), row.get("fraction", ROOFLINE["kv_memory_fraction"])
+    if of not in ("total", "free") or isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 1:
+        raise CatalogError(f"efficiency.yaml kv_cache_budget for stack {stack!r}: of = {of!r}, fraction = {f!r}. "
+                           "Fix: of: total or free, and 0 < fraction <= 1")
+    return {"kv_memory_fraction": float(f), "kv_fraction_of_free": 1.0 if of == "free" else 0.0}
 
 
 def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: str, fidelity: str) -> dict[str, float]:
