@@ -220,8 +220,7 @@ def _at_fixed_concurrency(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff_u:
     if not fixed.any():
         return pt, feasible
     idx = np.flatnonzero(fixed)
-    per_replica = conc[idx] / np.asarray(cfg.replicas, float)[idx]
-    at = steady_state(prep.m.take(ti[idx]), prep.hw.take(ti[idx]), eff_u.take(ti[idx]), cfg.take(idx), per_replica)
+    at = _evaluated_at(prep, ti, eff_u, cfg, idx, conc[idx])
     feasible = np.array(feasible, dtype=bool)
     feasible[idx] = np.asarray(at.fits, bool)
     return _merge(pt, at, idx), feasible
@@ -237,9 +236,14 @@ def _within_request_count(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff_u:
     if not over.any():
         return pt
     idx = np.flatnonzero(over)
-    per_replica = cap[idx] / np.asarray(cfg.replicas, float)[idx]
-    at = steady_state(prep.m.take(ti[idx]), prep.hw.take(ti[idx]), eff_u.take(ti[idx]), cfg.take(idx), per_replica)
-    return _merge(pt, at, idx)
+    return _merge(pt, _evaluated_at(prep, ti, eff_u, cfg, idx, cap[idx]), idx)
+
+
+def _evaluated_at(prep: Prepared, ti: np.ndarray, eff_u: Efficiency, cfg: ParallelConfig, idx: np.ndarray,
+                  deployment_concurrency: np.ndarray) -> ServingPoint:
+    """The candidates at ``idx`` alone, at a whole-deployment concurrency shared by their replicas."""
+    per_replica = deployment_concurrency / np.asarray(cfg.replicas, float)[idx]
+    return steady_state(prep.m.take(ti[idx]), prep.hw.take(ti[idx]), eff_u.take(ti[idx]), cfg.take(idx), per_replica)
 
 
 def _merge(pt: ServingPoint, at: ServingPoint, idx: np.ndarray) -> ServingPoint:

@@ -112,6 +112,16 @@ def kv_shards(m: ModelArrays, tp: ArrayLike, dp_attention: ArrayLike) -> np.ndar
     return np.where(m.mla > 0, mla, gqa)
 
 
+def kv_budget_bytes(memory_bytes: ArrayLike, loaded_bytes: ArrayLike, kv_memory_fraction: ArrayLike,
+                    kv_fraction_of_free: ArrayLike) -> np.ndarray:
+    """What a stack's budget leaves the KV cache on one device [bytes]: ``f x capacity - loaded``
+    (a fraction of the whole memory: vLLM, SGLang) or ``f x (capacity - loaded)`` (of what is free
+    once runtime, weights and activations are loaded: TensorRT-LLM)."""
+    cap, f = np.asarray(memory_bytes, dtype=float), np.asarray(kv_memory_fraction, dtype=float)
+    loaded = np.asarray(loaded_bytes, dtype=float)
+    return np.where(np.asarray(kv_fraction_of_free) > 0, f * (cap - loaded), f * cap - loaded)
+
+
 def max_concurrency(
     m: ModelArrays,
     memory_bytes: ArrayLike,
@@ -141,8 +151,7 @@ def max_concurrency(
     """
     w_dev = weight_bytes_per_device(m, weight_bytes_per_param, tp, pp, dp_attention, attention_bytes, head_bytes)
     act = np.asarray(activation_tokens, dtype=float) * m.hidden_size * 2.0 * 8.0 / np.asarray(tp, dtype=float)
-    cap, f = np.asarray(memory_bytes, dtype=float), np.asarray(kv_memory_fraction, dtype=float)
     loaded = RUNTIME_RESERVE_BYTES + w_dev + np.asarray(extra_weight_bytes, dtype=float) + act
-    free = np.where(np.asarray(kv_fraction_of_free) > 0, f * (cap - loaded), f * cap - loaded)
+    free = kv_budget_bytes(memory_bytes, loaded, kv_memory_fraction, kv_fraction_of_free)
     per_seq = kv_bytes_sequence(m, kv_bytes_per_element, context_tokens) / (kv_shards(m, tp, dp_attention) * pp)
     return np.floor(free / per_seq), w_dev

@@ -11,7 +11,7 @@ from ..catalog.hardware import System
 from ..catalog.loader import Catalog
 from ..deployment.result import Evaluation
 from ..engine.efficiency import kv_budget
-from ..engine.memory import RUNTIME_RESERVE_BYTES
+from ..engine.memory import RUNTIME_RESERVE_BYTES, kv_budget_bytes
 from ..errors import InputError
 
 # max model length = (isl + osl) x this, rounded up to a multiple of 256 tokens: isl and osl are
@@ -74,9 +74,8 @@ def shape_of(ev: Evaluation, cat: Catalog) -> Shape:
     # written in each server's terms: vLLM/SGLang a fraction of the whole memory, TensorRT-LLM of
     # what is free after the runtime and the weights
     rule = kv_budget(cat.efficiency, lay.stack)
-    f = rule["kv_memory_fraction"]
     loaded = RUNTIME_RESERVE_BYTES + w
-    kv = f * (cap - loaded) if rule["kv_fraction_of_free"] > 0 else f * cap - loaded
+    kv = float(kv_budget_bytes(cap, loaded, rule["kv_memory_fraction"], rule["kv_fraction_of_free"]))
     kv_free = kv / max(cap - loaded, 1.0)
     memory_fraction = (kv + loaded) / cap
     length = (wl.isl + wl.osl) * MODEL_LEN_HEADROOM
