@@ -5,7 +5,7 @@ a ~1 s ``tokenfab estimate``; reading it back is about 1 ms).
 An entry is keyed by the SHA-256 of the text, of the parser module's own source and of the
 Python and PyYAML versions, so a changed file, parser or interpreter never reads a stale entry;
 only successful parses are stored (errors are raised afresh, with their line). The directory is
-``$TOKENFAB_CACHE_DIR``, else ``$XDG_CACHE_HOME/tokenfab``, else ``~/.cache/tokenfab``;
+``$TOKENFAB_CACHE_DIR``, else ``$XDG_CACHE_HOME/tokenfab/yaml``, else ``~/.cache/tokenfab/yaml``;
 ``TOKENFAB_NO_CACHE=1`` turns it off. Entries are pickles, so one is only read from a directory
 that belongs to the current user and that no one else may write; a cache that cannot be read
 or written (read-only home, full disk, a corrupt entry) is skipped, and the file is parsed.
