@@ -23,7 +23,7 @@ def test_concurrency_column_is_optional_and_read(tmp_path):
     assert read_measured(fixed)[0].concurrency == 16
     bad = tmp_path / "bad.csv"
     bad.write_text(",".join(VALIDATION_HEADER) + ",concurency\n" + ROW + ",16\n", encoding="utf-8")
-    with pytest.raises(InputError, match="optionally ',concurrency'"):
+    with pytest.raises(InputError, match="optionally followed by 'concurrency,speculative,"):
         read_measured(bad)
     zero = tmp_path / "zero.csv"
     zero.write_text(",".join(VALIDATION_HEADER) + ",concurrency\n" + ROW + ",0\n", encoding="utf-8")

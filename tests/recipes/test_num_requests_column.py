@@ -58,3 +58,29 @@ def test_the_count_is_shared_by_the_replicas(tmp_path):
     at8_one = tokenfab.estimate(concurrency=8, **KW).performance.throughput_output_tok_per_s
     assert got.predicted == pytest.approx(at64, rel=1e-9)
     assert got.predicted == pytest.approx(8 * at8_one, rel=1e-9)  # hand check: 8 replicas x 8 each
+
+
+SEQ_COLS = COLS.rstrip("\n") + ",memory_fraction,max_seqs\n"
+
+
+def test_a_server_cap_binds_each_replica(tmp_path):
+    """max_seqs (vLLM --max-num-seqs) caps every replica: eight one-GPU replicas capped at 8
+    sequences each are the deployment at a whole-deployment concurrency of 64, as with 64
+    requests sent; with both, the lower cap holds (16 requests = 2 each)."""
+    eight = ROW.replace("h100-sxm,1,", "h100-sxm,8,")
+    f = tmp_path / "s.csv"
+    f.write_text(SEQ_COLS + eight + ",,8\n", encoding="utf-8")
+    got = tokenfab.measure_accuracy(f).rows[0]
+    at64 = tokenfab.estimate(concurrency=64, **{**KW, "count": 8}).performance.throughput_output_tok_per_s
+    assert got.replicas == 8 and got.predicted == pytest.approx(at64, rel=1e-9)
+    f.write_text(SEQ_COLS + eight + "16,,8\n", encoding="utf-8")
+    at16 = tokenfab.estimate(concurrency=16, **{**KW, "count": 8}).performance.throughput_output_tok_per_s
+    assert tokenfab.measure_accuracy(f).rows[0].predicted == pytest.approx(at16, rel=1e-9)
+    f.write_text(SEQ_COLS + eight + ",,1000000\n", encoding="utf-8")  # above what the memory holds: no effect
+    plain = tmp_path / "p.csv"
+    plain.write_text(COLS + eight + "\n", encoding="utf-8")
+    assert tokenfab.measure_accuracy(f).rows[0].predicted == pytest.approx(
+        tokenfab.measure_accuracy(plain).rows[0].predicted, rel=1e-12)
+    f.write_text(SEQ_COLS + eight + ",,0\n", encoding="utf-8")
+    with pytest.raises(InputError, match="max_seqs"):
+        read_measured(f)

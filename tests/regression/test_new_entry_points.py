@@ -107,6 +107,17 @@ CASES: dict[str, Case] = {
         "id,model,accelerator,n_accel,weights_dtype,scenario,isl_tokens,osl_tokens,ttft_limit_s,tpot_limit_s,stack,"
         "metric,value,source,concurrency,speculative,kv_dtype,osl_cv,parallelism,num_requests\n"
         "X1,llama-3.1-8b,h100-sxm,1,fp8,offline,1000,200,,,trtllm,output_tok_per_s,5000,my run,,,,,tp1,0\n")}),
+    # issue 16, seventh session: a run's memory budget (validate column, estimate/plan/calibrate flag)
+    "validate_memory_fraction_above_one": Case(["validate", "{dir}/v.csv"], 2, ("memory_fraction", "1.2"), {"v.csv": (
+        "id,model,accelerator,n_accel,weights_dtype,scenario,isl_tokens,osl_tokens,ttft_limit_s,tpot_limit_s,stack,"
+        "metric,value,source,concurrency,speculative,kv_dtype,osl_cv,parallelism,num_requests,memory_fraction\n"
+        "X1,llama-3.1-8b,h100-sxm,1,fp8,offline,1000,200,,,vllm,output_tok_per_s,5000,my run,,,,,tp1,,1.2\n")}),
+    "estimate_memory_fraction_zero": Case(["estimate", "--model", "llama-3.1-8b", "--accelerator", "h100-sxm", "--isl",
+                                           "1000", "--osl", "200", "--memory-fraction", "0"], 2,
+                                          ("memory_fraction", "greater than 0")),
+    "plan_memory_fraction_word": Case([*PLAN, "--memory-fraction", "most"], 2, ("--memory-fraction", "most")),
+    "calibrate_memory_fraction_above_one": Case(["calibrate", "{dir}/r.json", *CAL, "--memory-fraction", "1.5"], 2,
+                                                ("memory_fraction", "1.5"), {"r.json": VLLM_RESULT}),
     # issue 16, fourth session: what a model's 4-bit checkpoint keeps (models.yaml overlay fields)
     "model_attention_dtype_4bit_unknown": Case(OSS_EST, 2, ("attention_dtype_4bit", "fp2", "'bf16' or 'fp8'"), {
         "models.yaml": MY_OSS.replace("attention_dtype_4bit: bf16", "attention_dtype_4bit: fp2")}),

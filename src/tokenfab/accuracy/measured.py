@@ -27,8 +27,13 @@ VALIDATION_HEADER = (
 # tunes it): the row is predicted with that split only (:func:`parse_parallelism`), and the
 # number of requests the run sent in all, queued at once (trtllm-bench's dataset, vLLM's
 # --num-prompts): the deployment never holds more than that at a time, so the row is predicted at
-# most at that concurrency (empty = the run was long enough to fill any batch)
-OPTIONAL_COLUMNS = ("concurrency", "speculative", "kv_dtype", "osl_cv", "parallelism", "num_requests")
+# most at that concurrency (empty = the run was long enough to fill any batch), and the memory budget
+# the run gave its server, in the stack's own terms (vLLM --gpu-memory-utilization, SGLang
+# --mem-fraction-static, TensorRT-LLM --kv_cache_free_gpu_memory_fraction; empty = the stack's default),
+# and the server's cap on the sequences one replica batches (vLLM --max-num-seqs, SGLang
+# --max-running-requests, TensorRT-LLM max_batch_size; empty = none stated): a replica never holds more
+OPTIONAL_COLUMNS = ("concurrency", "speculative", "kv_dtype", "osl_cv", "parallelism", "num_requests",
+                    "memory_fraction", "max_seqs")
 METRICS = ("output_tok_per_s", "tpot_s", "ttft_s")
 MAX_FILE_BYTES = 512 * 2**20  # 512 MiB
 MAX_CELL_CHARS = 4096
@@ -114,6 +119,8 @@ class MeasuredRow(BaseModel):
     osl_cv: float | None = Field(default=None, ge=0, le=10)
     parallelism: SplitText | None = Field(default=None, max_length=80)
     num_requests: int | None = Field(default=None, ge=1, le=100_000_000)
+    memory_fraction: float | None = Field(default=None, gt=0, le=1)
+    max_seqs: int | None = Field(default=None, ge=1, le=10_000_000)
 
     @property
     def fixed_split(self) -> dict[str, int | bool]:
@@ -149,9 +156,9 @@ def iter_measured(path: str | Path) -> Iterator[MeasuredRow]:
             tails = [list(OPTIONAL_COLUMNS[:i]) for i in range(len(OPTIONAL_COLUMNS) + 1)]
             if names[:len(VALIDATION_HEADER)] != VALIDATION_HEADER or names[len(VALIDATION_HEADER):] not in tails:
                 got = show_value(",".join(header)) if header else "(empty file)"
-                optional = " or ".join(f"',{','.join(t)}'" for t in tails[1:])
-                raise InputError(f"{p}:1: header must be exactly '{','.join(VALIDATION_HEADER)}' (optionally "
-                                 f"{optional}), got {got}")
+                raise InputError(f"{p}:1: header must be exactly '{','.join(VALIDATION_HEADER)}', optionally "
+                                 f"followed by '{','.join(OPTIONAL_COLUMNS)}' in this order up to the last one "
+                                 f"used; got {got}")
             for cells in reader:
                 n = reader.line_num
                 if not any(c.strip() for c in cells):

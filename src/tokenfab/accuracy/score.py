@@ -66,6 +66,8 @@ class Prepared:
     concurrency: np.ndarray  # (rows,) the deployment's fixed concurrency, NaN = best
     osl_cv: np.ndarray  # (rows,) output lengths' std/mean (0 = uniform)
     num_requests: np.ndarray  # (rows,) requests the run sent in all, NaN = unbounded
+    memory_fraction: np.ndarray  # (rows,) the server's memory budget in the stack's terms, NaN = the stack's
+    max_seqs: np.ndarray  # (rows,) the server's cap on sequences per replica, NaN = none
     efficiency: dict[str, Any] | None = None  # the catalog's efficiency table (overlay included)
 
     def split_of(self, candidate: int) -> tuple[int, int, int, int, int]:
@@ -148,16 +150,19 @@ def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prep
     conc = np.array([r.concurrency or np.nan for r in kept], dtype=float)
     cv = np.array([r.output_spread for r in kept], dtype=float)
     nreq = np.array([r.num_requests or np.nan for r in kept], dtype=float)
+    memf = np.array([r.memory_fraction or np.nan for r in kept], dtype=float)
+    mseq = np.array([r.max_seqs or np.nan for r in kept], dtype=float)
     if not tables:
         z = np.zeros(0, dtype=np.int32)
         return Prepared(kept, skipped, ModelArrays.stack([]), HardwareArrays.stack([]), ParallelConfig.stack([]),
-                        z, np.zeros((0, 5), np.int32), [], z, z, isl, osl, lim[:, 0], lim[:, 1], conc, cv, nreq, cat.efficiency)
+                        z, np.zeros((0, 5), np.int32), [], z, z, isl, osl, lim[:, 0], lim[:, 1], conc, cv, nreq, memf,
+                        mseq, cat.efficiency)
     return Prepared(
         rows=kept, skipped=skipped, m=_concat([t[0] for t in tables]), hw=_concat([t[1] for t in tables]),
         cfg=_concat([t[2] for t in tables]), combo=np.concatenate(combo_u), split=np.concatenate(split_u),
         combos=list(combos), row_index=np.concatenate(row_parts), table_index=np.concatenate(table_parts),
         isl=isl, osl=osl, ttft_limit=lim[:, 0], tpot_limit=lim[:, 1], concurrency=conc, osl_cv=cv,
-        num_requests=nreq, efficiency=cat.efficiency)
+        num_requests=nreq, memory_fraction=memf, max_seqs=mseq, efficiency=cat.efficiency)
 
 
 def efficiency_for(prep: Prepared, table: Mapping[str, Any], fidelity: str) -> Efficiency:
@@ -193,10 +198,14 @@ def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: s
     for a, b in _chunks(prep):
         ri, ti = prep.row_index[a:b], prep.table_index[a:b]
         cfg = dataclasses.replace(prep.cfg.take(ti), isl=prep.isl[ri], osl=prep.osl[ri], osl_cv=prep.osl_cv[ri])
-        pt, feasible = best_point(prep.m.take(ti), prep.hw.take(ti), eff_u.take(ti), cfg,
-                                  prep.ttft_limit[ri], prep.tpot_limit[ri])
-        pt, feasible = _at_fixed_concurrency(prep, ri, ti, eff_u, cfg, pt, feasible)
-        pt = _within_request_count(prep, ri, ti, eff_u, cfg, pt)
+        eff = eff_u.take(ti)
+        stated = prep.memory_fraction[ri]
+        if np.isfinite(stated).any():  # the run's own memory budget, the stack's rule kept
+            eff = dataclasses.replace(eff, kv_memory_fraction=np.where(np.isfinite(stated), stated,
+                                                                       eff.kv_memory_fraction))
+        pt, feasible = best_point(prep.m.take(ti), prep.hw.take(ti), eff, cfg, prep.ttft_limit[ri], prep.tpot_limit[ri])
+        pt, feasible = _at_fixed_concurrency(prep, ri, ti, eff, cfg, pt, feasible)
+        pt = _within_request_count(prep, ri, ti, eff, cfg, pt)
         thr = np.where(pt.fits, pt.throughput_output_tok_per_s, -np.inf)
         score = np.where(feasible, thr, thr - 1e30)  # rows nothing meets fall back to their best fit
         order = np.lexsort((-score, ri))
@@ -210,7 +219,7 @@ def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: s
     return {"predicted": pred, "best": best}
 
 
-def _at_fixed_concurrency(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff_u: Efficiency, cfg: ParallelConfig,
+def _at_fixed_concurrency(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff: Efficiency, cfg: ParallelConfig,
                           pt: ServingPoint, feasible: np.ndarray) -> tuple[ServingPoint, np.ndarray]:
     """Candidates of rows measured at a fixed deployment concurrency (a benchmark's
     --max-concurrency) are evaluated at that concurrency, shared by the replicas; the run
@@ -220,30 +229,33 @@ def _at_fixed_concurrency(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff_u:
     if not fixed.any():
         return pt, feasible
     idx = np.flatnonzero(fixed)
-    at = _evaluated_at(prep, ti, eff_u, cfg, idx, conc[idx])
+    at = _evaluated_at(prep, ti, eff, cfg, idx, conc[idx])
     feasible = np.array(feasible, dtype=bool)
     feasible[idx] = np.asarray(at.fits, bool)
     return _merge(pt, at, idx), feasible
 
 
-def _within_request_count(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff_u: Efficiency, cfg: ParallelConfig,
+def _within_request_count(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff: Efficiency, cfg: ParallelConfig,
                           pt: ServingPoint) -> ServingPoint:
-    """A run that sent N requests in all (queued at once) never holds more than N at a time:
-    a candidate whose chosen concurrency, over its replicas, is above N is evaluated at N. A
-    smaller batch only shortens steps, so the candidate stays as feasible as it was."""
-    cap = prep.num_requests[ri]
-    over = np.isfinite(cap) & (np.asarray(pt.concurrency, float) * np.asarray(cfg.replicas, float) > cap)
+    """A run that sent N requests in all (queued at once) never holds more than N at a time, and a
+    server capped at S sequences per replica (``max_seqs``) never batches more than S: a
+    candidate whose chosen concurrency is above either is evaluated at the lower cap. A smaller
+    batch only shortens steps, so the candidate stays as feasible as it was."""
+    replicas = np.asarray(cfg.replicas, float)
+    cap = np.fmin(prep.num_requests[ri], prep.max_seqs[ri] * replicas)  # whole deployment; NaN = no cap
+    over = np.isfinite(cap) & (np.asarray(pt.concurrency, float) * replicas > cap)
     if not over.any():
         return pt
     idx = np.flatnonzero(over)
-    return _merge(pt, _evaluated_at(prep, ti, eff_u, cfg, idx, cap[idx]), idx)
+    return _merge(pt, _evaluated_at(prep, ti, eff, cfg, idx, cap[idx]), idx)
 
 
-def _evaluated_at(prep: Prepared, ti: np.ndarray, eff_u: Efficiency, cfg: ParallelConfig, idx: np.ndarray,
+def _evaluated_at(prep: Prepared, ti: np.ndarray, eff: Efficiency, cfg: ParallelConfig, idx: np.ndarray,
                   deployment_concurrency: np.ndarray) -> ServingPoint:
-    """The candidates at ``idx`` alone, at a whole-deployment concurrency shared by their replicas."""
+    """The candidates at ``idx`` alone (``eff`` and ``cfg`` per candidate of the chunk), at a
+    whole-deployment concurrency shared by their replicas."""
     per_replica = deployment_concurrency / np.asarray(cfg.replicas, float)[idx]
-    return steady_state(prep.m.take(ti[idx]), prep.hw.take(ti[idx]), eff_u.take(ti[idx]), cfg.take(idx), per_replica)
+    return steady_state(prep.m.take(ti[idx]), prep.hw.take(ti[idx]), eff.take(idx), cfg.take(idx), per_replica)
 
 
 def _merge(pt: ServingPoint, at: ServingPoint, idx: np.ndarray) -> ServingPoint:

@@ -56,6 +56,10 @@ class CalibrationSetup(InputModel):
     parallelism: SplitText | None = Field(default=None, max_length=80, description="The split the runs used, as the "
                                     "validate format's parallelism column writes it: " + PARALLELISM_HELP + "; "
                                     "degrees not named are 1 (default: searched, as for a tuned submission).")
+    memory_fraction: float | None = Field(default=None, gt=0, le=1, description="The memory budget the runs gave "
+                                          "their server, in its own terms (--gpu-memory-utilization, "
+                                          "--mem-fraction-static, --kv_cache_free_gpu_memory_fraction); default: "
+                                          "the stack's, 0.9.")
 
 
 class CalibratedRow(ResultModel):
@@ -135,7 +139,7 @@ def to_rows(runs: Sequence[RunResult], setup: CalibrationSetup, cat: Catalog) ->
         base = dict(model=model, accelerator=acc, n_accel=count, weights_dtype=weights,
                     scenario=run.scenario or "offline", isl_tokens=isl, osl_tokens=osl,
                     ttft_limit_s=run.ttft_limit_s, tpot_limit_s=run.tpot_limit_s, stack=stack, concurrency=conc,
-                    parallelism=setup.parallelism, num_requests=sent,
+                    parallelism=setup.parallelism, num_requests=sent, memory_fraction=setup.memory_fraction,
                     source=f"{run.file} ({run.tool}, run {run.run}; concurrency: {run.concurrency_basis or 'none'})")
         stem = f"{Path(run.file).name}#{run.run}"
         rows.append(MeasuredRow(id=f"{stem}:throughput", metric="output_tok_per_s", value=run.output_tok_per_s, **base))

@@ -81,14 +81,31 @@ def _cut(message: str) -> str:
     return line if len(line) <= MAX_USAGE_ERROR_CHARS else line[: MAX_USAGE_ERROR_CHARS - 3] + "..."
 
 
-def _usage_error(exc: BaseException) -> int | None:
-    """Print a click-style usage error (any click copy) as usage line + one error line."""
+def _given(exc: BaseException, args: list[str]) -> str | None:
+    """The text a user gave the option a usage error is about (``--flag VALUE`` or ``--flag=VALUE``)."""
+    opts = getattr(getattr(exc, "param", None), "opts", None) or ()
+    for i, arg in enumerate(args):
+        for opt in opts:
+            if arg == opt and i + 1 < len(args):
+                return args[i + 1]
+            if arg.startswith(opt + "="):
+                return arg[len(opt) + 1:]
+    return None
+
+
+def _usage_error(exc: BaseException, args: list[str] | None = None) -> int | None:
+    """Print a click-style usage error (any click copy) as usage line + one error line; a bad
+    option value is quoted in it when the message does not already say it."""
     fmt = getattr(exc, "format_message", None)
     code = getattr(exc, "exit_code", None)
     if not callable(fmt) or not isinstance(code, int):
         return None
     ctx: Any = getattr(exc, "ctx", None)
-    message = _cut(str(fmt()))
+    text = str(fmt())
+    given = _given(exc, args or [])
+    if given is not None and given not in text:
+        text += f" (got {given!r})"
+    message = _cut(text)
     if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:  # a group without its subcommand
         sys.stderr.write(ctx.get_help() + "\n")
         return code
@@ -129,7 +146,7 @@ def run(argv: list[str] | None = None) -> int:
         if type(exc).__name__ == "Abort":
             sys.stderr.write("aborted\n")
             return 130
-        code = _usage_error(exc)
+        code = _usage_error(exc, args)
         if code is None:
             raise
         return code

@@ -61,6 +61,10 @@ def calibrate_cmd(
     parallelism: Annotated[Optional[str], typer.Option(
         "--parallelism", help="The split the runs used, e.g. 'tp2', 'tp4 ep4 dpa' or 'dep4' (degrees not named are "
         "1); default: searched.")] = None,
+    memory_fraction: Annotated[Optional[float], typer.Option(
+        "--memory-fraction", help="The memory budget the runs gave their server, in its own terms "
+        "(--gpu-memory-utilization, --mem-fraction-static, --kv_cache_free_gpu_memory_fraction); default: the "
+        "stack's, 0.9.")] = None,
     catalog: CatalogDir = None, json_out: Json = False,
 ) -> None:
     """Fit the efficiency of your chip x stack on your own benchmark runs; write an overlay for --catalog."""
@@ -69,7 +73,8 @@ def calibrate_cmd(
     from ..inputs import parse_input
 
     given = {k: v for k, v in dict(model=model, accelerator=accelerator, count=count, stack=stack, weights=weights,
-                                    isl=isl, osl=osl, parallelism=parallelism).items() if v is not None}
+                                    isl=isl, osl=osl, parallelism=parallelism,
+                                    memory_fraction=memory_fraction).items() if v is not None}
     setup = parse_input(CalibrationSetup, given)
     rep = calibrate(files, setup, save=save, catalog=load(catalog))
     if json_out:

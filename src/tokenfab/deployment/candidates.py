@@ -50,6 +50,7 @@ class SearchSpace:
     fidelity: str = "calibrated"
     disaggregated: bool = False
     chunk_tokens: int = 8192
+    memory_fraction: float | None = None  # the stack's memory budget in its own terms; None = the catalog's
     speculative: str = "off"  # off, mtp, draft or auto (off and every method the catalog has for the model)
     draft_tokens: int | None = None  # None = the catalog's default per method
     acceptance_rate: float | None = None
@@ -120,7 +121,7 @@ def _blocks(cat: Catalog, spec: ModelSpec, caps: Sequence[Capacity], space: Sear
 def _engine(spec: ModelSpec, wl: Workload, blocks: list[Block], space: SearchSpace, table: dict[str, Any]
             ) -> tuple[EngineInputs, ServingPoint, np.ndarray]:
     inp = engine_inputs(spec, blocks, wl.isl, wl.osl, float(space.chunk_tokens), space.disaggregated, space.fidelity,
-                        table, wl.osl_cv)
+                        table, wl.osl_cv, space.memory_fraction)
 
     def ex(o: Any) -> Any:
         return type(o)(**{k: np.asarray(v)[..., None] for k, v in o.__dict__.items()})

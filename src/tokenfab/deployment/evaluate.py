@@ -5,6 +5,7 @@ same object, so one deployment has one set of figures whichever command asked.""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -90,6 +91,7 @@ def _layout(c: Candidates, p: int, g: int) -> Layout:
     s = blk.splits[int(c.inputs.split[ci])]
     inst = int(c.value("instances", p, g))
     per_rep = float(c.per_replica[ci, g])
+    eff = c.inputs.eff
     return Layout(
         capacity=cap.id, paid_as=cap.paid_as, provider=cap.provider, region=cap.region, country=cap.country,
         pricing=cap.pricing, accelerator=cap.accelerator.id, accelerators_per_instance=cap.count,
@@ -97,7 +99,10 @@ def _layout(c: Candidates, p: int, g: int) -> Layout:
         ep=s.ep, dp_attention=bool(s.dp_attention), replicas_per_instance=s.replicas, weights=blk.precision.weights,
         kv=blk.precision.kv, compute_dtype=blk.precision.compute_dtype, stack=blk.precision.stack,
         concurrency_per_instance=int(round(per_rep * s.replicas)), concurrency_per_replica=per_rep,
-        fidelity=c.space.fidelity, disaggregated=c.space.disaggregated, speculative=blk.speculation.method,
+        fidelity=c.space.fidelity, disaggregated=c.space.disaggregated,
+        memory_fraction=float(np.asarray(eff.kv_memory_fraction)[ci]),
+        memory_fraction_of="free" if float(np.asarray(eff.kv_fraction_of_free)[ci]) > 0 else "total",
+        speculative=blk.speculation.method,
         draft_tokens=blk.speculation.draft_tokens,
         acceptance_rate=blk.speculation.acceptance_rate if blk.speculation.draft_tokens else None,
         tokens_per_step=float(tokens_per_step(blk.speculation.acceptance_rate, blk.speculation.draft_tokens)))
@@ -285,7 +290,8 @@ def search_space(d: Deployment) -> SearchSpace:
     return SearchSpace(
         weights=(d.weights,) if d.weights else None, kv=d.kv, stack=d.stack,
         fixed_split=dict(tp=d.tp, pp=d.pp, ep=d.ep, dp_attention=d.dp_attention), concurrency=d.concurrency,
-        fidelity=d.fidelity, disaggregated=d.disaggregated, chunk_tokens=d.chunk_tokens, speculative=d.speculative,
+        fidelity=d.fidelity, disaggregated=d.disaggregated, chunk_tokens=d.chunk_tokens,
+        memory_fraction=d.memory_fraction, speculative=d.speculative,
         draft_tokens=d.draft_tokens, acceptance_rate=d.acceptance_rate)
 
 
@@ -310,16 +316,29 @@ def how_chosen(d: Any, spec: Any, weights_given: bool) -> tuple[tuple[str, str],
     return tuple(out)
 
 
-def _does_not_fit(c: Candidates, cap: K.Capacity) -> DoesNotFitError:
+def _does_not_fit(c: Candidates, cap: K.Capacity, held: int = 0) -> DoesNotFitError:
+    """Why nothing fits; ``held`` is the most sequences per instance any split holds at the
+    searched concurrencies (0 = none), for a deployment that fixed a concurrency above it."""
     w = min((b.precision.weights for b in c.blocks), key=lambda x: WEIGHT_BYTES_PER_PARAM[x])
     attn_b, _, head_b, _ = kept_formats(c.spec, w, hardware_row(cap.accelerator))
     need = float(weight_bytes_total(ModelArrays.stack([model_row(c.spec)]), WEIGHT_BYTES_PER_PARAM[w], attn_b,
                                     head_b)[0])
     wl = c.workload
+    eff = c.inputs.eff
+    frac = float(np.asarray(eff.kv_memory_fraction).ravel()[0]) if np.size(eff.kv_memory_fraction) else 0.9
+    of = ("of the memory the weights leave" if np.size(eff.kv_fraction_of_free)
+          and float(np.asarray(eff.kv_fraction_of_free).ravel()[0]) > 0 else "of the whole memory")
+    budget = f"memory_fraction {frac:g} {of}"
+    on = f"{cap.count} x {cap.accelerator.id} ({format_bytes(cap.accelerator.memory_bytes)} each)"
+    if c.space.concurrency is not None and held >= 1:
+        return DoesNotFitError(
+            f"concurrency = {c.space.concurrency:,}: {on} can hold at most {held:,} sequences of {wl.isl:g}+{wl.osl:g} "
+            f"tokens with any split ({budget}). Fix: concurrency <= {held:,}, more accelerators, or a larger "
+            "memory_fraction (--memory-fraction)")
     return DoesNotFitError(
         f"{c.spec.id} in {w} needs {format_bytes(need)} of weights plus KV cache for {wl.isl:g}+{wl.osl:g} tokens; "
-        f"{cap.count} x {cap.accelerator.id} ({format_bytes(cap.accelerator.memory_bytes)} each) cannot hold it with "
-        "any split. Fix: more accelerators, lower-precision weights, or a shorter context")
+        f"{on} cannot hold it with any split ({budget}). Fix: more accelerators, lower-precision weights, a "
+        "shorter context or a larger memory_fraction (--memory-fraction)")
 
 
 def evaluate_deployment(deployment: Deployment | Mapping[str, Any], catalog: Catalog | None = None) -> Evaluation:
@@ -332,7 +351,13 @@ def evaluate_deployment(deployment: Deployment | Mapping[str, Any], catalog: Cat
     cap = capacity_for(cat, d)
     c = build(cat, spec, d, [cap], search_space(d))
     if not c.masks["fits"].any():
-        raise _does_not_fit(c, cap)
+        held = 0
+        if d.concurrency is not None:  # the most any split holds at the searched concurrencies
+            free = build(cat, spec, d, [cap], dataclasses.replace(search_space(d), concurrency=None))
+            most = (np.asarray(free.point.max_concurrency, float)
+                    * np.asarray(free.inputs.cfg.replicas, float)[:, None])[free.pair_config]
+            held = int(np.max(np.where(free.masks["fits"], most, 0.0), initial=0.0))
+        raise _does_not_fit(c, cap, held)
     idx = best(c, feasible(c))
     notes: tuple[str, ...] = ()
     if idx is None:

@@ -4,6 +4,7 @@ module that knows both the catalog records and the engine's array layout."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -264,8 +265,10 @@ class EngineInputs:
 
 def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: float, chunk_tokens: float,
                   disaggregated: bool, fidelity: str, table: dict[str, Any] | None = None,
-                  osl_cv: float = 0.0) -> EngineInputs:
-    """Columns for every (block, split): per-block figures repeated over the block's splits."""
+                  osl_cv: float = 0.0, memory_fraction: float | None = None) -> EngineInputs:
+    """Columns for every (block, split): per-block figures repeated over the block's splits.
+    ``memory_fraction`` replaces the stack's memory budget fraction, its rule kept (of the whole
+    memory, or of what the weights leave free)."""
     n = np.array([len(b.splits) for b in blocks], dtype=int)
     split_cols = np.array([s[:6] for b in blocks for s in b.splits], dtype=float).reshape(-1, 6)
     hw_rows, per_block = [], []
@@ -289,11 +292,14 @@ def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: flo
         **{f: np.repeat(np.array([float(getattr(b.speculation, f)) for b in blocks]), n)
            for f in ("draft_tokens", "acceptance_rate", "draft_layers", "draft_moe_layers")})
     block = np.repeat(np.arange(len(blocks)), n)
+    eff = efficiency_arrays(table or A.efficiency_table(), [b.accelerator.id for b in blocks],
+                            [b.precision.stack for b in blocks], [b.precision.efficiency_dtype for b in blocks],
+                            fidelity).take(block)
+    if memory_fraction is not None:
+        eff = dataclasses.replace(eff, kv_memory_fraction=np.full(rows, float(memory_fraction)))
     return EngineInputs(
         m=ModelArrays.stack([model_row(spec)]), hw=HardwareArrays.stack(hw_rows).take(block),
-        eff=efficiency_arrays(table or A.efficiency_table(), [b.accelerator.id for b in blocks],
-                              [b.precision.stack for b in blocks], [b.precision.efficiency_dtype for b in blocks],
-                              fidelity).take(block),
+        eff=eff,
         cfg=cfg, block=block, split=np.concatenate([np.arange(k) for k in n]) if rows else np.zeros(0, int),
         idle=split_cols[:, 5])
 

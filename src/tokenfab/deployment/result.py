@@ -5,7 +5,7 @@ prints this object (or a list of them); none recomputes a figure of its own."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from ..accuracy.bands import Band
 from ..inputs import ResultModel
@@ -63,6 +63,11 @@ class Layout(ResultModel):
     concurrency_per_replica: float
     fidelity: str
     disaggregated: bool
+    # the KV-cache budget the engine gave each device, in the stack's terms (engine.memory.kv_budget_bytes):
+    # memory_fraction of the whole memory for weights + KV (memory_fraction_of "total": vLLM, SGLang) or of
+    # the memory the weights leave free, for the KV cache ("free": TensorRT-LLM)
+    memory_fraction: float = 0.9
+    memory_fraction_of: Literal["total", "free"] = "total"
     speculative: str = "off"  # off, mtp or draft (engine.speculative)
     draft_tokens: int = 0  # drafted per sequence and step
     acceptance_rate: float | None = None  # per drafted token; None when off

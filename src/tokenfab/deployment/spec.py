@@ -23,6 +23,11 @@ SPECULATIVE_HELP = ("Speculative decoding: off, mtp (the model's multi-token-pre
                     "tokenfab catalog list speculative).")
 DRAFT_TOKENS_HELP = "Tokens drafted per sequence and step (default: the catalog's per method)."
 ACCEPTANCE_HELP = "Probability that one drafted token is accepted, 0-1 exclusive (default: the catalog's per method)."
+MEMORY_FRACTION_HELP = ("Memory budget of the serving stack [-], in its own terms: vLLM --gpu-memory-utilization and "
+                        "SGLang --mem-fraction-static (share of each accelerator's memory for weights and KV cache), "
+                        "TensorRT-LLM --kv_cache_free_gpu_memory_fraction (share of the memory left after the weights "
+                        "given to the KV cache); default: the stack's, 0.9 (efficiency.yaml kv_cache_budget).")
+MemoryFraction = Annotated[float, Field(gt=0, le=1)] | None
 DraftTokens = Annotated[int, Field(ge=1, le=16)] | None
 AcceptanceRate = Annotated[float, Field(gt=0, lt=1)] | None
 
@@ -93,6 +98,7 @@ class Deployment(Workload):
                                                                  "measured (needs tokenfab[measured]).")
     disaggregated: bool = Field(default=False, description="Prefill on separate replicas of the same shape.")
     chunk_tokens: int = Field(default=DEFAULT_CHUNK_TOKENS, ge=16, le=1_000_000, description="Prefill chunk [tokens].")
+    memory_fraction: MemoryFraction = Field(default=None, description=MEMORY_FRACTION_HELP)
     speculative: SpeculativeChoice = Field(default="off", description=SPECULATIVE_HELP)
     draft_tokens: DraftTokens = Field(default=None, description=DRAFT_TOKENS_HELP)
     acceptance_rate: AcceptanceRate = Field(default=None, description=ACCEPTANCE_HELP)

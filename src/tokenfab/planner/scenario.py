@@ -10,11 +10,13 @@ from ..deployment.spec import (
     ACCEPTANCE_HELP,
     DISCOUNT_HELP,
     DRAFT_TOKENS_HELP,
+    MEMORY_FRACTION_HELP,
     SPECULATIVE_HELP,
     AcceptanceRate,
     Discounts,
     DraftTokens,
     LenientDate,
+    MemoryFraction,
     PricingModel,
     SovereigntyPreset,
     SpeculativeChoice,
@@ -57,6 +59,7 @@ class Scenario(Workload):
     stack: str | None = Field(default=None, max_length=40,
         description="Serving stack id for every candidate (default: by vendor; tokenfab catalog list stacks); "
                     "accelerators it does not run on are left out.")
+    memory_fraction: MemoryFraction = Field(default=None, description=MEMORY_FRACTION_HELP)
     speculative: SpeculativeChoice = Field(default="off", description=SPECULATIVE_HELP)
     draft_tokens: DraftTokens = Field(default=None, description=DRAFT_TOKENS_HELP)
     acceptance_rate: AcceptanceRate = Field(default=None, description=ACCEPTANCE_HELP)

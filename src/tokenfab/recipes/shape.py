@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from ..catalog.hardware import System
 from ..catalog.loader import Catalog
 from ..deployment.result import Evaluation
-from ..engine.efficiency import kv_budget
 from ..engine.memory import RUNTIME_RESERVE_BYTES, kv_budget_bytes
 from ..errors import InputError
 
@@ -73,9 +72,8 @@ def shape_of(ev: Evaluation, cat: Catalog) -> Shape:
     # the KV budget the engine gave this deployment (its stack's rule, engine.memory.max_concurrency),
     # written in each server's terms: vLLM/SGLang a fraction of the whole memory, TensorRT-LLM of
     # what is free after the runtime and the weights
-    rule = kv_budget(cat.efficiency, lay.stack)
     loaded = RUNTIME_RESERVE_BYTES + w
-    kv = float(kv_budget_bytes(cap, loaded, rule["kv_memory_fraction"], rule["kv_fraction_of_free"]))
+    kv = float(kv_budget_bytes(cap, loaded, lay.memory_fraction, 1.0 if lay.memory_fraction_of == "free" else 0.0))
     kv_free = kv / max(cap - loaded, 1.0)
     memory_fraction = (kv + loaded) / cap
     length = (wl.isl + wl.osl) * MODEL_LEN_HEADROOM
