@@ -18,7 +18,7 @@ from ..catalog.efficiency_overlay import calibration_note
 from ..catalog.loader import Catalog, load_catalog
 from ..catalog.model_spec import ModelSpec
 from ..economics.cost import split_by_phase
-from ..engine.arrays import ModelArrays
+from ..engine.arrays import DEFAULT_KV_MEMORY_FRACTION, ModelArrays
 from ..engine.dtypes import FOUR_BIT_FORMATS, WEIGHT_BYTES_PER_PARAM
 from ..engine.memory import weight_bytes_total
 from ..engine.serving import BOUNDS, live_context, step_time
@@ -325,7 +325,8 @@ def _does_not_fit(c: Candidates, cap: K.Capacity, held: int = 0) -> DoesNotFitEr
                                     head_b)[0])
     wl = c.workload
     eff = c.inputs.eff
-    frac = float(np.asarray(eff.kv_memory_fraction).ravel()[0]) if np.size(eff.kv_memory_fraction) else 0.9
+    frac = (float(np.asarray(eff.kv_memory_fraction).ravel()[0]) if np.size(eff.kv_memory_fraction)
+            else DEFAULT_KV_MEMORY_FRACTION)
     of = ("of the memory the weights leave" if np.size(eff.kv_fraction_of_free)
           and float(np.asarray(eff.kv_fraction_of_free).ravel()[0]) > 0 else "of the whole memory")
     budget = f"memory_fraction {frac:g} {of}"

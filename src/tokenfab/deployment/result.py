@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ..accuracy.bands import Band
+from ..engine.arrays import DEFAULT_KV_MEMORY_FRACTION
 from ..inputs import ResultModel
 from .workload import Workload
 
@@ -66,7 +67,7 @@ class Layout(ResultModel):
     # the KV-cache budget the engine gave each device, in the stack's terms (engine.memory.kv_budget_bytes):
     # memory_fraction of the whole memory for weights + KV (memory_fraction_of "total": vLLM, SGLang) or of
     # the memory the weights leave free, for the KV cache ("free": TensorRT-LLM)
-    memory_fraction: float = 0.9
+    memory_fraction: float = DEFAULT_KV_MEMORY_FRACTION
     memory_fraction_of: Literal["total", "free"] = "total"
     speculative: str = "off"  # off, mtp or draft (engine.speculative)
     draft_tokens: int = 0  # drafted per sequence and step

@@ -131,10 +131,13 @@ class Efficiency(_Columns):
 # Server and Interactive runs of validation/latency_pairs.csv (docs/engine.md)
 P99_TTFT_FACTOR = 2.5
 P99_TPOT_FACTOR = 1.2
+# a stack's memory budget when the table gives none: vLLM's default gpu_memory_utilization, a
+# share of the whole memory for weights and KV cache (data/efficiency.yaml kv_cache_budget)
+DEFAULT_KV_MEMORY_FRACTION = 0.90
 ROOFLINE = dict(
     compute_eff=1.0, memory_eff=1.0, network_eff=1.0, overhead_s=0.0, collective_latency_s=0.0,
     layer_overhead_s=0.0, moe_half_tokens=0.0, p99_ttft_factor=P99_TTFT_FACTOR,
     p99_tpot_factor=P99_TPOT_FACTOR, attention_eff=1.0, seq_overhead_s=0.0,
     moe_half_width=0.0, gemm_half_tokens=0.0, prefill_attention_scale=1.0, measured_gemm=0.0, measured_moe=0.0,
-    kv_memory_fraction=0.90, kv_fraction_of_free=0.0,
+    kv_memory_fraction=DEFAULT_KV_MEMORY_FRACTION, kv_fraction_of_free=0.0,
 )

@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .arrays import ModelArrays
+from .arrays import DEFAULT_KV_MEMORY_FRACTION, ModelArrays
 from .params import attention_params
 
 EMBEDDING_BYTES_PER_PARAM = 2.0  # input embedding table stays in 16-bit
-USABLE_MEMORY_FRACTION = 0.90  # vLLM's default gpu_memory_utilization (a stack's own rule: Efficiency)
+USABLE_MEMORY_FRACTION = DEFAULT_KV_MEMORY_FRACTION  # the default budget (a stack's own rule: Efficiency)
 RUNTIME_RESERVE_BYTES = 3.5e9  # CUDA context, NCCL buffers, allocator ("others" in aiconfigurator)
 
 
