@@ -141,7 +141,14 @@ def _set(d: dict, path: tuple[str, ...], v: float) -> None:
 def predict(prep: Prepared, params: dict[str, Any], fidelity: str = "calibrated") -> np.ndarray:
     """Predictions with ``params`` as the calibrated section of the efficiency table (``fidelity``
     'measured' fits the same factors around measured dense-GEMM timings)."""
-    return evaluate(prep, {**(prep.efficiency or A.efficiency_table()), "calibrated": params}, fidelity)["predicted"]
+    return predict_feasible(prep, params, fidelity)[0]
+
+
+def predict_feasible(prep: Prepared, params: dict[str, Any], fidelity: str = "calibrated"
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`predict` and, per row, whether its prediction meets the row's latency limits."""
+    out = evaluate(prep, {**(prep.efficiency or A.efficiency_table()), "calibrated": params}, fidelity)
+    return out["predicted"], out["feasible"]
 
 
 def loss(prep: Prepared, params: dict[str, Any], mask: np.ndarray | None = None, fidelity: str = "calibrated") -> float:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .calibration import LatencyPairs, fit_neutral, predict
+from .calibration import LatencyPairs, fit_neutral, predict_feasible
 from .score import Prepared
 
 KEYS: tuple[str, ...] = ("accelerator", "model", "stack")
@@ -31,6 +31,13 @@ class CrossValidation:
     predicted: np.ndarray  # (rows,) each row predicted by the fold that left its group out
     measured: np.ndarray
     folds: dict[str, dict[str, Any]] = field(default_factory=dict)  # group -> that fold's fitted factors
+    # (rows,) whether the fold's prediction meets the row's latency limits (False: no candidate
+    # did and the row fell back to its best fit; still scored, but not an estimate a user gets)
+    feasible: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def within_limits(self) -> np.ndarray:
+        """The out-of-fold predictions, NaN where the fold found no candidate within the row's limits."""
+        return np.where(self.feasible, self.predicted, np.nan)
 
     def ape(self) -> np.ndarray:
         return np.abs(self.predicted - self.measured) / self.measured
@@ -51,9 +58,10 @@ def group_of(prep: Prepared, key: str) -> np.ndarray:
     return np.array([getattr(r, key) for r in prep.rows])
 
 
-def _fold(prep: Prepared, pairs: LatencyPairs, held: np.ndarray) -> tuple[dict[str, Any], np.ndarray]:
+def _fold(prep: Prepared, pairs: LatencyPairs, held: np.ndarray) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     params = fit_neutral(prep, pairs, mask=~held)
-    return params, predict(prep, params)[held]
+    pred, met = predict_feasible(prep, params)
+    return params, pred[held], met[held]
 
 
 def cross_validate_all(prep: Prepared, pairs: LatencyPairs, keys: Sequence[str] = KEYS,
@@ -65,7 +73,8 @@ def cross_validate_all(prep: Prepared, pairs: LatencyPairs, keys: Sequence[str] 
     meas = np.array([r.value for r in prep.rows], dtype=float)
     for key in keys:
         groups = group_of(prep, key)
-        cvs[key] = CrossValidation(key, groups, np.full(len(prep.rows), np.nan), meas)
+        cvs[key] = CrossValidation(key, groups, np.full(len(prep.rows), np.nan), meas,
+                                   feasible=np.zeros(len(prep.rows), dtype=bool))
         tasks += [(key, str(g), groups == g) for g in sorted(set(groups)) if not (groups == g).all()]
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -73,8 +82,9 @@ def cross_validate_all(prep: Prepared, pairs: LatencyPairs, keys: Sequence[str] 
             results = [f.result() for f in futures]
     else:
         results = [_fold(prep, pairs, held) for _, _, held in tasks]
-    for (key, g, held), (params, pred) in zip(tasks, results):
+    for (key, g, held), (params, pred, met) in zip(tasks, results):
         cvs[key].predicted[held] = pred
+        cvs[key].feasible[held] = met
         cvs[key].folds[g] = params
     return cvs
 
