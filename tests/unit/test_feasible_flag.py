@@ -31,3 +31,24 @@ def test_the_bands_see_only_predictions_within_limits():
     got = cv.within_limits()
     assert got[0] == 100.0 and np.isnan(got[1])
     assert np.allclose(cv.ape(), [10 / 110, 99 / 100])  # both still count in the MAPE
+
+
+def test_validate_says_which_rows_no_deployment_serves_within_limits(tmp_path):
+    """The report flags the row and gives it no 80 % range (the bands describe estimates
+    within limits); the CLI says so in one note line."""
+    import subprocess
+    import sys
+
+    import tokenfab
+
+    f = tmp_path / "r.csv"
+    f.write_text(HEAD + EASY + HARD, encoding="utf-8")
+    rep = tokenfab.measure_accuracy(f)
+    easy, hard = rep.rows
+    assert easy.within_limits and easy.predicted_low is not None
+    assert not hard.within_limits and hard.predicted_low is None and hard.predicted_high is None
+    exe = str(__import__("pathlib").Path(sys.executable).with_name("tokenfab"))
+    out = subprocess.run([exe, "validate", str(f)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "note: h1: no deployment meets its latency limits" in out.stdout + out.stderr
+    assert "note: e1:" not in out.stdout + out.stderr

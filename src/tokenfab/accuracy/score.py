@@ -297,6 +297,8 @@ class AccuracyRow(ResultModel):
     predicted_high: float | None = None
     accuracy_class: str | None = None
     validated: bool | None = None
+    # False: no candidate meets the row's latency limits; ``predicted`` is the lowest-TPOT point
+    within_limits: bool = True
 
 
 class SkippedRow(ResultModel):
@@ -334,15 +336,19 @@ def report(prep: Prepared, out: dict[str, np.ndarray], fidelity: str,
     """Rows predicted vs measured; with ``vendor`` (accelerator id -> vendor) each row also gets
     its class's 80 % interval."""
     rows, skipped = [], [SkippedRow(id=r.id, reason=why) for r, why in prep.skipped]
-    for row, p, b in zip(prep.rows, out["predicted"], out["best"]):
+    met = out.get("feasible", np.ones(len(prep.rows), dtype=bool))
+    for row, p, b, ok in zip(prep.rows, out["predicted"], out["best"], met):
         if not np.isfinite(p):
             skipped.append(SkippedRow(id=row.id, reason="no deployment of this workload fits in memory"))
             continue
         t, pp_, e, dpa, rep = prep.split_of(int(b))
-        rows.append(AccuracyRow(**_interval(row, float(p), None if vendor is None else vendor[row.accelerator], fidelity),
+        # the bands describe estimates within limits: a row outside every limit gets no range
+        band = _interval(row, float(p), None if vendor is None else vendor[row.accelerator], fidelity) if ok else {}
+        rows.append(AccuracyRow(**band,
             id=row.id, model=row.model, accelerator=row.accelerator, n_accel=row.n_accel, scenario=row.scenario,
             metric=row.metric, predicted=float(p), measured=row.value, ape=abs(float(p) - row.value) / row.value,
-            ratio=float(p) / row.value, tp=t, pp=pp_, ep=e, dp_attention=bool(dpa), replicas=rep))
+            ratio=float(p) / row.value, tp=t, pp=pp_, ep=e, dp_attention=bool(dpa), replicas=rep,
+            within_limits=bool(ok)))
     apes = np.array([r.ape for r in rows])
     ratios = np.array([r.ratio for r in rows])
     return AccuracyReport(

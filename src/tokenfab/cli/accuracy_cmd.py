@@ -48,5 +48,9 @@ def validate_cmd(
     console.print(f"MAPE {rep.mape or 0:.1%}   median APE {rep.median_ape or 0:.1%}   worst ratio {rep.max_ratio or 0:.2f}"
                   f"   rows {rep.n_rows}   skipped {len(rep.skipped)}", highlight=False)
     console.print("five worst: " + ", ".join(f"{r.id} ({r.ape:.0%})" for r in rep.worst()), highlight=False)
+    for r in rep.rows:
+        if not r.within_limits:
+            console.print(f"note: {r.id}: no deployment meets its latency limits; predicted at the lowest-TPOT "
+                          "point that fits", highlight=False)
     for s in rep.skipped:
         console.print(f"skipped {s.id}: {s.reason}", highlight=False)
