@@ -30,10 +30,10 @@ class CrossValidation:
     groups: np.ndarray  # (rows,) the group of each measured row
     predicted: np.ndarray  # (rows,) each row predicted by the fold that left its group out
     measured: np.ndarray
-    folds: dict[str, dict[str, Any]] = field(default_factory=dict)  # group -> that fold's fitted factors
     # (rows,) whether the fold's prediction meets the row's latency limits (False: no candidate
     # did and the row fell back to its best fit; still scored, but not an estimate a user gets)
-    feasible: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    feasible: np.ndarray
+    folds: dict[str, dict[str, Any]] = field(default_factory=dict)  # group -> that fold's fitted factors
 
     def within_limits(self) -> np.ndarray:
         """The out-of-fold predictions, NaN where the fold found no candidate within the row's limits."""
@@ -73,8 +73,7 @@ def cross_validate_all(prep: Prepared, pairs: LatencyPairs, keys: Sequence[str] 
     meas = np.array([r.value for r in prep.rows], dtype=float)
     for key in keys:
         groups = group_of(prep, key)
-        cvs[key] = CrossValidation(key, groups, np.full(len(prep.rows), np.nan), meas,
-                                   feasible=np.zeros(len(prep.rows), dtype=bool))
+        cvs[key] = CrossValidation(key, groups, np.full(len(prep.rows), np.nan), meas, np.zeros(len(prep.rows), bool))
         tasks += [(key, str(g), groups == g) for g in sorted(set(groups)) if not (groups == g).all()]
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:

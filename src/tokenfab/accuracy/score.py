@@ -26,7 +26,7 @@ from ..catalog.model_spec import ModelSpec
 from ..deployment.problem import Block, blocks_for, engine_inputs, speculations
 from ..deployment.workload import LIMIT_PRESETS_S
 from ..engine.arrays import Efficiency, HardwareArrays, ModelArrays, _Columns
-from ..engine.efficiency import check_fidelity, efficiency_arrays
+from ..engine.efficiency import check_fidelity, efficiency_arrays, with_memory_fraction
 from ..engine.serving import ParallelConfig, ServingPoint, best_point, steady_state
 from ..errors import InputError, TokenfabError
 from ..inputs import ResultModel
@@ -201,11 +201,7 @@ def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: s
     for a, b in _chunks(prep):
         ri, ti = prep.row_index[a:b], prep.table_index[a:b]
         cfg = dataclasses.replace(prep.cfg.take(ti), isl=prep.isl[ri], osl=prep.osl[ri], osl_cv=prep.osl_cv[ri])
-        eff = eff_u.take(ti)
-        stated = prep.memory_fraction[ri]
-        if np.isfinite(stated).any():  # the run's own memory budget, the stack's rule kept
-            eff = dataclasses.replace(eff, kv_memory_fraction=np.where(np.isfinite(stated), stated,
-                                                                       eff.kv_memory_fraction))
+        eff = with_memory_fraction(eff_u.take(ti), prep.memory_fraction[ri])  # the run's own budget, if stated
         pt, feasible = best_point(prep.m.take(ti), prep.hw.take(ti), eff, cfg, prep.ttft_limit[ri], prep.tpot_limit[ri])
         pt, feasible = _at_fixed_concurrency(prep, ri, ti, eff, cfg, pt, feasible)
         pt = _within_request_count(prep, ri, ti, eff, cfg, pt)
@@ -336,8 +332,7 @@ def report(prep: Prepared, out: dict[str, np.ndarray], fidelity: str,
     """Rows predicted vs measured; with ``vendor`` (accelerator id -> vendor) each row also gets
     its class's 80 % interval."""
     rows, skipped = [], [SkippedRow(id=r.id, reason=why) for r, why in prep.skipped]
-    met = out.get("feasible", np.ones(len(prep.rows), dtype=bool))
-    for row, p, b, ok in zip(prep.rows, out["predicted"], out["best"], met):
+    for row, p, b, ok in zip(prep.rows, out["predicted"], out["best"], out["feasible"]):
         if not np.isfinite(p):
             skipped.append(SkippedRow(id=row.id, reason="no deployment of this workload fits in memory"))
             continue

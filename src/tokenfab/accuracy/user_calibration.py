@@ -25,6 +25,7 @@ from pydantic import Field
 
 from ..catalog.efficiency_overlay import FILE_NAME, read_overlay
 from ..catalog.loader import Catalog, load_catalog
+from ..deployment.spec import MemoryFraction
 from ..engine.dtypes import WeightDtype
 from ..engine.efficiency import stack_factors
 from ..errors import InputError
@@ -56,7 +57,7 @@ class CalibrationSetup(InputModel):
     parallelism: SplitText | None = Field(default=None, max_length=80, description="The split the runs used, as the "
                                     "validate format's parallelism column writes it: " + PARALLELISM_HELP + "; "
                                     "degrees not named are 1 (default: searched, as for a tuned submission).")
-    memory_fraction: float | None = Field(default=None, gt=0, le=1, description="The memory budget the runs gave "
+    memory_fraction: MemoryFraction = Field(default=None, description="The memory budget the runs gave "
                                           "their server, in its own terms (--gpu-memory-utilization, "
                                           "--mem-fraction-static, --kv_cache_free_gpu_memory_fraction); default: "
                                           "the stack's, 0.9.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from ..catalog.efficiency_overlay import calibration_note
 from ..catalog.loader import Catalog, load_catalog
 from ..catalog.model_spec import ModelSpec
 from ..economics.cost import split_by_phase
-from ..engine.arrays import DEFAULT_KV_MEMORY_FRACTION, ModelArrays
+from ..engine.arrays import ModelArrays
 from ..engine.dtypes import FOUR_BIT_FORMATS, WEIGHT_BYTES_PER_PARAM
 from ..engine.memory import weight_bytes_total
 from ..engine.serving import BOUNDS, live_context, step_time
@@ -84,6 +84,13 @@ def _performance(c: Candidates, p: int, g: int) -> Performance:
         **perf_range(band_of(c, p), thr, _f(pt.ttft_s, ci, g), tpot))
 
 
+def _budget(c: Candidates, ci: int) -> tuple[float, Literal["total", "free"]]:
+    """The memory budget config row ``ci`` was evaluated with: fraction, and of what."""
+    eff = c.inputs.eff
+    of_free = float(np.asarray(eff.kv_fraction_of_free)[ci]) > 0
+    return float(np.asarray(eff.kv_memory_fraction)[ci]), "free" if of_free else "total"
+
+
 def _layout(c: Candidates, p: int, g: int) -> Layout:
     ci = int(c.pair_config[p])
     cap = c.capacities[int(c.pair_capacity[p])]
@@ -91,7 +98,7 @@ def _layout(c: Candidates, p: int, g: int) -> Layout:
     s = blk.splits[int(c.inputs.split[ci])]
     inst = int(c.value("instances", p, g))
     per_rep = float(c.per_replica[ci, g])
-    eff = c.inputs.eff
+    frac, of = _budget(c, ci)
     return Layout(
         capacity=cap.id, paid_as=cap.paid_as, provider=cap.provider, region=cap.region, country=cap.country,
         pricing=cap.pricing, accelerator=cap.accelerator.id, accelerators_per_instance=cap.count,
@@ -100,8 +107,7 @@ def _layout(c: Candidates, p: int, g: int) -> Layout:
         kv=blk.precision.kv, compute_dtype=blk.precision.compute_dtype, stack=blk.precision.stack,
         concurrency_per_instance=int(round(per_rep * s.replicas)), concurrency_per_replica=per_rep,
         fidelity=c.space.fidelity, disaggregated=c.space.disaggregated,
-        memory_fraction=float(np.asarray(eff.kv_memory_fraction)[ci]),
-        memory_fraction_of="free" if float(np.asarray(eff.kv_fraction_of_free)[ci]) > 0 else "total",
+        memory_fraction=frac, memory_fraction_of=of,
         speculative=blk.speculation.method,
         draft_tokens=blk.speculation.draft_tokens,
         acceptance_rate=blk.speculation.acceptance_rate if blk.speculation.draft_tokens else None,
@@ -324,12 +330,8 @@ def _does_not_fit(c: Candidates, cap: K.Capacity, held: int = 0) -> DoesNotFitEr
     need = float(weight_bytes_total(ModelArrays.stack([model_row(c.spec)]), WEIGHT_BYTES_PER_PARAM[w], attn_b,
                                     head_b)[0])
     wl = c.workload
-    eff = c.inputs.eff
-    frac = (float(np.asarray(eff.kv_memory_fraction).ravel()[0]) if np.size(eff.kv_memory_fraction)
-            else DEFAULT_KV_MEMORY_FRACTION)
-    of = ("of the memory the weights leave" if np.size(eff.kv_fraction_of_free)
-          and float(np.asarray(eff.kv_fraction_of_free).ravel()[0]) > 0 else "of the whole memory")
-    budget = f"memory_fraction {frac:g} {of}"
+    frac, of = _budget(c, 0)
+    budget = f"memory_fraction {frac:g} " + ("of the memory the weights leave" if of == "free" else "of the whole memory")
     on = f"{cap.count} x {cap.accelerator.id} ({format_bytes(cap.accelerator.memory_bytes)} each)"
     if c.space.concurrency is not None and held >= 1:
         return DoesNotFitError(

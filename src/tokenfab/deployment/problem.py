@@ -4,7 +4,6 @@ module that knows both the catalog records and the engine's array layout."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +27,7 @@ from ..engine.dtypes import (
     WEIGHT_ONLY_FORMATS,
     WEIGHT_ONLY_PEAK,
 )
-from ..engine.efficiency import efficiency_arrays
+from ..engine.efficiency import efficiency_arrays, with_memory_fraction
 from ..engine.parallelism import Split, splits
 from ..engine.serving import ParallelConfig
 from ..errors import InputError
@@ -296,7 +295,7 @@ def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: flo
                             [b.precision.stack for b in blocks], [b.precision.efficiency_dtype for b in blocks],
                             fidelity).take(block)
     if memory_fraction is not None:
-        eff = dataclasses.replace(eff, kv_memory_fraction=np.full(rows, float(memory_fraction)))
+        eff = with_memory_fraction(eff, memory_fraction)
     return EngineInputs(
         m=ModelArrays.stack([model_row(spec)]), hw=HardwareArrays.stack(hw_rows).take(block),
         eff=eff,

@@ -22,6 +22,7 @@ The factors come from a table shaped like ``data/efficiency.yaml`` passed in by 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -98,6 +99,14 @@ def kv_budget(table: Mapping[str, Any], stack: str) -> dict[str, float]:
         raise CatalogError(f"efficiency.yaml kv_cache_budget for stack {stack!r}: of = {of!r}, fraction = {f!r}. "
                            "Fix: of: total or free, and 0 < fraction <= 1")
     return {"kv_memory_fraction": float(f), "kv_fraction_of_free": 1.0 if of == "free" else 0.0}
+
+
+def with_memory_fraction(eff: Efficiency, fraction: ArrayLike) -> Efficiency:
+    """``eff`` with the stack's memory-budget fraction replaced where ``fraction`` is finite (a run's
+    or a user's own ``--memory-fraction``); the stack's rule (of the whole memory or of the free
+    memory, ``kv_fraction_of_free``) is kept."""
+    f = np.asarray(fraction, dtype=float)
+    return dataclasses.replace(eff, kv_memory_fraction=np.where(np.isfinite(f), f, eff.kv_memory_fraction))
 
 
 def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: str, fidelity: str) -> dict[str, float]:
