@@ -13,6 +13,7 @@ import pytest
 
 import tokenfab
 from tokenfab.accuracy.measured import OPTIONAL_COLUMNS, VALIDATION_HEADER, read_measured
+from tokenfab.deployment.evaluate import pinned
 from tokenfab.engine.memory import RUNTIME_RESERVE_BYTES
 from tokenfab.errors import DoesNotFitError, InputError
 
@@ -108,3 +109,8 @@ def test_the_plan_takes_the_budget():
     front = tokenfab.plan(dict(q, memory_fraction=0.96)).front
     assert one_gpu(front) and all(r.deployment.memory_fraction == 0.96 for r in front)
     assert json.loads(front[0].model_dump_json())["deployment"]["memory_fraction"] == 0.96
+    # the row asked again (plan --explain, cost, the web's detail) keeps its budget: at vLLM's
+    # default 0.9 the one-GPU row would not fit at all
+    again = tokenfab.evaluate(pinned(one_gpu(front)[0]))
+    assert again.deployment.memory_fraction == 0.96
+    assert again.performance.throughput_output_tok_per_s == one_gpu(front)[0].performance.throughput_output_tok_per_s

@@ -390,7 +390,8 @@ def pinned(ev: Evaluation, **overrides: Any) -> Deployment:
     fields.update(tp=lay.tp, pp=lay.pp, ep=lay.ep, dp_attention=lay.dp_attention, weights=lay.weights, kv=lay.kv,
                   stack=lay.stack, concurrency=lay.concurrency_per_instance, fidelity=lay.fidelity,
                   disaggregated=lay.disaggregated, speculative=lay.speculative,
-                  draft_tokens=lay.draft_tokens or None, acceptance_rate=lay.acceptance_rate)
+                  draft_tokens=lay.draft_tokens or None, acceptance_rate=lay.acceptance_rate,
+                  memory_fraction=lay.memory_fraction)
     if ev.sovereignty is not None:
         fields.update(sovereignty=ev.sovereignty.preset, date=ev.sovereignty.date,
                       buyer_country=ev.sovereignty.buyer_country)

@@ -82,7 +82,7 @@ function formBody(form) {
     const v = data.get(name);
     if (v) body[name] = v;
   }
-  for (const name of ["rate_rps", "isl", "osl", "ttft_max_s", "tpot_max_s", "budget_usd_per_month", "max_gco2e_per_1k_tok",
+  for (const name of ["rate_rps", "isl", "osl", "memory_fraction", "ttft_max_s", "tpot_max_s", "budget_usd_per_month", "max_gco2e_per_1k_tok",
     "front_tolerance"]) {
     const v = data.get(name);
     if (v !== null && v !== "") body[name] = Number(v);
@@ -230,6 +230,7 @@ async function showDetail(i) {
       ["mean TPOT", `${fmt(p.tpot_s * 1e3)} ms${range(p.tpot_s_low, p.tpot_s_high, 1e3)}`],
       ["accuracy", p.accuracy ? `${p.accuracy.validated ? "validated" : "UNVALIDATED"} (${p.accuracy.accuracy_class}): ${p.accuracy.basis}` : "no measured spread (bound)"],
       ...Object.entries(p.time_shares).map(([k, v]) => [k, `${fmt(v * 100, 2)} %`]),
+      ["memory budget", `${fmt(r.memory_fraction)} of ${r.memory_fraction_of === "free" ? "the memory the weights leave" : "the whole memory"} (${r.stack})`],
       ["bound", p.bound], ["MFU", `${fmt(p.mfu * 100, 2)} %`], ["MBU", `${fmt(p.mbu * 100, 2)} %`]]);
     $("#badges").replaceChildren(
       el("span", { class: `badge ${r.sovereignty_passes ? "pass" : "fail"}` }, `${r.sovereignty}: ${r.sovereignty_passes ? "pass" : "fail"}`),
