@@ -183,7 +183,8 @@ def _shrinkage(prep: Prepared, params: dict[str, Any], mask: np.ndarray | None) 
     stacks = [r.stack for r, k in zip(prep.rows, keep) if k]
     default = params.get("default_stack", "trtllm")
     d = params["stacks"][default]
-    pen = sum(abs(np.log((params["stacks"][s][k] + soft) / (d[k] + soft)))
+    own = params["stacks"]  # a stack without an entry borrows the default's factors: no distance
+    pen = sum(abs(np.log((own.get(s, d)[k] + soft) / (d[k] + soft)))
               for s in sorted(set(stacks) - {default}) for k, soft in SHRINKAGE_SOFT.items())
     return STACK_SHRINKAGE_ROWS * float(pen) / max(len(stacks), 1)
 
