@@ -91,6 +91,11 @@ def test_published_figures_of_the_issue16_rows(rows):
     t = by_id["GT166"]
     assert (t.accelerator, t.n_accel, t.concurrency, t.value) == ("trainium2", 128 // 8, 1, 47.48)
     assert by_id["GT167"].metric == "tpot_s" and by_id["GT167"].value == pytest.approx(0.019861, abs=1e-5)
+    # MLPerf Inference v5.0, NVIDIA DGX H100 (8x H100-SXM-80GB, TRT), llama2-70b-99 Offline summary:
+    # "Samples per second: 107.256", "Tokens per second: 31306.8" -> 291.9 output tokens per sample
+    h = by_id["HO070"]
+    assert (h.accelerator, h.n_accel, h.weights_dtype, h.scenario, h.value) == ("h100-sxm", 8, "fp8", "offline", 31306.8)
+    assert h.osl_tokens == pytest.approx(31306.8 / 107.256, abs=0.05)
 
 
 def test_every_family_of_the_issue_has_rows(rows, cat):

@@ -177,11 +177,16 @@ STACK_SHRINKAGE_ROWS = 3.0
 SHRINKAGE_SOFT: dict[str, float] = {"compute_scale": 0.0, "memory_eff": 0.0, "overhead_s": 1e-3, "seq_overhead_s": 1e-6}
 
 
+def default_stack_of(params: Mapping[str, Any]) -> str:
+    """The stack the others shrink towards (the one with the most fitted rows; ``neutral_start``)."""
+    return str(params.get("default_stack", "trtllm"))
+
+
 def _shrinkage(prep: Prepared, params: dict[str, Any], mask: np.ndarray | None) -> float:
     """The shrinkage term of the objective (module docstring), per fitted row."""
     keep = np.ones(len(prep.rows), bool) if mask is None else np.asarray(mask, bool)
     stacks = [r.stack for r, k in zip(prep.rows, keep) if k]
-    default = params.get("default_stack", "trtllm")
+    default = default_stack_of(params)
     d = params["stacks"][default]
     own = params["stacks"]  # a stack without an entry borrows the default's factors: no distance
     pen = sum(abs(np.log((own.get(s, d)[k] + soft) / (d[k] + soft)))
@@ -214,7 +219,7 @@ def fit(
     params = copy.deepcopy(start)
     rows_stacks = sorted({r.stack for r, k in zip(prep.rows, mask if mask is not None else [True] * len(prep.rows)) if k})
     for s in rows_stacks:
-        params["stacks"].setdefault(s, copy.deepcopy(params["stacks"][params.get("default_stack", "trtllm")]))
+        params["stacks"].setdefault(s, copy.deepcopy(params["stacks"][default_stack_of(params)]))
     best = loss(prep, params, mask, fidelity)
     for rnd in range(rounds):
         improved = False
@@ -226,7 +231,7 @@ def fit(
                 cand = min(max(base * step, lo), hi)
                 trial = copy.deepcopy(params)
                 _set(trial, path, cand)
-                if path[0] == "stacks" and path[1] == params.get("default_stack", "trtllm"):
+                if path[0] == "stacks" and path[1] == default_stack_of(params):
                     _move_with_default(trial, path, cur, cand, rows_stacks, lo, hi)
                 val = loss(prep, trial, mask, fidelity)
                 if val < best - 1e-6:
