@@ -23,7 +23,6 @@ on chips without FP4 units computing at the FP8 peak. Both runs use the same hon
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import re
 import sys
@@ -37,9 +36,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tokenfab.accuracy.bands import band_inputs, interval_check, save_records  # noqa: E402
-from tokenfab.accuracy.calibration import read_latency_pairs  # noqa: E402
+from tokenfab.accuracy.bands import band_inputs, bands, interval_check, save_records, time_multiples  # noqa: E402
+from tokenfab.accuracy.calibration import read_latency_means, read_latency_pairs  # noqa: E402
 from tokenfab.accuracy.crossval import KEYS, CrossValidation, cross_validate_all  # noqa: E402
+from tokenfab.accuracy.latency import LATENCY_METRICS, latency_records  # noqa: E402
 from tokenfab.accuracy.measured import MeasuredRow, read_measured  # noqa: E402
 from tokenfab.accuracy.score import evaluate, prepare  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
@@ -178,33 +178,26 @@ def main() -> None:
 def latency_at_measured_concurrency(rows: Sequence[MeasuredRow], cat: Any, table: Any) -> None:
     """Mean TPOT and TTFT of the MLPerf Server/Interactive runs (validation/latency_pairs.csv,
     never fitted: the fit uses only their p99/mean ratios), predicted at each run's measured
-    concurrency: by Little's law the requests in flight are the request rate (tokens/s / osl)
-    x the mean request latency (TTFT + osl x TPOT)."""
-    with PAIRS.open(encoding="utf-8") as f:
-        means = {r["id"]: r for r in csv.DictReader(line for line in f if not line.startswith("#"))}
-    probe: list[MeasuredRow] = []
-    for r in rows:
-        if r.id not in means or r.metric != "output_tok_per_s":
-            continue
-        ttft, tpot = float(means[r.id]["ttft_mean_s"]), float(means[r.id]["tpot_mean_s"])
-        in_flight = r.value / r.osl_tokens * (ttft + r.osl_tokens * tpot)
-        for metric, value in (("tpot_s", tpot), ("ttft_s", ttft)):
-            probe.append(r.model_copy(update=dict(
-                id=f"{r.id}:{metric}", scenario="offline", ttft_limit_s=None, tpot_limit_s=None, metric=metric,
-                value=value, concurrency=max(1, round(in_flight)))))
-    prep = prepare(probe, cat)
-    pred = evaluate(prep, table)["predicted"]
+    concurrency (accuracy/latency.py: Little's law), and how many fall inside the shipped 80 %
+    intervals of TTFT and TPOT (the table was made from these runs: in sample;
+    benchmarks/accuracy_bands.py prints the out-of-fold coverage)."""
+    recs, shown = latency_records(rows, read_latency_means(PAIRS), cat, table)
     print("\n## mean latency at the measured concurrency (MLPerf Server/Interactive runs; the means are "
           "never fitted)")
-    for metric in ("tpot_s", "ttft_s"):
-        sel = np.array([r.metric == metric for r in prep.rows])
-        meas = np.array([r.value for r in prep.rows])[sel]
-        print(f"{metric}: {summary(pred[sel], meas)}  skipped {sum(r.metric == metric for r, _ in prep.skipped)}")
-    for r, p in zip(prep.rows, pred):
+    for metric in LATENCY_METRICS:
+        sel = [(r, p) for r, p in shown if r.metric == metric]
+        pred, meas = np.array([p for _, p in sel]), np.array([r.value for r, _ in sel])
+        rs = [r for r in recs if r.metric == metric]
+        step = sum(r.step_low <= r.ratio <= r.step_high for r in rs)
+        inside = 0
+        for r in rs:
+            lo, hi = time_multiples(bands(), metric, r.scenario, r.step_low, r.step_high)
+            inside += lo <= r.ratio <= hi
+        print(f"{metric}: {summary(pred, meas)}; inside the shipped 80 % interval {inside} of {len(rs)} "
+              f"(the step-time range alone: {step})")
+    for r, p in shown:
         print(f"  {r.id:<14} {r.model:<16} {r.accelerator:<9} x{r.n_accel:<3} concurrency {r.concurrency:>6} "
               f"pred {p:8.4f} s meas {r.value:8.4f} s  ratio {p / r.value:5.2f}")
-    for r, why in prep.skipped:
-        print(f"  {r.id:<14} skipped: {why}")
 
 
 if __name__ == "__main__":

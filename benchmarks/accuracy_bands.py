@@ -27,8 +27,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.accuracy.bands import band_inputs, choose_spread_scale, interval_check, load_records, make_bands, save_records  # noqa: E402
-from tokenfab.accuracy.calibration import read_latency_pairs  # noqa: E402
+from tokenfab.accuracy.calibration import read_latency_means, read_latency_pairs  # noqa: E402
 from tokenfab.accuracy.crossval import KEYS, cross_validate_all  # noqa: E402
+from tokenfab.accuracy.latency import (  # noqa: E402
+    LATENCY_METRICS,
+    choose_latency_scale,
+    latency_coverage,
+    latency_records,
+    make_latency_bands,
+)
 from tokenfab.accuracy.measured import read_measured  # noqa: E402
 from tokenfab.accuracy.score import evaluate, prepare  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
@@ -69,9 +76,26 @@ def main() -> None:
            "method": "quantiles of measured / predicted output throughput per class; 'interval' names the 80 % "
                      "prediction interval; a class needs min_rows measured rows, else the next coarser level",
            **doc}
+    # TTFT and TPOT: the serving runs' measured means against the engine at their concurrency
+    cat = load_catalog()
+    lat, _ = latency_records(read_measured(FITTED), read_latency_means(PAIRS), cat, band_table=doc)
+    scales = {m: choose_latency_scale(lat, m)[0] for m in LATENCY_METRICS}
+    doc["latency"] = {
+        "basis": "measured / predicted mean TTFT and TPOT of the serving runs of validation/latency_pairs.csv "
+                 "(MLPerf Server and Interactive), predicted at each run's concurrency (Little's law) with the "
+                 "shipped factors, which were fitted on the runs' throughput, never on these means; a time's "
+                 "interval is the union of this spread (10th-90th percentile, widened x spread_scale) and its "
+                 "class's step-time range",
+        **make_latency_bands(lat, scales)}
     text = yaml.safe_dump(doc, sort_keys=False, width=120)
     print(text)
     print("\n".join(interval_check(recs, borrowed, validated)))
+    for m in LATENCY_METRICS:
+        raw, n = latency_coverage(lat, m, 1.0)
+        share, _ = latency_coverage(lat, m, scales[m])
+        step = sum(r.step_low <= r.ratio <= r.step_high for r in lat if r.metric == m)
+        print(f"{m}: the step-time range alone holds {step} of {n} runs' measured means; with the measured spread, "
+              f"out of fold by accelerator: raw {raw:.1%}, widened x{scales[m]:g} {share:.1%}")
     print(f"elapsed {time.perf_counter() - t0:.1f} s")
     if args.write:
         OUT.write_text("# Made by benchmarks/accuracy_bands.py --write; do not edit by hand.\n" + text,

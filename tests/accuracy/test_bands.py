@@ -11,7 +11,8 @@ import pytest
 from tests.conftest import cli
 from tokenfab import Scenario, plan
 from tokenfab import evaluate as evaluate_deployment
-from tokenfab.accuracy.bands import MIN_ROWS, Record, band_for, bands, coverage, make_bands
+from tokenfab.accuracy.bands import MIN_ROWS, Record, band_for, bands, coverage, make_bands, time_multiples
+from tokenfab.accuracy.latency import LatencyRecord, latency_coverage, make_latency_bands
 
 
 def rec(i: int, ratio: float, vendor: str = "NVIDIA", stack: str = "trtllm", dtype: str = "fp8",
@@ -27,6 +28,41 @@ def test_quantiles_by_hand():
     b = band_for("NVIDIA", "trtllm", "fp8", "offline", table=table)
     assert b.accuracy_class == "NVIDIA/trtllm/fp8/offline" and b.validated and b.rows == 10
     assert b.ratio_low == pytest.approx(0.59) and b.ratio_high == pytest.approx(1.31)
+
+
+def lat(i: int, ratio: float, metric: str = "ttft_s", scenario: str = "server", acc: str = "h100-sxm",
+        step: tuple[float, float] = (0.8, 1.25)) -> LatencyRecord:
+    return LatencyRecord(f"L{i}", acc, scenario, metric, ratio, *step)
+
+
+def _latency_doc(recs: list[LatencyRecord]) -> dict:
+    return {"quantiles": [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95], "interval": [0.1, 0.9],
+            "latency": make_latency_bands(recs)}
+
+
+def test_time_interval_is_the_union_of_step_range_and_measured_spread():
+    # nine server runs with measured / predicted TTFT 1, 2, ..., 9 (and TPOT all 1.0): the 10th percentile sits
+    # at position 0.1 x 8 = 0.8 -> 1.8, the 90th at 7.2 -> 8.2; against a step range of [0.8, 1.25] the TTFT
+    # interval is [min(0.8, 1.8), max(1.25, 8.2)] = [0.8, 8.2]; TPOT's spread (1.0 .. 1.0) lies inside the step
+    # range, which stays
+    recs = [lat(i, float(i)) for i in range(1, 10)] + [lat(10 + i, 1.0, "tpot_s") for i in range(9)]
+    doc = _latency_doc(recs)
+    assert time_multiples(doc, "ttft_s", "server", 0.8, 1.25) == pytest.approx((0.8, 8.2))
+    assert time_multiples(doc, "tpot_s", "server", 0.8, 1.25) == pytest.approx((0.8, 1.25))
+    # a scenario with fewer than 8 runs (none here) takes all runs; a table without the section, the step range
+    assert time_multiples(doc, "ttft_s", "offline", 0.8, 1.25) == pytest.approx((0.8, 8.2))
+    assert time_multiples({"quantiles": doc["quantiles"], "interval": [0.1, 0.9]}, "ttft_s", "server", 0.8,
+                          1.25) == (0.8, 1.25)
+
+
+def test_latency_coverage_is_out_of_fold_by_accelerator():
+    # eight H100 runs at TTFT ratio 1.0 and eight B200 runs at 4.0, step range [0.8, 1.25]: scored against the
+    # other chip's runs only, no B200 run is inside [0.8, 1.25] and every H100 run is ([min(0.8, 4.0),
+    # max(1.25, 4.0)] = [0.8, 4.0]): half; a table made from all sixteen would have covered both
+    recs = [lat(i, 1.0) for i in range(8)] + [lat(100 + i, 4.0, acc="b200") for i in range(8)]
+    recs += [lat(200 + i, 1.0, "tpot_s") for i in range(8)] + [lat(300 + i, 1.0, "tpot_s", acc="b200") for i in range(8)]
+    share, n = latency_coverage(recs, "ttft_s", 1.0)
+    assert (share, n) == (0.5, 16)
 
 
 def test_thin_class_uses_the_coarser_level():
@@ -118,8 +154,19 @@ def test_performance_range_is_the_band_applied():
     # throughput x the ratios; a time is divided by them (the same steps, faster or slower)
     assert p.throughput_output_tok_per_s_low == pytest.approx(p.throughput_output_tok_per_s * a.ratio_low)
     assert p.throughput_output_tok_per_s_high == pytest.approx(p.throughput_output_tok_per_s * a.ratio_high)
-    assert p.tpot_s_low == pytest.approx(p.tpot_s / a.ratio_high) and p.tpot_s_high == pytest.approx(p.tpot_s / a.ratio_low)
-    assert p.ttft_s_low == pytest.approx(p.ttft_s / a.ratio_high) and p.ttft_s_high == pytest.approx(p.ttft_s / a.ratio_low)
+    # a time: the union of the step range (the throughput ratios inverted) and the serving runs' measured spread
+    # of that time (the table's latency section, offline -> all runs), widened around its median the same way
+    for metric, t, t_lo, t_hi in (("ttft_s", p.ttft_s, p.ttft_s_low, p.ttft_s_high),
+                                  ("tpot_s", p.tpot_s, p.tpot_s_low, p.tpot_s_high)):
+        sec = doc["latency"][metric]
+        lq = sec["classes"]["all"]["quantiles"]
+        lmed, lk = lq[doc["quantiles"].index(0.5)], sec["spread_scale"]
+        low = min(1 / a.ratio_high, lmed * (lq[lo_i] / lmed) ** lk)
+        high = max(1 / a.ratio_low, lmed * (lq[hi_i] / lmed) ** lk)
+        assert t_lo == pytest.approx(t * low) and t_hi == pytest.approx(t * high), metric
+    # measured TTFT of loaded servers runs well above the engine's (queueing before the first token): the
+    # TTFT interval reaches further up than the step range
+    assert p.ttft_s_high > p.ttft_s / a.ratio_low * 1.5
 
 
 def test_cost_and_energy_ranges_by_hand():

@@ -17,8 +17,12 @@ with :func:`make_bands`; :func:`coverage` checks it honestly (each accelerator's
 against bands made without them).
 
 Times scale inversely: if an engine delivers ``r`` times the predicted throughput at the same
-concurrency, each step took ``1/r`` the time, so TTFT and TPOT get the range ``[t/r_high,
-t/r_low]`` and money and energy per token are re-sized at the two throughputs.
+concurrency, each step took ``1/r`` the time, so a step time's range is ``[t/r_high, t/r_low]``
+and money and energy per token are re-sized at the two throughputs. TTFT and TPOT are also
+measured directly: the mean TTFT and TPOT of serving runs against the engine's at the run's
+concurrency (``accuracy.latency``; the table's ``latency`` section, per scenario) give their own
+spread, and a time's interval is the union of the two (:func:`time_multiples`): a loaded
+server queues requests before their first token, which no step time shows.
 """
 
 from __future__ import annotations
@@ -122,6 +126,11 @@ class Band(ResultModel):
     ratio_low: float  # measured / predicted throughput, 10th percentile
     ratio_high: float  # 90th percentile
     basis: str
+    # the 80 % interval of TTFT and TPOT as multiples of the estimated time (time_multiples)
+    ttft_factor_low: float = 1.0
+    ttft_factor_high: float = 1.0
+    tpot_factor_low: float = 1.0
+    tpot_factor_high: float = 1.0
 
     def ratio_at(self, quantile: float, table: Mapping[str, Any] | None = None) -> float:
         """measured / predicted throughput at one of :data:`QUANTILES` for this class."""
@@ -138,27 +147,53 @@ def bands() -> dict[str, Any]:
     return doc
 
 
+def time_multiples(doc: Mapping[str, Any], metric: str, scenario: str, step_low: float, step_high: float
+                   ) -> tuple[float, float]:
+    """The 80 % interval of a time (``ttft_s`` or ``tpot_s``) as multiples of its estimate: the
+    union of the step-time range ``[step_low, step_high]`` (the throughput band inverted) and
+    the measured / predicted spread of that time over serving runs of the scenario (all runs
+    where the scenario has too few), widened like the throughput bands; the step range alone
+    where the table has no ``latency`` section."""
+    section = (doc.get("latency") or {}).get(metric)
+    if not section:
+        return step_low, step_high
+    entry = section["classes"].get(scenario) or section["classes"]["all"]
+    q = _scaled(entry["quantiles"], {"quantiles": doc["quantiles"], "spread_scale": section.get("spread_scale", 1.0)})
+    lo, hi = (list(doc["quantiles"]).index(x) for x in doc["interval"])
+    return min(step_low, q[lo]), max(step_high, q[hi])
+
+
+def _with_times(band: Band, doc: Mapping[str, Any], scenario: str) -> Band:
+    step = (1.0 / band.ratio_high, 1.0 / band.ratio_low)
+    (tl, th), (pl, ph) = (time_multiples(doc, m, scenario, *step) for m in ("ttft_s", "tpot_s"))
+    return band.model_copy(update=dict(ttft_factor_low=tl, ttft_factor_high=th, tpot_factor_low=pl,
+                                       tpot_factor_high=ph))
+
+
 def band_for(vendor: str, stack: str, dtype: str, scenario: str, user_calibrated: bool = False,
              table: Mapping[str, Any] | None = None) -> Band:
-    """The band of an estimate of this class (the finest level with enough measured rows)."""
+    """The band of an estimate of this class (the finest level with enough measured rows), with
+    the intervals of its TTFT and TPOT (:func:`time_multiples`)."""
     doc = table or bands()
     lo, hi = (list(doc["quantiles"]).index(q) for q in doc["interval"])
     if f"{vendor}/{stack}" not in doc["validated"] and not user_calibrated:
         q = _scaled(doc["unvalidated"]["quantiles"], doc)
-        return Band(accuracy_class="unvalidated", validated=False, rows=0, ratio_low=q[lo], ratio_high=q[hi],
-                    basis=f"unvalidated: no measured result of {stack} on {vendor} accelerators was fitted, its "
-                          "factors are borrowed; widest range (leave-one-stack-out and leave-one-accelerator-out "
-                          "errors, or the widest class)")
+        return _with_times(Band(
+            accuracy_class="unvalidated", validated=False, rows=0, ratio_low=q[lo], ratio_high=q[hi],
+            basis=f"unvalidated: no measured result of {stack} on {vendor} accelerators was fitted, its "
+                  "factors are borrowed; widest range (leave-one-stack-out and leave-one-accelerator-out "
+                  "errors, or the widest class)"), doc, scenario)
     for level in LEVELS:
         key = class_key(level, vendor, stack, dtype, scenario)
         got = doc["classes"].get(key)
         if got is not None:
             q = _scaled(got["quantiles"], doc)
             extra = " (your calibration; spread of the shipped class)" if user_calibrated else ""
-            return Band(accuracy_class=key, validated=True, rows=int(got["rows"]), ratio_low=q[lo], ratio_high=q[hi],
-                        basis=f"10th-90th percentile of measured/predicted out of sample, {got['rows']} measured rows "
-                              f"of class {key}{extra}, widened x{doc.get('spread_scale', 1.0):g} in log space to the "
-                              "80 % coverage measured out of fold (data/accuracy_bands.yaml)")
+            return _with_times(Band(
+                accuracy_class=key, validated=True, rows=int(got["rows"]), ratio_low=q[lo], ratio_high=q[hi],
+                basis=f"10th-90th percentile of measured/predicted out of sample, {got['rows']} measured rows "
+                      f"of class {key}{extra}, widened x{doc.get('spread_scale', 1.0):g} in log space to the "
+                      "80 % coverage measured out of fold (data/accuracy_bands.yaml)"), doc, scenario)
     raise AssertionError("the band table has no 'all' class")  # make_bands guarantees it
 
 

@@ -96,15 +96,16 @@ def row_combos(prep: Prepared) -> list[tuple[str, str, str]]:
 
 
 LatencyPairs = dict[str, tuple[float, float]]  # row id -> (p99/mean TTFT, p99/mean TPOT)
+LatencyMeans = dict[str, tuple[float, float, float, float]]  # row id -> mean and p99 TTFT, mean and p99 TPOT [s]
 
 
-def read_latency_pairs(path: str | Path) -> LatencyPairs:
-    """p99/mean TTFT and TPOT per measured row id from a CSV with columns id, ttft_mean_s,
-    ttft_p99_s, tpot_mean_s, tpot_p99_s (lines starting with '#' are comments)."""
+def read_latency_means(path: str | Path) -> LatencyMeans:
+    """(mean TTFT, p99 TTFT, mean TPOT, p99 TPOT) [s] per measured row id from a CSV with columns
+    id, ttft_mean_s, ttft_p99_s, tpot_mean_s, tpot_p99_s (lines starting with '#' are comments)."""
     p = Path(path)
     with p.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
-    out: LatencyPairs = {}
+    out: LatencyMeans = {}
     for i, r in enumerate(rows, start=1):
         try:
             v = [float(r[k]) for k in ("ttft_mean_s", "ttft_p99_s", "tpot_mean_s", "tpot_p99_s")]
@@ -112,8 +113,13 @@ def read_latency_pairs(path: str | Path) -> LatencyPairs:
             raise InputError(f"{p.name} row {i}: ttft_mean_s, ttft_p99_s, tpot_mean_s, tpot_p99_s must be numbers") from None
         if min(v) <= 0 or v[1] < v[0] or v[3] < v[2]:
             raise InputError(f"{p.name} row {i} ({r.get('id')}): latencies must be > 0 with p99 >= mean")
-        out[r["id"]] = (v[1] / v[0], v[3] / v[2])
+        out[r["id"]] = (v[0], v[1], v[2], v[3])
     return out
+
+
+def read_latency_pairs(path: str | Path) -> LatencyPairs:
+    """p99/mean TTFT and TPOT per measured row id (:func:`read_latency_means`)."""
+    return {k: (v[1] / v[0], v[3] / v[2]) for k, v in read_latency_means(path).items()}
 
 
 def p99_factors(pairs: LatencyPairs, ids: list[str]) -> dict[str, float]:

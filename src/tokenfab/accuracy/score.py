@@ -318,12 +318,13 @@ class AccuracyReport(ResultModel):
 
 
 def _interval(row: MeasuredRow, predicted: float, vendor: str | None, fidelity: str) -> dict[str, Any]:
-    """predicted_low/high of a row: throughput x the band's ratios, a time divided by them."""
+    """predicted_low/high of a row: throughput x the band's ratios, a TTFT or TPOT x its own multiples."""
     if vendor is None or fidelity != "calibrated":
         return {}
     b = band_for(vendor, row.stack, row.weights_dtype, row.scenario)
     lo, hi = ((predicted * b.ratio_low, predicted * b.ratio_high) if row.metric == "output_tok_per_s"
-              else (predicted / b.ratio_high, predicted / b.ratio_low))
+              else (predicted * b.ttft_factor_low, predicted * b.ttft_factor_high) if row.metric == "ttft_s"
+              else (predicted * b.tpot_factor_low, predicted * b.tpot_factor_high))
     return dict(predicted_low=lo, predicted_high=hi, accuracy_class=b.accuracy_class, validated=b.validated)
 
 

@@ -96,12 +96,14 @@ def risk_figures(c: Candidates, p: int, g: int, risk: str) -> RiskFigures:
 
 
 def perf_range(band: Band | None, thr: float, ttft: float, tpot: float) -> dict[str, Any]:
-    """Throughput times the band's ratios; times divided by them (the same steps, slower or faster)."""
+    """Throughput times the band's ratios; TTFT and TPOT times their own multiples (the step range,
+    widened to the measured spread of that time over serving runs: ``bands.time_multiples``)."""
     if band is None:
         return {}
     lo, hi = band.ratio_low, band.ratio_high
     return dict(accuracy=band, throughput_output_tok_per_s_low=thr * lo, throughput_output_tok_per_s_high=thr * hi,
-                ttft_s_low=ttft / hi, ttft_s_high=ttft / lo, tpot_s_low=tpot / hi, tpot_s_high=tpot / lo)
+                ttft_s_low=ttft * band.ttft_factor_low, ttft_s_high=ttft * band.ttft_factor_high,
+                tpot_s_low=tpot * band.tpot_factor_low, tpot_s_high=tpot * band.tpot_factor_high)
 
 
 def ends_of(c: Candidates, p: int, g: int, band: Band | None) -> dict[str, np.ndarray] | None:
