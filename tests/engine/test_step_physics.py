@@ -135,21 +135,3 @@ def test_prefill_attention_runs_at_its_own_scale_and_decode_attention_does_not()
     got = efficiency_arrays(table, ["h100-sxm"], ["trtllm"], ["fp8"], "calibrated").prefill_attention_scale[0]
     assert got == s
     assert efficiency_arrays(table, ["h100-sxm"], ["trtllm"], ["fp8"], "derated").prefill_attention_scale[0] == 1.0
-
-
-def test_mla_decode_attention_runs_at_its_own_scale():
-    """Absorbed MLA decode of DeepSeek-R1 (61 layers, 128 heads, latent 512, rope 64): a new token
-    attends each cached token with 2 * 128 * (2 * 512 + 64) = 278,528 FLOP per layer, so 256 tokens at
-    a 3,000-token context cost 256 * 3000 * 278,528 * 61 = 1.3049e16 FLOP = 13.049 s at 1 PFLOP/s;
-    with mla_decode_scale 0.5 exactly that much more. A GQA model's decode and an MLA prompt do not move."""
-    m = arrays("deepseek-r1")
-    base = pass_time(m, HW, eff(), cfg(), n_decode=256, context=3000, n_prefill=0)
-    slow = pass_time(m, HW, eff(mla_decode_scale=0.5), cfg(), n_decode=256, context=3000, n_prefill=0)
-    assert slow.compute_s[0] - base.compute_s[0] == pytest.approx(256 * 3000 * 278_528 * 61 / 1e15, rel=1e-9)
-    pre = pass_time(m, HW, eff(), cfg(isl=2048), n_decode=0, context=0, n_prefill=2048)
-    pre_scaled = pass_time(m, HW, eff(mla_decode_scale=0.5), cfg(isl=2048), n_decode=0, context=0, n_prefill=2048)
-    assert pre_scaled.total_s[0] == pre.total_s[0]
-    g = arrays("llama-3.1-8b")
-    gqa = pass_time(g, HW, eff(), cfg(), n_decode=256, context=3000, n_prefill=0)
-    gqa_scaled = pass_time(g, HW, eff(mla_decode_scale=0.5), cfg(), n_decode=256, context=3000, n_prefill=0)
-    assert gqa_scaled.total_s[0] == gqa.total_s[0]

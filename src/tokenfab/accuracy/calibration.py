@@ -51,7 +51,6 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "gemm_half_tokens": (0.0, 2048.0),  # tokens of a pass at which a dense GEMM reaches half its efficiency
     "seq_overhead_s": (0.0, 2e-4),  # per sequence per step: sampling and bookkeeping, 0-200 us
     "prefill_attention_scale": (0.1, 1.0),  # causal prompt attention's efficiency relative to the stack's GEMMs
-    "mla_decode_scale": (0.1, 1.0),  # absorbed MLA decode attention's, relative to the stack's attention
 }
 STEPS = (0.5, 0.7, 0.85, 0.95, 1.05, 1.2, 1.5, 2.0)
 NEUTRAL_ROUNDS = 40  # coordinate-descent rounds from the neutral start (it stops earlier once nothing improves)
@@ -69,7 +68,6 @@ NEUTRAL_GLOBAL: dict[str, float] = {
     "moe_half_width": 0.0,
     "gemm_half_tokens": 0.0,
     "prefill_attention_scale": 1.0,
-    "mla_decode_scale": 1.0,
 }
 # no per-sequence cost at the start
 NEUTRAL_STACK: dict[str, float] = {"compute_scale": 1.0, "overhead_s": 0.0, "seq_overhead_s": 0.0}  # + memory_eff = derated
@@ -137,8 +135,7 @@ def _paths(params: dict[str, Any], stacks: list[str]) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = [("layer_overhead_s",), ("collective_latency_s",)]
     for dtype, archs in sorted(params.get("dtype_compute_scale", {}).items()):
         out += [("dtype_compute_scale", dtype, a) for a in sorted(archs)]
-    out += [("gemm_half_tokens",), ("moe_half_tokens",), ("moe_half_width",), ("prefill_attention_scale",),
-            ("mla_decode_scale",)]
+    out += [("gemm_half_tokens",), ("moe_half_tokens",), ("moe_half_width",), ("prefill_attention_scale",)]
     for s in stacks:
         out += [("stacks", s, k) for k in ("compute_scale", "memory_eff", "overhead_s", "seq_overhead_s")]
     return out

@@ -136,7 +136,6 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
         moe_half_width=float(c.get("moe_half_width", 0.0)),
         gemm_half_tokens=float(c.get("gemm_half_tokens", 0.0)),
         prefill_attention_scale=float(c.get("prefill_attention_scale", 1.0)),
-        mla_decode_scale=float(c.get("mla_decode_scale", 1.0)),
         network_eff=float(d["network_eff"]),
         overhead_s=float(s["overhead_s"]),
         collective_latency_s=float(c["collective_latency_s"]),

@@ -174,8 +174,7 @@ def pass_time(
     ) / pp / pp
     # prompt attention at its own scale; 0 (a column left out of Efficiency.stack) = neutral 1
     p_scale = np.where(eff.prefill_attention_scale > 0, eff.prefill_attention_scale, 1.0)
-    d_scale = np.where((m.mla > 0) & (eff.mla_decode_scale > 0), eff.mla_decode_scale, 1.0)
-    t_att_c = ((f_att_dec / d_scale + f_att_pre / p_scale) / devices_per_stage
+    t_att_c = ((f_att_dec + f_att_pre / p_scale) / devices_per_stage
                / (cfg.attention_flop_per_s * eff.attention_eff))
     t_att_m = b_att / devices_per_stage / (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
     # communication inside one stage, per micro-batch
