@@ -181,7 +181,7 @@ def latency_at_measured_concurrency(rows: Sequence[MeasuredRow], cat: Any, table
     concurrency (accuracy/latency.py: Little's law), and how many fall inside the shipped 80 %
     intervals of TTFT and TPOT (the table was made from these runs: in sample;
     benchmarks/accuracy_bands.py prints the out-of-fold coverage)."""
-    recs, shown = latency_records(rows, read_latency_means(PAIRS), cat, table)
+    recs, shown, skipped = latency_records(rows, read_latency_means(PAIRS), cat, table)
     print("\n## mean latency at the measured concurrency (MLPerf Server/Interactive runs; the means are "
           "never fitted)")
     for metric in LATENCY_METRICS:
@@ -198,6 +198,8 @@ def latency_at_measured_concurrency(rows: Sequence[MeasuredRow], cat: Any, table
     for r, p in shown:
         print(f"  {r.id:<14} {r.model:<16} {r.accelerator:<9} x{r.n_accel:<3} concurrency {r.concurrency:>6} "
               f"pred {p:8.4f} s meas {r.value:8.4f} s  ratio {p / r.value:5.2f}")
+    for r, why in skipped:
+        print(f"  {r.id:<14} skipped: {why}")
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ def main() -> None:
            **doc}
     # TTFT and TPOT: the serving runs' measured means against the engine at their concurrency
     cat = load_catalog()
-    lat, _ = latency_records(read_measured(FITTED), read_latency_means(PAIRS), cat, band_table=doc)
+    lat, _, _ = latency_records(read_measured(FITTED), read_latency_means(PAIRS), cat, band_table=doc)
     scales = {m: choose_latency_scale(lat, m)[0] for m in LATENCY_METRICS}
     doc["latency"] = {
         "basis": "measured / predicted mean TTFT and TPOT of the serving runs of validation/latency_pairs.csv "

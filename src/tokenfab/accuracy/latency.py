@@ -68,10 +68,11 @@ def probes(rows: Sequence[MeasuredRow], means: LatencyMeans) -> list[tuple[Measu
 
 def latency_records(rows: Sequence[MeasuredRow], means: LatencyMeans, catalog: Catalog,
                     table: Mapping[str, Any] | None = None, band_table: Mapping[str, Any] | None = None
-                    ) -> tuple[list[LatencyRecord], list[tuple[MeasuredRow, float]]]:
+                    ) -> tuple[list[LatencyRecord], list[tuple[MeasuredRow, float]], list[tuple[MeasuredRow, str]]]:
     """Records of every run predicted (``table``: the efficiency factors, default the shipped
     ones), each with the step-time band of its class (``band_table``: default the shipped one),
-    and the probes with their predictions (for printing)."""
+    the probes with their predictions and the probes that could not be built, with why (for
+    printing)."""
     pairs = probes(rows, means)
     run_of = {p.id: r for r, p in pairs}
     prep = prepare([p for _, p in pairs], catalog)
@@ -86,7 +87,7 @@ def latency_records(rows: Sequence[MeasuredRow], means: LatencyMeans, catalog: C
                            table=band_table)
         recs.append(LatencyRecord(run.id, run.accelerator, run.scenario, probe.metric, probe.value / float(p),
                                   1.0 / b.ratio_high, 1.0 / b.ratio_low))
-    return recs, shown
+    return recs, shown, list(prep.skipped)
 
 
 def _runs_quantiles(ratios: Sequence[float]) -> list[float]:
