@@ -31,7 +31,7 @@ import dataclasses
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -77,7 +77,8 @@ def class_key(level: Sequence[str], vendor: str, stack: str, dtype: str, scenari
     return "/".join(values[f] for f in level) or "all"
 
 
-def _quantiles(ratios: Iterable[float]) -> list[float]:
+def quantiles_of(ratios: Iterable[float]) -> list[float]:
+    """:data:`QUANTILES` of measured / predicted ratios, rounded as the table stores them."""
     return [round(float(q), 4) for q in np.quantile(np.asarray(list(ratios), float), QUANTILES)]
 
 
@@ -94,11 +95,11 @@ def make_bands(records: Sequence[Record], borrowed: Sequence[Record], validated:
         for key, recs in sorted(groups.items()):
             rows = len({r.row_id for r in recs})
             if rows >= MIN_ROWS:
-                classes[key] = {"rows": rows, "ratios": len(recs), "quantiles": _quantiles(r.ratio for r in recs)}
+                classes[key] = {"rows": rows, "ratios": len(recs), "quantiles": quantiles_of(r.ratio for r in recs)}
     if "all" not in classes:
         raise InputError(f"accuracy bands: {len({r.row_id for r in records})} measured rows; at least {MIN_ROWS} "
                          "are needed for the pooled band")
-    pooled = _quantiles(r.ratio for r in borrowed) if borrowed else classes["all"]["quantiles"]
+    pooled = quantiles_of(r.ratio for r in borrowed) if borrowed else classes["all"]["quantiles"]
     half = len(QUANTILES) // 2
     widest = [min([pooled[i], *(c["quantiles"][i] for c in classes.values())]) if i < half
               else max([pooled[i], *(c["quantiles"][i] for c in classes.values())]) if i > half
@@ -221,6 +222,17 @@ def coverage(records: Sequence[Record], borrowed: Sequence[Record], validated: I
     return (float(np.mean(inside)) if inside else float("nan")), len(inside), per
 
 
+def smallest_scale(coverage_at: Callable[[float], float], target: float = TARGET_COVERAGE) -> tuple[float, float]:
+    """The smallest widening of :data:`SCALES` whose coverage (``coverage_at(scale)``, out of
+    fold) reaches ``target``, and that coverage; the widest scale when none does."""
+    share = float("nan")
+    for k in SCALES:
+        share = coverage_at(k)
+        if share >= target:
+            return k, share
+    return SCALES[-1], share
+
+
 def choose_spread_scale(records: Sequence[Record], borrowed: Sequence[Record], validated: Iterable[str],
                         target: float = TARGET_COVERAGE) -> tuple[float, float]:
     """The smallest widening (of :data:`SCALES`) whose out-of-fold coverage by accelerator
@@ -229,12 +241,7 @@ def choose_spread_scale(records: Sequence[Record], borrowed: Sequence[Record], v
     percentiles cover less than 80 % of a new group's rows; one scale, chosen by
     cross-validation, corrects it for every class (split-conformal calibration)."""
     val = list(validated)
-    share = float("nan")
-    for k in SCALES:
-        share = coverage(records, borrowed, val, spread_scale=k)[0]
-        if share >= target:
-            return k, share
-    return SCALES[-1], share
+    return smallest_scale(lambda k: coverage(records, borrowed, val, spread_scale=k)[0], target)
 
 
 def interval_check(recs: Sequence[Record], borrowed: Sequence[Record], validated: Sequence[str]) -> list[str]:

@@ -24,7 +24,16 @@ import numpy as np
 
 from ..catalog.loader import Catalog
 from ..errors import InputError
-from .bands import INTERVAL, QUANTILES, SCALES, TARGET_COVERAGE, Band, band_for, time_multiples
+from .bands import (
+    INTERVAL,
+    QUANTILES,
+    TARGET_COVERAGE,
+    Band,
+    band_for,
+    quantiles_of,
+    smallest_scale,
+    time_multiples,
+)
 from .calibration import LatencyMeans
 from .measured import MeasuredRow
 from .score import evaluate, prepare
@@ -90,10 +99,6 @@ def latency_records(rows: Sequence[MeasuredRow], means: LatencyMeans, catalog: C
     return recs, shown, list(prep.skipped)
 
 
-def _runs_quantiles(ratios: Sequence[float]) -> list[float]:
-    return [round(float(q), 4) for q in np.quantile(np.asarray(ratios, float), QUANTILES)]
-
-
 def make_latency_bands(recs: Sequence[LatencyRecord], spread_scale: Mapping[str, float] | None = None
                        ) -> dict[str, Any]:
     """The ``latency`` section of the band table: per metric, the quantiles of measured /
@@ -105,11 +110,11 @@ def make_latency_bands(recs: Sequence[LatencyRecord], spread_scale: Mapping[str,
         if len(rs) < LATENCY_MIN_RUNS:
             raise InputError(f"latency bands: {len(rs)} runs with a predicted {metric}; at least "
                              f"{LATENCY_MIN_RUNS} are needed")
-        classes = {"all": {"runs": len(rs), "quantiles": _runs_quantiles([r.ratio for r in rs])}}
+        classes = {"all": {"runs": len(rs), "quantiles": quantiles_of([r.ratio for r in rs])}}
         for sc in sorted({r.scenario for r in rs}):
             sel = [r.ratio for r in rs if r.scenario == sc]
             if len(sel) >= LATENCY_MIN_RUNS:
-                classes[sc] = {"runs": len(sel), "quantiles": _runs_quantiles(sel)}
+                classes[sc] = {"runs": len(sel), "quantiles": quantiles_of(sel)}
         out[metric] = {"spread_scale": float((spread_scale or {}).get(metric, 1.0)), "classes": classes}
     return out
 
@@ -137,9 +142,4 @@ def latency_coverage(recs: Sequence[LatencyRecord], metric: str, spread_scale: f
 def choose_latency_scale(recs: Sequence[LatencyRecord], metric: str, target: float = TARGET_COVERAGE
                          ) -> tuple[float, float]:
     """The smallest widening of :data:`SCALES` whose out-of-fold coverage reaches ``target``."""
-    share = float("nan")
-    for k in SCALES:
-        share = latency_coverage(recs, metric, k)[0]
-        if share >= target:
-            return k, share
-    return SCALES[-1], share
+    return smallest_scale(lambda k: latency_coverage(recs, metric, k)[0], target)
