@@ -29,6 +29,12 @@ ExportControlClass = Literal[
 DTYPES_WITH_PEAKS: tuple[str, ...] = ("fp4", "fp8", "bf16")
 
 
+ScaleUpTopology = Literal["switched", "full_mesh", "torus"]
+"""How the scale-up domain is wired: through switches (every group at the device's whole
+bandwidth), as a full mesh of direct links (a group of g uses g - 1 of the N - 1 links) or as
+a torus (treated as switched by the engine; docs/engine.md). Not given = switched."""
+
+
 class Accelerator(Record):
     """One accelerator device (GPU package, TPU chip, wafer, card) with datasheet peaks.
 
@@ -53,6 +59,7 @@ class Accelerator(Record):
     scale_up_link: str | None = None
     scale_up_bandwidth_bytes_per_s_per_direction: BytesPerS | None = None
     scale_up_domain_size: AccelCount | None = None
+    scale_up_topology: ScaleUpTopology | None = None
     scale_out_bandwidth_bytes_per_s_per_direction: BytesPerS | None = None
     tdp_w: PowerW | None = None
     process_node: str | None = None

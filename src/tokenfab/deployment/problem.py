@@ -173,6 +173,8 @@ def hardware_row(acc: Accelerator) -> dict[str, float]:
         fp4_flop_per_s=acc.fp4_dense_flop_per_s or nan, memory_bytes=float(acc.memory_bytes or 0.0),
         memory_bandwidth_bytes_per_s=float(acc.memory_bandwidth_bytes_per_s or 0.0),
         scale_up_bytes_per_s=up or out, scale_up_domain=acc.scale_up_domain_size or 1, scale_out_bytes_per_s=out,
+        scale_up_mesh_peers=float((acc.scale_up_domain_size or 1) - 1) if up and acc.scale_up_topology == "full_mesh"
+        else 0.0,
     )
 
 

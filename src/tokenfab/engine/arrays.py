@@ -67,6 +67,7 @@ class HardwareArrays(_Columns):
     scale_up_bytes_per_s: np.ndarray
     scale_up_domain: np.ndarray
     scale_out_bytes_per_s: np.ndarray
+    scale_up_mesh_peers: np.ndarray  # direct links a full-mesh fabric splits its bandwidth over; 0 = switched
 
 
 @dataclass(frozen=True)

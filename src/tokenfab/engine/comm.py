@@ -6,6 +6,12 @@ whose latency term does not grow with n, so the latency term used is ``alpha x l
 (tree), documented in docs/engine.md. All-to-all of S bytes per rank: ``(n-1)/n x S / B + alpha``.
 Point-to-point: ``S / B + alpha``. A group larger than the scale-up domain runs over
 scale-out links (InfiniBand/Ethernet), whose per-device bandwidth is used instead.
+
+B depends on the scale-up topology. Behind a switch (NVSwitch) every device reaches any group
+at its whole bandwidth. In a switchless full mesh (AMD Infinity Fabric, Intel Gaudi's on-die
+RoCE ports, Huawei HCCS in an 8-card node) a device's bandwidth is split evenly over direct
+links to each of its ``peers`` (N - 1 in an N-device domain): a group of g devices can only use
+the g - 1 links to its own members, ``B x (g - 1) / peers``.
 """
 
 from __future__ import annotations
@@ -15,10 +21,15 @@ from numpy.typing import ArrayLike
 
 
 def link_bandwidth(group_size: ArrayLike, scale_up_domain: ArrayLike, scale_up_bytes_per_s: ArrayLike,
-    scale_out_bytes_per_s: ArrayLike) -> np.ndarray:
-    """Per-device, per-direction bandwidth of the link a group of ``group_size`` devices uses."""
-    inside = np.asarray(group_size) <= np.asarray(scale_up_domain)
-    return np.where(inside, scale_up_bytes_per_s, scale_out_bytes_per_s)
+    scale_out_bytes_per_s: ArrayLike, mesh_peers: ArrayLike = 0.0) -> np.ndarray:
+    """Per-device, per-direction bandwidth of the link a group of ``group_size`` devices uses;
+    ``mesh_peers`` > 0: the scale-up fabric is a full mesh of direct links to that many peers."""
+    g = np.asarray(group_size, dtype=float)
+    inside = g <= np.asarray(scale_up_domain)
+    peers = np.asarray(mesh_peers, dtype=float)
+    share = np.where(peers > 0, np.clip(g - 1.0, 1.0, None) / np.maximum(peers, 1.0), 1.0)
+    return np.where(inside, np.asarray(scale_up_bytes_per_s, dtype=float) * np.minimum(share, 1.0),
+                    scale_out_bytes_per_s)
 
 
 def allreduce_time(size_bytes: ArrayLike, n_ranks: ArrayLike, bw_bytes_per_s: ArrayLike, alpha_s: ArrayLike,

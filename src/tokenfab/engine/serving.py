@@ -178,7 +178,8 @@ def pass_time(
                / (cfg.attention_flop_per_s * eff.attention_eff))
     t_att_m = b_att / devices_per_stage / (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
     # communication inside one stage, per micro-batch
-    bw_tp = comm.link_bandwidth(tp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s)
+    bw_tp = comm.link_bandwidth(tp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s,
+                                 hw.scale_up_mesh_peers)
     act = n_mb * m.hidden_size * ACTIVATION_BYTES
     alpha, neff = eff.collective_latency_s, eff.network_eff
     ar = comm.allreduce_time(act, tp, bw_tp, alpha, neff)
@@ -192,7 +193,8 @@ def pass_time(
     dense_layers = layers - moe_layers
     attn_comm = np.where(dpa, 0.0, layers * ar)
     mlp_comm = dense_layers * ar + moe_layers * np.where(ep > 1, a2a + moe_ar, ar)
-    bw_pp = comm.link_bandwidth(tp * pp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s)
+    bw_pp = comm.link_bandwidth(tp * pp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s,
+                                 hw.scale_up_mesh_peers)
     p2p = np.where(pp > 1, comm.p2p_time(act / tp, bw_pp, alpha, neff), 0.0)
     t_comm = attn_comm + mlp_comm + p2p
     sequences = (n_dec + prompts) / pp  # sequences of one micro-batch (decode + prompts it carries)
