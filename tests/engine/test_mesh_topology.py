@@ -1,0 +1,77 @@
+"""A full-mesh scale-up fabric (no switch) against hand calculations.
+
+Intel Gaudi 2 in an 8-card HLS box: 21 of its 24 x 100 GbE ports go to the other 7 cards,
+3 per peer, so one peer link is 3 x 100 Gb/s = 37.5 GB/s per direction and the whole
+scale-up bandwidth 21 x 12.5 GB/s = 262.5 GB/s. A group of g cards reaches its g - 1 members
+over g - 1 such links only. Behind NVSwitch every group sees the device's whole bandwidth."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import assert_one_line_error
+from tests.conftest import cli as run_cli
+from tokenfab.catalog import load_catalog
+from tokenfab.deployment.problem import hardware_row
+from tokenfab.engine import comm
+
+PEER_LINK = 3 * 100e9 / 8  # 37.5e9 bytes/s: three 100 Gb/s ports to one peer
+
+
+@pytest.mark.parametrize(("group", "expected"), [
+    (2, 1 * PEER_LINK),    # one peer: 37.5 GB/s
+    (4, 3 * PEER_LINK),    # three peers: 112.5 GB/s
+    (8, 7 * PEER_LINK),    # the whole node: 262.5 GB/s
+])
+def test_a_mesh_group_uses_the_links_to_its_members(group, expected):
+    bw = comm.link_bandwidth(group, 8, 262.5e9, 37.5e9, mesh_peers=7)
+    assert float(bw) == pytest.approx(expected)
+
+
+def test_a_switched_fabric_gives_every_group_the_whole_bandwidth():
+    assert float(comm.link_bandwidth(2, 8, 450e9, 50e9)) == pytest.approx(450e9)
+    assert float(comm.link_bandwidth(2, 8, 450e9, 50e9, mesh_peers=0)) == pytest.approx(450e9)
+
+
+def test_a_group_beyond_the_node_goes_over_scale_out_links():
+    assert float(comm.link_bandwidth(16, 8, 262.5e9, 37.5e9, mesh_peers=7)) == pytest.approx(37.5e9)
+
+
+def test_the_catalog_says_which_chips_are_meshed():
+    cat = load_catalog()
+    assert hardware_row(cat.accelerator("gaudi2"))["scale_up_mesh_peers"] == 7  # 8-card node
+    assert hardware_row(cat.accelerator("mi300x"))["scale_up_mesh_peers"] == 7  # 7 xGMI links
+    assert hardware_row(cat.accelerator("h100-sxm"))["scale_up_mesh_peers"] == 0  # NVSwitch
+    assert hardware_row(cat.accelerator("tpu-v6e"))["scale_up_mesh_peers"] == 0  # torus: not split
+
+
+def test_a_tensor_parallel_all_reduce_on_gaudi2_by_hand():
+    # Llama-2-70B decode at 327 sequences, tp 4: one all-reduce of 327 x 8192 x 2 bytes
+    # = 5,357,568 bytes; ring volume 2 x 3/4 of it = 8,036,352 bytes over 112.5 GB/s at a 0.8
+    # network efficiency = 89.29 us, plus alpha x log2(4) = 2 x 15 us -> 119.29 us.
+    size = 327 * 8192 * 2
+    bw = comm.link_bandwidth(4, 8, 262.5e9, 37.5e9, mesh_peers=7)
+    t = comm.allreduce_time(size, 4, bw, 15e-6, 0.8)
+    assert float(t) == pytest.approx(8_036_352 / (112.5e9 * 0.8) + 30e-6, rel=1e-12)
+    assert float(t) == pytest.approx(119.29e-6, abs=0.01e-6)
+
+
+def test_an_unknown_topology_is_one_line(tmp_path):
+    (tmp_path / "accelerators.yaml").write_text("""\
+schema_version: 1
+rows:
+  - id: private-npu
+    name: Private NPU
+    vendor: Example Corp
+    status: shipping
+    bf16_dense_flop_per_s: 500e12
+    memory_bytes: 96e9
+    memory_bandwidth_bytes_per_s: 4e12
+    scale_up_topology: ring
+    source: internal datasheet rev 3
+    as_of: 2026-10-01
+    kind: datasheet
+""", encoding="utf-8")
+    proc = run_cli("catalog", "list", "accelerators", "--json", "--catalog", str(tmp_path))
+    line = assert_one_line_error(proc)
+    assert "scale_up_topology" in line and "ring" in line and "full_mesh" in line
