@@ -82,6 +82,13 @@ def test_published_figures_of_the_issue16_rows(rows):
     g = by_id["GT159"]
     assert (g.accelerator, g.n_accel, g.weights_dtype, g.stack, g.value) == ("gaudi2", 8, "fp8", "synapseai", 8034.85)
     assert g.osl_tokens == pytest.approx(8034.85 / 27.5567, abs=0.05)
+    # the same submission's code: run_tgi_server.sh shards Llama-2-70B with --num-shard 8 (one tp 8
+    # server), batch bucket = scenarios.yaml --bs: 1024 Offline, 768 Server
+    assert (g.parallelism, g.max_seqs) == ("tp8", 1024)
+    assert (by_id["GT160"].parallelism, by_id["GT160"].max_seqs) == ("tp8", 768)
+    # Krai's MLPerf v5.1 open vLLM/SGLang commands name no KV cache dtype: the default 'auto' keeps BF16
+    krai = [r for name in FILES for r in rows[name] if "open/Krai/" in r.source]
+    assert len(krai) == 12 and {r.kv_dtype for r in krai} == {"bf16"}
     # Intel Gaudi 3 model-performance table: Llama 3.1 70B, 8 HPU, fp8, 2,048 / 2,048, batch 600: 8,946 tok/s
     g3 = by_id["GT253"]  # was HO053 before the odd-numbered holdout rows joined the fitting set
     assert (g3.accelerator, g3.n_accel, g3.isl_tokens, g3.osl_tokens, g3.concurrency, g3.value) == (
