@@ -33,6 +33,13 @@ def test_a_switched_fabric_gives_every_group_the_whole_bandwidth():
     assert float(comm.link_bandwidth(2, 8, 450e9, 50e9, mesh_peers=0)) == pytest.approx(450e9)
 
 
+def test_a_point_to_point_send_uses_one_peer_link():
+    # pipeline stages 2 x tp 2 inside one Gaudi 2 node: each card sends to its counterpart over the
+    # three ports to that one peer, 37.5 GB/s, not over the 3 links of the 4-card group
+    assert float(comm.link_bandwidth(4, 8, 262.5e9, 37.5e9, mesh_peers=7, links_used=1)) == pytest.approx(PEER_LINK)
+    assert float(comm.link_bandwidth(4, 8, 450e9, 50e9, links_used=1)) == pytest.approx(450e9)  # switched
+
+
 def test_a_group_beyond_the_node_goes_over_scale_out_links():
     assert float(comm.link_bandwidth(16, 8, 262.5e9, 37.5e9, mesh_peers=7)) == pytest.approx(37.5e9)
 

@@ -21,13 +21,17 @@ from numpy.typing import ArrayLike
 
 
 def link_bandwidth(group_size: ArrayLike, scale_up_domain: ArrayLike, scale_up_bytes_per_s: ArrayLike,
-    scale_out_bytes_per_s: ArrayLike, mesh_peers: ArrayLike = 0.0) -> np.ndarray:
+    scale_out_bytes_per_s: ArrayLike, mesh_peers: ArrayLike = 0.0, links_used: ArrayLike | None = None
+    ) -> np.ndarray:
     """Per-device, per-direction bandwidth of the link a group of ``group_size`` devices uses;
-    ``mesh_peers`` > 0: the scale-up fabric is a full mesh of direct links to that many peers."""
+    ``mesh_peers`` > 0: the scale-up fabric is a full mesh of direct links to that many peers, of
+    which a collective uses ``links_used`` (default the group's other members, ``group_size - 1``;
+    a point-to-point send uses one)."""
     g = np.asarray(group_size, dtype=float)
     inside = g <= np.asarray(scale_up_domain)
     peers = np.asarray(mesh_peers, dtype=float)
-    share = np.where(peers > 0, np.clip(g - 1.0, 1.0, None) / np.maximum(peers, 1.0), 1.0)
+    links = g - 1.0 if links_used is None else np.asarray(links_used, dtype=float)
+    share = np.where(peers > 0, np.clip(links, 1.0, None) / np.maximum(peers, 1.0), 1.0)
     return np.where(inside, np.asarray(scale_up_bytes_per_s, dtype=float) * np.minimum(share, 1.0),
                     scale_out_bytes_per_s)
 

@@ -194,7 +194,7 @@ def pass_time(
     attn_comm = np.where(dpa, 0.0, layers * ar)
     mlp_comm = dense_layers * ar + moe_layers * np.where(ep > 1, a2a + moe_ar, ar)
     bw_pp = comm.link_bandwidth(tp * pp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s,
-                                 hw.scale_up_mesh_peers)
+                                 hw.scale_up_mesh_peers, links_used=1.0)  # each device sends to one peer
     p2p = np.where(pp > 1, comm.p2p_time(act / tp, bw_pp, alpha, neff), 0.0)
     t_comm = attn_comm + mlp_comm + p2p
     sequences = (n_dec + prompts) / pp  # sequences of one micro-batch (decode + prompts it carries)
