@@ -185,9 +185,15 @@ def pass_time(
     ar = comm.allreduce_time(act, tp, bw_tp, alpha, neff)
     ep = np.asarray(cfg.ep, float)
     a2a_bytes = 2.0 * (n_mb / tp) * m.experts_per_token * m.hidden_size * ACTIVATION_BYTES
-    a2a = 2.0 * comm.alltoall_time(a2a_bytes / 2.0, ep, bw_tp, alpha, neff)
     moe_tp = tp / np.maximum(ep, 1.0)
-    moe_ar = comm.allreduce_time(act, moe_tp, bw_tp, alpha, neff)
+    # the expert-parallel and the expert tensor-parallel groups sit inside the tp group: on a full
+    # mesh each reaches only its own members' links
+    bw_ep = comm.link_bandwidth(tp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s,
+                                 hw.scale_up_mesh_peers, links_used=ep - 1.0)
+    bw_moe_tp = comm.link_bandwidth(tp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s,
+                                     hw.scale_up_mesh_peers, links_used=moe_tp - 1.0)
+    a2a = 2.0 * comm.alltoall_time(a2a_bytes / 2.0, ep, bw_ep, alpha, neff)
+    moe_ar = comm.allreduce_time(act, moe_tp, bw_moe_tp, alpha, neff)
     layers = m.num_layers / pp
     moe_layers = m.num_moe_layers / pp
     dense_layers = layers - moe_layers
