@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import assert_one_line_error
-from tests.conftest import cli as run_cli
 from tokenfab.catalog import load_catalog
 from tokenfab.deployment.problem import hardware_row
 from tokenfab.engine import comm
@@ -62,23 +60,3 @@ def test_a_tensor_parallel_all_reduce_on_gaudi2_by_hand():
     assert float(t) == pytest.approx(8_036_352 / (112.5e9 * 0.8) + 30e-6, rel=1e-12)
     assert float(t) == pytest.approx(119.29e-6, abs=0.01e-6)
 
-
-def test_an_unknown_topology_is_one_line(tmp_path):
-    (tmp_path / "accelerators.yaml").write_text("""\
-schema_version: 1
-rows:
-  - id: private-npu
-    name: Private NPU
-    vendor: Example Corp
-    status: shipping
-    bf16_dense_flop_per_s: 500e12
-    memory_bytes: 96e9
-    memory_bandwidth_bytes_per_s: 4e12
-    scale_up_topology: ring
-    source: internal datasheet rev 3
-    as_of: 2026-10-01
-    kind: datasheet
-""", encoding="utf-8")
-    proc = run_cli("catalog", "list", "accelerators", "--json", "--catalog", str(tmp_path))
-    line = assert_one_line_error(proc)
-    assert "scale_up_topology" in line and "ring" in line and "full_mesh" in line

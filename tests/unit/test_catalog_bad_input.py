@@ -51,6 +51,12 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
     assert_one_line_error(proc, "accelerators.yaml:", "YAML syntax error")
 
 
+def test_an_unknown_scale_up_topology(tmp_path):
+    bad = GOOD_CHIP.replace("    source: internal", "    scale_up_topology: ring\n    source: internal")
+    line = assert_one_line_error(_validate(_overlay(tmp_path, "accelerators.yaml", bad)))
+    assert "scale_up_topology" in line and "ring" in line and "full_mesh" in line
+
+
 def test_missing_field(tmp_path):
     bad = GOOD_CHIP.replace("    source: internal datasheet rev 3\n", "")
     line = assert_one_line_error(_validate(_overlay(tmp_path, "accelerators.yaml", bad)))
