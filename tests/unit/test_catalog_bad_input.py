@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from tests.conftest import assert_one_line_error
 from tests.conftest import cli as run_cli
+from tests.conftest import run_cli as run_installed
 from tokenfab.catalog import validate_catalog
 from tokenfab.catalog.hardware import Accelerator, System
 from tokenfab.catalog.market import ApiPrice, Certification, Egress, FxRate, PueFigure
@@ -52,8 +53,11 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
 
 
 def test_an_unknown_scale_up_topology(tmp_path):
+    # through the installed script, as a user meets it
     bad = GOOD_CHIP.replace("    source: internal", "    scale_up_topology: ring\n    source: internal")
-    line = assert_one_line_error(_validate(_overlay(tmp_path, "accelerators.yaml", bad)))
+    _overlay(tmp_path, "accelerators.yaml", bad)
+    proc = run_installed("catalog", "list", "accelerators", "--json", "--catalog", str(tmp_path))
+    line = assert_one_line_error(proc, code=2)
     assert "scale_up_topology" in line and "ring" in line and "full_mesh" in line
 
 
