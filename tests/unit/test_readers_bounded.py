@@ -10,11 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import assert_one_line_error
 from tests.conftest import cli as run_cli
 from tests.unit.test_catalog_bad_input import GOOD_CHIP, OFFERS_HEADER
-from tokenfab.catalog import load_catalog, validate_catalog
+from tokenfab.catalog import files, load_catalog, validate_catalog
 from tokenfab.catalog.files import read_csv_rows, read_yaml_rows
 from tokenfab.errors import CatalogError
 
@@ -174,3 +175,25 @@ def test_crlf_csv_error_keeps_the_line_number(tmp_path):
     _write(tmp_path, "offers.csv", (OFFERS_HEADER + row).replace("\n", "\r\n"))
     with pytest.raises(CatalogError, match="offers.csv:2: row has 3 cells"):
         read_csv_rows(tmp_path / "offers.csv")
+
+
+# The package's own files go through libyaml (files.load_yaml_text bundled=True); users' files keep the
+# Python composer and its checks. The reference for "the same values" is the strict Python loader itself.
+BUNDLED_YAML = sorted((Path(files.__file__).resolve().parents[1] / "data").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", BUNDLED_YAML, ids=lambda p: p.name)
+def test_bundled_files_read_the_same_with_both_parsers(path):
+    text = path.read_text(encoding="utf-8")
+    strict = yaml.load(text, Loader=files._Loader)
+    assert yaml.load(text, Loader=files._BundledLoader) == strict  # values and __line__ keys
+    assert files.load_bundled_yaml(text) == yaml.safe_load(text)
+    assert files.is_bundled(path)
+
+
+def test_only_the_package_data_directory_counts_as_bundled(tmp_path):
+    copy = _write(tmp_path, "accelerators.yaml", BUNDLED_YAML[0].read_text(encoding="utf-8"))
+    assert not files.is_bundled(copy)
+    bomb = _write(tmp_path, "accelerators.yaml", BILLION_LAUGHS)
+    with pytest.raises(CatalogError, match="alias"):  # a user's file keeps the alias check
+        read_yaml_rows(bomb)

@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
+from ..catalog.files import load_bundled_yaml
 from ..errors import InputError
 from ..inputs import ResultModel
 
@@ -144,7 +144,7 @@ class Band(ResultModel):
 def bands() -> dict[str, Any]:
     """The shipped band table (``data/accuracy_bands.yaml``)."""
     text = (resources.files("tokenfab") / "data" / "accuracy_bands.yaml").read_text(encoding="utf-8")
-    doc: dict[str, Any] = yaml.safe_load(text)
+    doc: dict[str, Any] = load_bundled_yaml(text)
     return doc
 
 

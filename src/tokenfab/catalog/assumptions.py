@@ -7,14 +7,13 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from ..errors import InputError
+from .files import load_bundled_yaml
 
 
 def _read(name: str) -> dict[str, Any]:
     text = (resources.files("tokenfab") / "data" / name).read_text(encoding="utf-8")
-    doc = yaml.safe_load(text)
+    doc = load_bundled_yaml(text)
     if not isinstance(doc, dict):  # pragma: no cover - bundled files are tested
         raise InputError(f"{name}: expected a mapping")
     return doc

@@ -18,7 +18,7 @@ from ..errors import MAX_VALUE_CHARS, CatalogError, InputError, UnknownIdError, 
 from .assumptions import efficiency_table
 from .efficiency_overlay import FILE_NAME as EFFICIENCY_FILE
 from .efficiency_overlay import merged, read_overlay
-from .files import RawRow, read_rows
+from .files import RawRow, load_bundled_yaml, read_rows
 from .hardware import Accelerator, System
 from .market import ApiPrice, Discount, FxRate, Offer, Provider
 from .model_spec import ModelSpec
@@ -56,9 +56,7 @@ def bundled_dir() -> Path:
 
 def catalog_release() -> tuple[str, datetime.date]:
     """The bundled catalog's version and date (data/catalog.yaml)."""
-    import yaml
-
-    meta = yaml.safe_load((bundled_dir() / "catalog.yaml").read_text(encoding="utf-8"))
+    meta = load_bundled_yaml((bundled_dir() / "catalog.yaml").read_text(encoding="utf-8"))
     return str(meta["version"]), meta["date"]
 
 

@@ -13,9 +13,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..catalog.files import load_bundled_yaml
 from ..catalog.hardware import Accelerator
 from ..inputs import ResultModel
 from .jurisdiction import EU27
@@ -62,7 +62,7 @@ class Framework(BaseModel):
 @lru_cache(maxsize=1)
 def framework() -> Framework:
     text = (resources.files("tokenfab") / "data" / "eu_framework.yaml").read_text(encoding="utf-8")
-    return Framework.model_validate(yaml.safe_load(text))
+    return Framework.model_validate(load_bundled_yaml(text))
 
 
 def _objectives() -> tuple[tuple[str, str, float], ...]:
