@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from tokenfab.accuracy.bands import band_inputs, bands, interval_check, save_records, time_multiples  # noqa: E402
 from tokenfab.accuracy.calibration import read_latency_means, read_latency_pairs  # noqa: E402
 from tokenfab.accuracy.crossval import KEYS, CrossValidation, cross_validate_all  # noqa: E402
-from tokenfab.accuracy.latency import LATENCY_METRICS, latency_records  # noqa: E402
+from tokenfab.accuracy.latency import LATENCY_METRICS, latency_records, step_range_holds  # noqa: E402
 from tokenfab.accuracy.measured import MeasuredRow, read_measured  # noqa: E402
 from tokenfab.accuracy.score import evaluate, prepare  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
@@ -188,7 +188,7 @@ def latency_at_measured_concurrency(rows: Sequence[MeasuredRow], cat: Any, table
         sel = [(r, p) for r, p in shown if r.metric == metric]
         pred, meas = np.array([p for _, p in sel]), np.array([r.value for r, _ in sel])
         rs = [r for r in recs if r.metric == metric]
-        step = sum(r.step_low <= r.ratio <= r.step_high for r in rs)
+        step = step_range_holds(recs, metric)
         inside = 0
         for r in rs:
             lo, hi = time_multiples(bands(), metric, r.scenario, r.step_low, r.step_high)

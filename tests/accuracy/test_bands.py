@@ -12,7 +12,7 @@ from tests.conftest import cli
 from tokenfab import Scenario, plan
 from tokenfab import evaluate as evaluate_deployment
 from tokenfab.accuracy.bands import MIN_ROWS, Record, band_for, bands, coverage, make_bands, time_multiples
-from tokenfab.accuracy.latency import LatencyRecord, latency_coverage, make_latency_bands
+from tokenfab.accuracy.latency import LatencyRecord, latency_coverage, make_latency_bands, step_range_holds
 
 
 def rec(i: int, ratio: float, vendor: str = "NVIDIA", stack: str = "trtllm", dtype: str = "fp8",
@@ -63,6 +63,14 @@ def test_latency_coverage_is_out_of_fold_by_accelerator():
     recs += [lat(200 + i, 1.0, "tpot_s") for i in range(8)] + [lat(300 + i, 1.0, "tpot_s", acc="b200") for i in range(8)]
     share, n = latency_coverage(recs, "ttft_s", 1.0)
     assert (share, n) == (0.5, 16)
+
+
+def test_step_range_holds_counts_one_metric_inside_its_step_band():
+    # step band [0.8, 1.25] (lat's): TTFT ratios 0.79 (out), 0.8 and 1.25 (in, ends included), 1.3 (out);
+    # the TPOT run at 1.0 is another metric
+    recs = [lat(1, 0.79), lat(2, 0.8), lat(3, 1.25), lat(4, 1.3), lat(5, 1.0, "tpot_s")]
+    assert step_range_holds(recs, "ttft_s") == 2
+    assert step_range_holds(recs, "tpot_s") == 1
 
 
 def test_thin_class_uses_the_coarser_level():

@@ -119,6 +119,13 @@ def make_latency_bands(recs: Sequence[LatencyRecord], spread_scale: Mapping[str,
     return out
 
 
+def step_range_holds(recs: Sequence[LatencyRecord], metric: str) -> int:
+    """How many runs' measured ``metric`` (as measured / predicted) falls inside the run's class
+    band for a step time (``step_low`` .. ``step_high``), before the measured latency spread
+    widens it: the count both accuracy benchmarks print."""
+    return sum(r.step_low <= r.ratio <= r.step_high for r in recs if r.metric == metric)
+
+
 def latency_coverage(recs: Sequence[LatencyRecord], metric: str, spread_scale: float) -> tuple[float, int]:
     """Share of runs whose measured ``metric`` falls inside its interval, out of fold: each
     accelerator's runs against latency quantiles made from the other accelerators' runs only,
