@@ -103,6 +103,14 @@ def test_published_figures_of_the_issue16_rows(rows):
     h = by_id["HO070"]
     assert (h.accelerator, h.n_accel, h.weights_dtype, h.scenario, h.value) == ("h100-sxm", 8, "fp8", "offline", 31306.8)
     assert h.osl_tokens == pytest.approx(31306.8 / 107.256, abs=0.05)
+    # NVIDIA's submission configs (closed/NVIDIA/configs/llama2-70b/<Scenario>/__init__.py), per engine:
+    # v4.1 H100_SXM_80GB_TP2x4 tensor_parallelism 2, gpu_batch_size 896 Offline / 1024 Server; v4.1
+    # H200_SXM_141GBx8 tensor_parallelism 1, 806 / 896; v5.0 H100_SXM_80GB_PP2x4 pipeline_parallelism 2,
+    # 1024, kvcache_free_gpu_mem_frac 0.95
+    stated = {i: (by_id[i].parallelism, by_id[i].max_seqs) for i in ("GT055", "GT056", "GT057", "GT058", "HO070")}
+    assert stated == {"GT055": ("tp2", 896), "GT056": ("tp2", 1024), "GT057": ("tp1", 806), "GT058": ("tp1", 896),
+                      "HO070": ("tp1 pp2", 1024)}
+    assert h.memory_fraction == 0.95 and h.fixed_split == {"tp": 1, "pp": 2, "ep": 1, "dp_attention": False}
 
 
 def test_every_family_of_the_issue_has_rows(rows, cat):
