@@ -24,6 +24,7 @@ import io
 import math
 import re
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,6 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from ..errors import CatalogError, show_value
 from .parse_cache import cached_parse
 
-_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 SCHEMA_VERSION = 1
 MAX_FILE_BYTES = 5_000_000
 """Largest catalog file read [bytes] (the biggest bundled file is ~40 kB)."""
@@ -266,10 +266,15 @@ def load_bundled_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_PARSER)  # a SafeLoader (C or Python)
 
 
+def bundled_dir() -> Path:
+    """The package's own data directory (``tokenfab/data``)."""
+    return Path(str(resources.files("tokenfab") / "data"))
+
+
 def is_bundled(path: Path) -> bool:
-    """Whether ``path`` is one of the package's own data files (``tokenfab/data``)."""
+    """Whether ``path`` is one of the package's own data files (in :func:`bundled_dir`)."""
     try:
-        return path.resolve().parent == _DATA_DIR
+        return path.resolve().parent == bundled_dir().resolve()
     except OSError:
         return False
 

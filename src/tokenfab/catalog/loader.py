@@ -8,7 +8,6 @@ import difflib
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -18,7 +17,7 @@ from ..errors import MAX_VALUE_CHARS, CatalogError, InputError, UnknownIdError, 
 from .assumptions import efficiency_table
 from .efficiency_overlay import FILE_NAME as EFFICIENCY_FILE
 from .efficiency_overlay import merged, read_overlay
-from .files import RawRow, load_bundled_yaml, read_rows
+from .files import RawRow, bundled_dir, load_bundled_yaml, read_rows
 from .hardware import Accelerator, System
 from .market import ApiPrice, Discount, FxRate, Offer, Provider
 from .model_spec import ModelSpec
@@ -48,10 +47,6 @@ KIND_FILES: dict[str, tuple[str, type[Record]]] = {
 }
 KINDS: tuple[str, ...] = tuple(KIND_FILES)
 EXTRA_FILES: tuple[str, ...] = ("uncertainty.yaml",)  # overlayable data that are not catalog rows
-
-
-def bundled_dir() -> Path:
-    return Path(str(resources.files("tokenfab") / "data"))
 
 
 def catalog_release() -> tuple[str, datetime.date]:
