@@ -34,13 +34,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..catalog.files import load_bundled_yaml
+from ..catalog.files import read_bundled_yaml
 from ..errors import InputError
 from ..inputs import ResultModel
 
@@ -143,8 +142,7 @@ class Band(ResultModel):
 @lru_cache(maxsize=1)
 def bands() -> dict[str, Any]:
     """The shipped band table (``data/accuracy_bands.yaml``)."""
-    text = (resources.files("tokenfab") / "data" / "accuracy_bands.yaml").read_text(encoding="utf-8")
-    doc: dict[str, Any] = load_bundled_yaml(text)
+    doc: dict[str, Any] = read_bundled_yaml("accuracy_bands.yaml")
     return doc
 
 

@@ -4,16 +4,14 @@ factors (``data/efficiency.yaml``): data tables read once, never code."""
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from ..errors import InputError
-from .files import load_bundled_yaml
+from .files import read_bundled_yaml
 
 
 def _read(name: str) -> dict[str, Any]:
-    text = (resources.files("tokenfab") / "data" / name).read_text(encoding="utf-8")
-    doc = load_bundled_yaml(text)
+    doc = read_bundled_yaml(name)
     if not isinstance(doc, dict):  # pragma: no cover - bundled files are tested
         raise InputError(f"{name}: expected a mapping")
     return doc

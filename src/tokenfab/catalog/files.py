@@ -266,6 +266,11 @@ def load_bundled_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_PARSER)  # a SafeLoader (C or Python)
 
 
+def read_bundled_yaml(name: str) -> Any:
+    """The package's own data file ``name`` (``tokenfab/data/<name>``), parsed by :func:`load_bundled_yaml`."""
+    return load_bundled_yaml((bundled_dir() / name).read_text(encoding="utf-8"))
+
+
 def bundled_dir() -> Path:
     """The package's own data directory (``tokenfab/data``)."""
     return Path(str(resources.files("tokenfab") / "data"))

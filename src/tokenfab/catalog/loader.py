@@ -17,7 +17,7 @@ from ..errors import MAX_VALUE_CHARS, CatalogError, InputError, UnknownIdError, 
 from .assumptions import efficiency_table
 from .efficiency_overlay import FILE_NAME as EFFICIENCY_FILE
 from .efficiency_overlay import merged, read_overlay
-from .files import RawRow, bundled_dir, load_bundled_yaml, read_rows
+from .files import RawRow, bundled_dir, read_bundled_yaml, read_rows
 from .hardware import Accelerator, System
 from .market import ApiPrice, Discount, FxRate, Offer, Provider
 from .model_spec import ModelSpec
@@ -51,7 +51,7 @@ EXTRA_FILES: tuple[str, ...] = ("uncertainty.yaml",)  # overlayable data that ar
 
 def catalog_release() -> tuple[str, datetime.date]:
     """The bundled catalog's version and date (data/catalog.yaml)."""
-    meta = load_bundled_yaml((bundled_dir() / "catalog.yaml").read_text(encoding="utf-8"))
+    meta = read_bundled_yaml("catalog.yaml")
     return str(meta["version"]), meta["date"]
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from importlib import resources
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..catalog.files import load_bundled_yaml
+from ..catalog.files import read_bundled_yaml
 from ..catalog.hardware import Accelerator
 from ..inputs import ResultModel
 from .jurisdiction import EU27
@@ -61,8 +60,7 @@ class Framework(BaseModel):
 
 @lru_cache(maxsize=1)
 def framework() -> Framework:
-    text = (resources.files("tokenfab") / "data" / "eu_framework.yaml").read_text(encoding="utf-8")
-    return Framework.model_validate(load_bundled_yaml(text))
+    return Framework.model_validate(read_bundled_yaml("eu_framework.yaml"))
 
 
 def _objectives() -> tuple[tuple[str, str, float], ...]:
