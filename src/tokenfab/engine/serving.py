@@ -29,6 +29,7 @@ step carries (``overhead_s + layer_overhead_s * layers + seq_overhead_s * sequen
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -398,6 +399,63 @@ def concurrency_grid(n_points: int = 40, max_batch: int = 16384) -> np.ndarray:
     return np.unique(np.round(np.geomspace(1, max_batch, n_points)))
 
 
+REFINE_POINTS = 8  # concurrencies tried between the best grid point and the next one up
+
+
+def _pick(pt: ServingPoint, index: np.ndarray) -> ServingPoint:
+    """The point at ``index`` along the last axis of every field (configurations before it)."""
+    shape = np.shape(pt.throughput_output_tok_per_s)
+
+    def one(a: ArrayLike) -> np.ndarray:
+        return np.take_along_axis(np.broadcast_to(a, shape), index[..., None], axis=-1)[..., 0]
+
+    return ServingPoint(**{  # type: ignore[arg-type]  # time_shares holds a dict of picked arrays
+        k: ({kk: one(vv) for kk, vv in v.items()} if isinstance(v, dict) else one(v)) for k, v in pt.__dict__.items()
+    })
+
+
+def _extended(*objs: Any) -> list[Any]:
+    """Each column set with a new last axis, for evaluation against a grid of concurrencies."""
+    return [type(o)(**{k: np.asarray(v)[..., None] for k, v in o.__dict__.items()}) for o in objs]
+
+
+def meets_limits(pt: ServingPoint, ttft_limit_s: ArrayLike, tpot_limit_s: ArrayLike) -> np.ndarray:
+    """Fits in memory, p99 latencies under the limits (``inf`` = none), a finite throughput."""
+    ex = lambda a: np.asarray(a, float)[..., None]
+    return (pt.fits & (pt.ttft_p99_s <= ex(ttft_limit_s)) & (pt.tpot_p99_s <= ex(tpot_limit_s))
+            & np.isfinite(pt.throughput_output_tok_per_s))
+
+
+def refined_point(
+    m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, grid: np.ndarray, score: np.ndarray,
+    ttft_limit_s: ArrayLike=np.inf, tpot_limit_s: ArrayLike=np.inf, n_points: int = REFINE_POINTS,
+) -> tuple[ServingPoint, np.ndarray, np.ndarray]:
+    """Between a configuration's best grid point (highest ``score``, the throughput of the points
+    that meet the limits) and the next grid point up, ``n_points`` integer concurrencies spaced
+    geometrically: the best of them that meets the limits, else the lowest. A latency limit or
+    the memory fit is crossed somewhere in that gap; without this the answer stays on the grid
+    point below it, up to one grid ratio (~1.28x) short in throughput. Where the gap holds no
+    integer (small concurrencies) or the best point is the grid's last, the points lie between
+    the grid's two highest points instead, so the result is still a concurrency off the grid.
+    Returns the point, whether it meets the limits, and its concurrency (all per configuration)."""
+    g = np.asarray(grid, float)
+    best = np.argmax(score, axis=-1)
+    lo_i = np.minimum(best, len(g) - 2)
+    lo, hi = g[lo_i], g[lo_i + 1]
+    frac = np.arange(1, n_points + 1) / (n_points + 1.0)
+    fine = np.round(lo[..., None] * (hi / lo)[..., None] ** frac)
+    room = (hi - lo > 1.0) & (best < len(g) - 1)
+    top = np.round(g[-2] * (g[-1] / g[-2]) ** frac)
+    fine = np.where(room[..., None], np.clip(fine, lo[..., None] + 1.0, hi[..., None] - 1.0), top)
+    m2, hw2, eff2, cfg2 = _extended(m, hw, eff, cfg)
+    pt = steady_state(m2, hw2, eff2, cfg2, fine)
+    ok = meets_limits(pt, ttft_limit_s, tpot_limit_s)
+    # the best that meets the limits; none does: the lowest (an off-grid candidate that fails)
+    pick = np.where(ok.any(axis=-1), np.argmax(np.where(ok, pt.throughput_output_tok_per_s, -1.0), axis=-1), 0)
+    return _pick(pt, pick), np.take_along_axis(ok, pick[..., None], axis=-1)[..., 0], \
+        np.take_along_axis(fine, pick[..., None], axis=-1)[..., 0]
+
+
 def best_point(
     m: ModelArrays,
     hw: HardwareArrays,
@@ -410,32 +468,23 @@ def best_point(
     """Highest-throughput concurrency per configuration whose p99 TTFT/TPOT stay under
     the limits (``inf`` = offline) and whose KV cache fits. Returns the point at that
     concurrency and a boolean 'feasible' array. Configurations are along axis 0 and the
-    grid along a new last axis, evaluated in one vectorized pass."""
+    grid along a new last axis, evaluated in one vectorized pass; then ``refined_point``
+    tries the gap above each configuration's best grid point, so a limit crossed inside a
+    gap costs at most ~3 % of throughput instead of up to one grid ratio (~28 %)."""
     g = concurrency_grid() if grid is None else np.asarray(grid, float)
-    ex = lambda a: np.asarray(a)[..., None]
-    m2 = type(m)(**{k: ex(v) for k, v in m.__dict__.items()})
-    hw2 = type(hw)(**{k: ex(v) for k, v in hw.__dict__.items()})
-    eff2 = type(eff)(**{k: ex(v) for k, v in eff.__dict__.items()})
-    cfg2 = type(cfg)(**{k: ex(v) for k, v in cfg.__dict__.items()})
+    m2, hw2, eff2, cfg2 = _extended(m, hw, eff, cfg)
     pt = steady_state(m2, hw2, eff2, cfg2, g)
-    ok = (
-        pt.fits
-        & (pt.ttft_p99_s <= ex(ttft_limit_s))
-        & (pt.tpot_p99_s <= ex(tpot_limit_s))
-        & np.isfinite(pt.throughput_output_tok_per_s)
-    )
+    ok = meets_limits(pt, ttft_limit_s, tpot_limit_s)
     score = np.where(ok, pt.throughput_output_tok_per_s, -1.0)
     best = np.argmax(score, axis=-1)
     feasible = np.take_along_axis(ok, best[..., None], axis=-1)[..., 0]
-
-    def pick(a: ArrayLike) -> np.ndarray:
-        a = np.broadcast_to(a, score.shape)
-        return np.take_along_axis(a, best[..., None], axis=-1)[..., 0]
-
-    chosen = ServingPoint(
-        **{  # type: ignore[arg-type]  # time_shares holds a dict of picked arrays
-            k: ({kk: pick(vv) for kk, vv in v.items()} if isinstance(v, dict) else pick(v))
-            for k, v in pt.__dict__.items()
-        }
-    )
+    chosen = _pick(pt, best)
+    if len(g) > 1:  # between the best grid point and the next one up
+        fine, fine_ok, _ = refined_point(m, hw, eff, cfg, g, score, ttft_limit_s, tpot_limit_s)
+        better = fine_ok & (~feasible | (fine.throughput_output_tok_per_s > chosen.throughput_output_tok_per_s))
+        chosen = ServingPoint(**{  # type: ignore[arg-type]  # time_shares holds a dict
+            k: ({kk: np.where(better, fv[kk], cv[kk]) for kk in cv} if isinstance(cv, dict) else np.where(better, fv, cv))
+            for (k, cv), fv in zip(chosen.__dict__.items(), fine.__dict__.values())
+        })
+        feasible = feasible | fine_ok
     return chosen, feasible
