@@ -29,7 +29,7 @@ from ..catalog.model_spec import ModelSpec
 from ..economics import cost as C
 from ..economics import energy as EN
 from ..economics.ownership import ownership_usd_per_accel_hour
-from ..engine.serving import ServingPoint, meets_limits, concurrency_grid, refined_point, steady_state
+from ..engine.serving import ServingPoint, concurrency_grid, meets_limits, refined_point, steady_state
 from ..errors import InputError
 from .capacity import Capacity
 from .problem import Block, EngineInputs, blocks_for, engine_inputs, speculations
