@@ -115,3 +115,27 @@ def test_the_planner_has_the_refined_point_of_every_config(h100_offers):
     assert some.any()
     assert np.all(got[some] >= want[some] / 1.03)
     assert np.all(got <= want * (1 + 1e-12) + 1e-9)
+
+
+def test_under_a_risk_quantile_the_planner_refines_at_the_limits_it_judges(h100_offers):
+    """``plan --risk p90`` judges each candidate's latencies divided by its class's throughput
+    ratio at that quantile (< 1): its latency limit is effectively ``limit x ratio``. The
+    refinement at those limits comes within 3 % of the brute-force best under them. (At 30 ms
+    the grid and the refinement at the plain limit alone reach 0.88 of it.)"""
+    from tokenfab.accuracy.bands import RISK_LEVELS
+    from tokenfab.deployment.ranges import pair_ratios
+
+    s = Scenario(model="llama-3.1-8b", rate_rps=2, isl=1000, osl=200, pricing=("on_demand",), tpot_max_s=0.03,
+                 risk="p90")
+    _, _, c = prepare(s, h100_offers)
+    inp = c.inputs
+    assert c.per_replica.shape[1] == len(concurrency_grid()) + 2
+    ratio = np.ones(len(inp.idle))
+    ratio[c.pair_config] = pair_ratios(c, RISK_LEVELS["p90"])
+    assert np.all(ratio < 1.0)
+    ok = meets_limits(c.point, np.inf, 0.03 * ratio)
+    got = np.where(ok, c.point.throughput_output_tok_per_s, -1.0).max(axis=1)
+    want, _ = brute_force(inp.m, inp.hw, inp.eff, inp.cfg, np.inf, 0.03 * ratio)
+    some = want > 0
+    assert some.any()
+    assert np.all(got[some] >= want[some] / 1.03)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..accuracy.bands import RISK_LEVELS, Band, band_for
 from ..catalog import assumptions as A
 from ..catalog.loader import Catalog
 from ..catalog.model_spec import ModelSpec
@@ -54,6 +55,18 @@ class SearchSpace:
     speculative: str = "off"  # off, mtp, draft or auto (off and every method the catalog has for the model)
     draft_tokens: int | None = None  # None = the catalog's default per method
     acceptance_rate: float | None = None
+    risk: str | None = None  # plan --risk: the latency limits that quantile judges are refined too
+
+
+BANDED_FIDELITIES = ("calibrated",)  # the fidelities whose out-of-sample spread was measured
+
+
+def block_band(efficiency: dict[str, Any], workload: Workload, blk: Block) -> Band:
+    """The accuracy band of one block (chip x precision x stack) under ``workload``; a user's
+    own calibration of that chip x stack counts as validated."""
+    user = blk.precision.stack in efficiency.get("calibrated", {}).get("accelerator_stacks", {}).get(
+        blk.accelerator.id, {})
+    return band_for(blk.accelerator.vendor, blk.precision.stack, blk.precision.weights, workload.scenario, user)
 
 
 @dataclass
@@ -140,17 +153,24 @@ def _engine(spec: ModelSpec, wl: Workload, blocks: list[Block], space: SearchSpa
     pt = ServingPoint(**{k: full(v, shape) for k, v in raw.__dict__.items()})
     if space.concurrency is None:
         # one more point per config row: the best concurrency in the gap above its best grid
-        # point under the workload's latency limits (engine.serving.refined_point)
+        # point under the workload's latency limits (engine.serving.refined_point); with a risk
+        # quantile, one more under the limits that quantile judges (times / its throughput ratio)
         lim_ttft, lim_tpot = wl.limits_s()
-        score = np.where(meets_limits(pt, lim_ttft, lim_tpot), pt.throughput_output_tok_per_s, -1.0)
-        fine, _, fine_b = refined_point(inp.m, inp.hw, inp.eff, inp.cfg, concurrency_grid(), score, lim_ttft,
-                                        lim_tpot)
-        pt = ServingPoint(**{  # type: ignore[arg-type]  # time_shares holds a dict
-            k: ({kk: np.concatenate([v[kk], fv[kk][:, None]], axis=1) for kk in v} if isinstance(v, dict)
-                else np.concatenate([v, np.asarray(fv)[:, None]], axis=1))
-            for (k, v), fv in zip(pt.__dict__.items(), fine.__dict__.values())
-        })
-        per_replica = np.concatenate([per_replica, fine_b[:, None]], axis=1)
+        scales = [np.ones(len(inp.idle))]
+        if space.risk is not None and space.fidelity in BANDED_FIDELITIES:
+            per_block = np.array([block_band(table, wl, b).ratio_at(RISK_LEVELS[space.risk]) for b in blocks])
+            scales.append(per_block[np.asarray(inp.block, int)])
+        grid = concurrency_grid()
+        for r in scales:
+            ok = meets_limits(pt, lim_ttft * r, lim_tpot * r)[:, : len(grid)]
+            score = np.where(ok, pt.throughput_output_tok_per_s[:, : len(grid)], -1.0)
+            fine, _, fine_b = refined_point(inp.m, inp.hw, inp.eff, inp.cfg, grid, score, lim_ttft * r, lim_tpot * r)
+            pt = ServingPoint(**{  # type: ignore[arg-type]  # time_shares holds a dict
+                k: ({kk: np.concatenate([v[kk], fv[kk][:, None]], axis=1) for kk in v} if isinstance(v, dict)
+                    else np.concatenate([v, np.asarray(fv)[:, None]], axis=1))
+                for (k, v), fv in zip(pt.__dict__.items(), fine.__dict__.values())
+            })
+            per_replica = np.concatenate([per_replica, fine_b[:, None]], axis=1)
     return inp, pt, np.asarray(per_replica, float)
 
 

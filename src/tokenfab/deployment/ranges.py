@@ -9,22 +9,19 @@ from typing import Any
 
 import numpy as np
 
-from ..accuracy.bands import RISK_LEVELS, Band, band_for
+from ..accuracy.bands import RISK_LEVELS, Band
 from ..catalog import assumptions as A
 from ..economics import energy as EN
-from .candidates import OWNERSHIP_TERMS, Candidates, money_energy, owned_price, sizing
+from .candidates import BANDED_FIDELITIES, OWNERSHIP_TERMS, Candidates, money_energy, owned_price, sizing
+from .candidates import block_band as candidates_block_band
 from .problem import Block
 from .result import RiskFigures
-
-BANDED_FIDELITIES = ("calibrated",)  # the fidelities whose out-of-sample spread was measured
 
 
 def block_band(c: Candidates, blk: Block) -> Band:
     """The band of one block (chip x precision x stack) under ``c``'s workload; a user's own
     calibration of that chip x stack counts as validated."""
-    user = blk.precision.stack in c.efficiency.get("calibrated", {}).get("accelerator_stacks", {}).get(
-        blk.accelerator.id, {})
-    return band_for(blk.accelerator.vendor, blk.precision.stack, blk.precision.weights, c.workload.scenario, user)
+    return candidates_block_band(c.efficiency, c.workload, blk)
 
 
 def band_of(c: Candidates, p: int) -> Band | None:
