@@ -139,3 +139,26 @@ def test_under_a_risk_quantile_the_planner_refines_at_the_limits_it_judges(h100_
     some = want > 0
     assert some.any()
     assert np.all(got[some] >= want[some] / 1.03)
+
+
+def test_a_refined_point_that_repeats_another_is_one_candidate(h100_offers):
+    """Where the memory fit binds rather than a latency limit, the refined point under the risk
+    limits is the plain one's (the fit does not move with the quantile): the same concurrency of
+    the same config row is one candidate, counted once and never shown twice."""
+    from tokenfab.deployment.candidates import distinct
+    from tokenfab.planner.search import plan
+
+    s = Scenario(model="llama-3.1-8b", rate_rps=2, isl=1000, osl=200, pricing=("on_demand",), tpot_max_s=5.0,
+                 ttft_max_s=600.0, risk="p90", front_tolerance=0.0)
+    _, _, c = prepare(s, h100_offers)
+    g = len(concurrency_grid())
+    same = c.per_replica[:, g] == c.per_replica[:, g + 1]
+    assert same.any()  # the case this guards
+    once = distinct(c)
+    assert once[:, :g + 1].all()  # the grid and the first refined point are always distinct
+    assert np.array_equal(once[:, g + 1], ~same[c.pair_config])
+    r = plan(s, h100_offers)
+    assert r.candidates_evaluated == int(once.sum())
+    shown = [(f.deployment.tp, f.deployment.pp, f.deployment.weights, f.deployment.concurrency_per_replica)
+             for f in r.front]
+    assert len(shown) == len(set(shown))

@@ -351,5 +351,16 @@ def best_per_capacity(c: Candidates, mask: np.ndarray) -> dict[int, tuple[int, i
     return out
 
 
+def distinct(c: Candidates) -> np.ndarray:
+    """(P, G): False where a point repeats an earlier point's concurrency for the same config
+    row (a refined point under ``--risk`` can land where the plain one did); such a point is
+    the same candidate and is neither counted nor shown twice."""
+    pr = c.per_replica
+    dup = np.zeros(pr.shape, bool)
+    for g in range(len(concurrency_grid()), pr.shape[1]):  # the grid's points are distinct
+        dup[:, g] = np.any(pr[:, :g] == pr[:, g : g + 1], axis=1)
+    return ~dup[c.pair_config]
+
+
 def feasible(c: Candidates) -> np.ndarray:
     return np.logical_and.reduce(list(c.masks.values()))

@@ -21,7 +21,7 @@ from ..catalog.hardware import System
 from ..catalog.loader import Catalog, load_catalog
 from ..catalog.market import Offer, Provider
 from ..deployment import capacity as K
-from ..deployment.candidates import Candidates, SearchSpace, build
+from ..deployment.candidates import Candidates, SearchSpace, build, distinct
 from ..deployment.evaluate import evaluation_at, how_chosen
 from ..deployment.problem import speculations
 from ..deployment.ranges import pair_ratios, resized
@@ -205,11 +205,13 @@ def solve(s: Scenario, cat: Catalog, c: Candidates, t0: float, extra: Mapping[st
     masks = _masks(s, cat, c, fig)
     for name, keep in (extra or {}).items():
         masks[name] = np.broadcast_to(np.asarray(keep, bool)[c.pair_capacity][:, None], c.a["usd_per_mtok"].shape)
-    ok = np.logical_and.reduce(list(masks.values()))
-    total = int(ok.size)
-    rejected = {k: int((~v).sum()) for k, v in masks.items() if (~v).any()}
-    misses = nearest_misses(s, masks, {"TPOT": fig["tpot_p99"], "TTFT": fig["ttft_p99"],
-                                       "budget": fig["usd_per_month"], "carbon": fig["gco2e_per_1k"]},
+    once = distinct(c)
+    ok = np.logical_and.reduce(list(masks.values())) & once
+    total = int(once.sum())
+    rejected = {k: int((~v & once).sum()) for k, v in masks.items() if (~v & once).any()}
+    misses = nearest_misses(s, {**masks, "distinct": once},
+                            {"TPOT": fig["tpot_p99"], "TTFT": fig["ttft_p99"], "budget": fig["usd_per_month"],
+                             "carbon": fig["gco2e_per_1k"]},
                             feasible=bool(ok.any()))
     if not ok.any():
         summary = ", ".join(f"{n:,} {why(k, s)}" for k, n in rejected.items())
