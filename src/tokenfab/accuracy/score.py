@@ -27,7 +27,7 @@ from ..deployment.problem import Block, blocks_for, engine_inputs, speculations
 from ..deployment.workload import LIMIT_PRESETS_S
 from ..engine.arrays import Efficiency, HardwareArrays, ModelArrays, _Columns
 from ..engine.efficiency import check_fidelity, efficiency_arrays, with_memory_fraction
-from ..engine.serving import ParallelConfig, ServingPoint, best_point, steady_state
+from ..engine.serving import ParallelConfig, ServingPoint, best_point, fieldwise, steady_state
 from ..errors import InputError, TokenfabError
 from ..inputs import ResultModel
 from .bands import band_for
@@ -263,13 +263,11 @@ def _merge(pt: ServingPoint, at: ServingPoint, idx: np.ndarray) -> ServingPoint:
     n = np.asarray(pt.concurrency).shape[0]
 
     def put(a: Any, b: Any) -> Any:
-        if isinstance(a, dict):
-            return {k: put(a[k], b[k]) for k in a}
         out = np.array(np.broadcast_to(a, (n,)), dtype=np.result_type(a, b))
         out[idx] = np.broadcast_to(b, idx.shape)
         return out
 
-    return ServingPoint(**{k: put(getattr(pt, k), v) for k, v in at.__dict__.items()})
+    return fieldwise(put, pt, at)
 
 
 class AccuracyRow(ResultModel):

@@ -30,7 +30,7 @@ from ..catalog.model_spec import ModelSpec
 from ..economics import cost as C
 from ..economics import energy as EN
 from ..economics.ownership import ownership_usd_per_accel_hour
-from ..engine.serving import ServingPoint, concurrency_grid, meets_limits, refined_point, steady_state
+from ..engine.serving import ServingPoint, concurrency_grid, fieldwise, meets_limits, refined_point, steady_state
 from ..errors import InputError
 from .capacity import Capacity
 from .problem import Block, EngineInputs, blocks_for, engine_inputs, speculations
@@ -146,11 +146,7 @@ def _engine(spec: ModelSpec, wl: Workload, blocks: list[Block], space: SearchSpa
     raw = steady_state(ex(inp.m), ex(inp.hw), ex(inp.eff), ex(inp.cfg), per_replica)
     shape = np.shape(per_replica)
 
-    def full(v: Any, shape: tuple[int, ...]) -> Any:
-        return ({k: np.broadcast_to(x, shape) for k, x in v.items()} if isinstance(v, dict)
-                else np.broadcast_to(v, shape))
-
-    pt = ServingPoint(**{k: full(v, shape) for k, v in raw.__dict__.items()})
+    pt = fieldwise(lambda v: np.broadcast_to(v, shape), raw)
     if space.concurrency is None:
         # one more point per config row: the best concurrency in the gap above its best grid
         # point under the workload's latency limits (engine.serving.refined_point); with a risk
@@ -165,11 +161,7 @@ def _engine(spec: ModelSpec, wl: Workload, blocks: list[Block], space: SearchSpa
             ok = meets_limits(pt, lim_ttft * r, lim_tpot * r)[:, : len(grid)]
             score = np.where(ok, pt.throughput_output_tok_per_s[:, : len(grid)], -1.0)
             fine, _, fine_b = refined_point(inp.m, inp.hw, inp.eff, inp.cfg, grid, score, lim_ttft * r, lim_tpot * r)
-            pt = ServingPoint(**{  # type: ignore[arg-type]  # time_shares holds a dict
-                k: ({kk: np.concatenate([v[kk], fv[kk][:, None]], axis=1) for kk in v} if isinstance(v, dict)
-                    else np.concatenate([v, np.asarray(fv)[:, None]], axis=1))
-                for (k, v), fv in zip(pt.__dict__.items(), fine.__dict__.values())
-            })
+            pt = fieldwise(lambda v, f: np.concatenate([v, np.asarray(f)[:, None]], axis=1), pt, fine)
             per_replica = np.concatenate([per_replica, fine_b[:, None]], axis=1)
     return inp, pt, np.asarray(per_replica, float)
 

@@ -302,6 +302,17 @@ class ServingPoint:
     time_shares: dict[str, np.ndarray]
 
 
+def fieldwise(fn: Any, *points: ServingPoint) -> ServingPoint:
+    """A point whose every array is ``fn`` of the same array of each of ``points`` (the arrays
+    of ``time_shares`` one by one): picking, merging, stacking points field by field."""
+    def one(*vals: Any) -> Any:
+        if isinstance(vals[0], dict):
+            return {k: fn(*(v[k] for v in vals)) for k in vals[0]}
+        return fn(*vals)
+
+    return ServingPoint(**{f.name: one(*(getattr(p, f.name) for p in points)) for f in fields(ServingPoint)})
+
+
 def live_context(isl: ArrayLike, osl: ArrayLike, osl_cv: ArrayLike = 0.0) -> np.ndarray:
     """Mean context of the sequences in flight [tokens]. A sequence of ``o`` output tokens stays
     ``o`` steps, so the batch holds long outputs in proportion to their length: over a workload
@@ -405,13 +416,7 @@ REFINE_POINTS = 8  # concurrencies tried between the best grid point and the nex
 def _pick(pt: ServingPoint, index: np.ndarray) -> ServingPoint:
     """The point at ``index`` along the last axis of every field (configurations before it)."""
     shape = np.shape(pt.throughput_output_tok_per_s)
-
-    def one(a: ArrayLike) -> np.ndarray:
-        return np.take_along_axis(np.broadcast_to(a, shape), index[..., None], axis=-1)[..., 0]
-
-    return ServingPoint(**{  # type: ignore[arg-type]  # time_shares holds a dict of picked arrays
-        k: ({kk: one(vv) for kk, vv in v.items()} if isinstance(v, dict) else one(v)) for k, v in pt.__dict__.items()
-    })
+    return fieldwise(lambda a: np.take_along_axis(np.broadcast_to(a, shape), index[..., None], axis=-1)[..., 0], pt)
 
 
 def _extended(*objs: Any) -> list[Any]:
@@ -482,9 +487,6 @@ def best_point(
     if len(g) > 1:  # between the best grid point and the next one up
         fine, fine_ok, _ = refined_point(m, hw, eff, cfg, g, score, ttft_limit_s, tpot_limit_s)
         better = fine_ok & (~feasible | (fine.throughput_output_tok_per_s > chosen.throughput_output_tok_per_s))
-        chosen = ServingPoint(**{  # type: ignore[arg-type]  # time_shares holds a dict
-            k: ({kk: np.where(better, fv[kk], cv[kk]) for kk in cv} if isinstance(cv, dict) else np.where(better, fv, cv))
-            for (k, cv), fv in zip(chosen.__dict__.items(), fine.__dict__.values())
-        })
+        chosen = fieldwise(lambda f, c: np.where(better, f, c), fine, chosen)
         feasible = feasible | fine_ok
     return chosen, feasible
