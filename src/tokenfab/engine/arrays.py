@@ -106,6 +106,11 @@ class Efficiency(_Columns):
     a fraction of the device's whole memory (0: vLLM's ``gpu_memory_utilization``, SGLang's
     ``mem_fraction_static``) or of what is free once weights and activations are loaded (1:
     TensorRT-LLM's ``kv_cache_free_gpu_mem_fraction``), ``memory.max_concurrency``.
+    ``kv_reserve_request`` (1 or 0): the stack's admission rule, also a server setting. 1: a
+    request is admitted only when the KV cache of its whole prompt and output fits (TensorRT-LLM's
+    default ``GUARANTEED_NO_EVICT`` capacity policy; a started request is never paused), so each
+    live sequence holds room for ``isl + osl (1 + cv^2)`` tokens; 0: a sequence holds its current
+    context (vLLM, SGLang: blocks allocated as tokens are generated, preempted when memory runs out).
     """
 
     compute_eff: np.ndarray
@@ -126,6 +131,7 @@ class Efficiency(_Columns):
     measured_moe: np.ndarray
     kv_memory_fraction: np.ndarray
     kv_fraction_of_free: np.ndarray
+    kv_reserve_request: np.ndarray
 
 
 # p99 / mean latency when no fitted figure is given: the medians over the MLPerf Inference v5.1
@@ -140,5 +146,5 @@ ROOFLINE = dict(
     layer_overhead_s=0.0, moe_half_tokens=0.0, p99_ttft_factor=P99_TTFT_FACTOR,
     p99_tpot_factor=P99_TPOT_FACTOR, attention_eff=1.0, seq_overhead_s=0.0,
     moe_half_width=0.0, gemm_half_tokens=0.0, prefill_attention_scale=1.0, measured_gemm=0.0, measured_moe=0.0,
-    kv_memory_fraction=DEFAULT_KV_MEMORY_FRACTION, kv_fraction_of_free=0.0,
+    kv_memory_fraction=DEFAULT_KV_MEMORY_FRACTION, kv_fraction_of_free=0.0, kv_reserve_request=0.0,
 )

@@ -361,17 +361,21 @@ def steady_state(
     q = np.asarray(cfg.draft_tokens, float) + 1.0
     act_tokens = np.where(dis, B * q, B * q + chunk)
     # a draft's weights (sharded like the target's) and KV cache (same shards) take memory too
-    kv_seq = kv_bytes_sequence(m, cfg.kv_bytes_per_element, ctx)
+    # the KV room a live sequence holds: its context, or (a stack that admits a request only with
+    # room for its whole prompt and output) isl + osl (1 + cv^2), the length-weighted mean request
+    reserved = np.where(np.asarray(eff.kv_reserve_request) > 0,
+                        isl + np.asarray(osl, float) * (1.0 + np.asarray(cfg.osl_cv, float) ** 2), ctx)
+    kv_seq = kv_bytes_sequence(m, cfg.kv_bytes_per_element, reserved)
     draft_w: np.ndarray | float = 0.0
     kv_scale: np.ndarray | float = 1.0
     if np.any(q > 1.0):
         draft_w = speculative.draft_weight_bytes(m, cfg.draft_layers, cfg.draft_moe_layers,
                                                  cfg.weight_bytes_per_param) / (cfg.tp * cfg.pp)
         kv_scale = 1.0 + speculative.draft_kv_bytes_sequence(m, cfg.draft_layers, cfg.kv_bytes_per_element,
-                                                             ctx) / kv_seq
+                                                             reserved) / kv_seq
     mc, w_dev = max_concurrency(
         m, hw.memory_bytes, cfg.weight_bytes_per_param,
-        np.asarray(cfg.kv_bytes_per_element) * kv_scale, cfg.tp, cfg.pp, cfg.dp_attention, ctx, act_tokens,
+        np.asarray(cfg.kv_bytes_per_element) * kv_scale, cfg.tp, cfg.pp, cfg.dp_attention, reserved, act_tokens,
         cfg.attention_weight_bytes_per_param, cfg.head_weight_bytes_per_param,
         eff.kv_memory_fraction, eff.kv_fraction_of_free, draft_w,
     )
