@@ -160,5 +160,5 @@ def test_hopper_gpt_oss_rows_state_the_bf16_kv_cache_of_the_table(rows):
     and the release checkpoint has no KV quantization, so the Hopper columns ran a BF16 cache."""
     hopper = [r for r in [*rows["measured.csv"], *rows["holdout.csv"]]
               if r.model.startswith("gpt-oss") and r.accelerator in ("h100-sxm", "h200") and r.stack == "trtllm"]
-    assert len(hopper) == 9
+    assert len(hopper) == 16
     assert {r.kv_dtype for r in hopper} == {"bf16"}

@@ -65,8 +65,9 @@ def test_a_tpot_limit_inside_a_grid_gap():
     limit = float(steady_state(m, hw, eff, cfg, 52.0).tpot_p99_s[0])
     want, at = brute_force(m, hw, eff, cfg, np.inf, limit)
     assert at[0] == 52.0  # p99 TPOT grows with the batch, so 52 is the most that meets it
-    # what the grid alone gives: the point at 42 sequences, well short of it
-    assert coarse_only(m, hw, eff, cfg, np.inf, limit)[0] < 0.9 * want[0]
+    # what the grid alone gives: the point at 42 sequences, short of it by more than the
+    # refinement's one step allows (1 / 1.028 = 0.973 of the best)
+    assert coarse_only(m, hw, eff, cfg, np.inf, limit)[0] < 0.95 * want[0]
     pt, feasible = best_point(m, hw, eff, cfg, np.inf, limit)
     assert feasible[0]
     assert pt.tpot_p99_s[0] <= limit
