@@ -323,6 +323,14 @@ def live_context(isl: ArrayLike, osl: ArrayLike, osl_cv: ArrayLike = 0.0) -> np.
     return np.asarray(isl, float) + np.asarray(osl, float) * (1.0 + cv * cv) / 2.0
 
 
+def request_context(isl: ArrayLike, osl: ArrayLike, osl_cv: ArrayLike = 0.0) -> np.ndarray:
+    """KV room a live sequence holds under a stack that admits a request only with room for its
+    whole prompt and output [tokens]: the length-weighted mean request, ``isl + osl (1 + cv^2)``
+    (``live_context`` with the whole output instead of the half generated on average)."""
+    cv = np.asarray(osl_cv, float)
+    return np.asarray(isl, float) + np.asarray(osl, float) * (1.0 + cv * cv)
+
+
 def steady_state(
     m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, concurrency: ArrayLike
 ) -> ServingPoint:
@@ -361,10 +369,8 @@ def steady_state(
     q = np.asarray(cfg.draft_tokens, float) + 1.0
     act_tokens = np.where(dis, B * q, B * q + chunk)
     # a draft's weights (sharded like the target's) and KV cache (same shards) take memory too
-    # the KV room a live sequence holds: its context, or (a stack that admits a request only with
-    # room for its whole prompt and output) isl + osl (1 + cv^2), the length-weighted mean request
-    reserved = np.where(np.asarray(eff.kv_reserve_request) > 0,
-                        isl + np.asarray(osl, float) * (1.0 + np.asarray(cfg.osl_cv, float) ** 2), ctx)
+    # the KV room a live sequence holds: its context, or its whole request where the stack reserves it
+    reserved = np.where(np.asarray(eff.kv_reserve_request) > 0, request_context(isl, osl, cfg.osl_cv), ctx)
     kv_seq = kv_bytes_sequence(m, cfg.kv_bytes_per_element, reserved)
     draft_w: np.ndarray | float = 0.0
     kv_scale: np.ndarray | float = 1.0
