@@ -57,6 +57,8 @@ def main() -> None:
     if args.records and args.records.exists():
         recs, borrowed, validated = load_records(args.records)
     else:
+        print(f"no records{' at ' + str(args.records) if args.records else ''} (--records): running the whole "
+              "cross-validation (an hour or more on two cores)", flush=True)
         cat = load_catalog()
         prep, hold = prepare(read_measured(FITTED), cat), prepare(read_measured(HOLDOUT), cat)
         vendor = {r.accelerator: cat.accelerator(r.accelerator).vendor for r in [*prep.rows, *hold.rows]}

@@ -16,7 +16,7 @@ HF = FIXTURES / "hf_configs"
 ARCH_FIELDS = (
     "num_layers hidden_size intermediate_size num_attention_heads num_kv_heads head_dim vocab_size attention "
     "kv_lora_rank qk_rope_head_dim qk_nope_head_dim v_head_dim num_experts experts_per_token num_shared_experts "
-    "moe_intermediate_size num_moe_layers sliding_window_tokens num_sliding_layers tie_embeddings"
+    "moe_intermediate_size num_moe_layers sliding_window_tokens num_sliding_layers local_attention tie_embeddings"
 ).split()
 
 

@@ -225,7 +225,7 @@ def _llama4(c: _Config, n_layers: int) -> dict[str, Any]:
     if n_moe < n_layers:
         out["intermediate_size"] = c.req_int("intermediate_size_mlp")
     if chunk:
-        out.update(sliding_window_tokens=chunk, num_sliding_layers=n_layers - n_global)
+        out.update(sliding_window_tokens=chunk, num_sliding_layers=n_layers - n_global, local_attention="chunked")
     return out
 
 

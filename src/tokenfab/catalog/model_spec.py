@@ -31,6 +31,10 @@ class ModelSpec(Record):
     ``num_shared_experts`` always-on experts of ``shared_expert_intermediate_size``.
     Attention: ``num_sliding_layers`` layers keep at most ``sliding_window_tokens``
     tokens of KV (sliding or chunked local attention); the rest are global.
+    ``local_attention`` says which: ``sliding`` (each token sees the last window of tokens:
+    Mistral, Gemma 3, gpt-oss) or ``chunked`` (tokens see only their own chunk of
+    ``sliding_window_tokens``: Llama 4's ``attention_chunk_size``), because serving stacks
+    do not cache the two alike (``data/efficiency.yaml`` ``kv_cache_budget``).
     MLA (DeepSeek-V3 family) caches ``kv_lora_rank + qk_rope_head_dim`` elements
     per token per layer.
     """
@@ -57,6 +61,7 @@ class ModelSpec(Record):
     # local attention
     sliding_window_tokens: Tokens | None = None
     num_sliding_layers: LayerCount = 0
+    local_attention: Literal["sliding", "chunked"] = "sliding"
     # MoE
     num_experts: Experts | None = None
     experts_per_token: Experts | None = None
@@ -123,6 +128,8 @@ class ModelSpec(Record):
             raise ValueError(f"num_sliding_layers ({self.num_sliding_layers}) > num_layers")
         if self.num_sliding_layers and self.sliding_window_tokens is None:
             raise ValueError("num_sliding_layers > 0 needs sliding_window_tokens")
+        if self.local_attention == "chunked" and not self.num_sliding_layers:
+            raise ValueError("local_attention: chunked needs num_sliding_layers > 0 and sliding_window_tokens")
         if (
             self.params_total is not None
             and self.params_active is not None

@@ -48,6 +48,7 @@ class ModelArrays(_Columns):
     v_head_dim: np.ndarray
     sliding_window_tokens: np.ndarray
     num_sliding_layers: np.ndarray
+    chunked_attention: np.ndarray  # 1: the local layers attend within chunks (Llama 4), 0: sliding windows
     num_experts: np.ndarray
     experts_per_token: np.ndarray
     num_shared_experts: np.ndarray
@@ -111,6 +112,9 @@ class Efficiency(_Columns):
     default ``GUARANTEED_NO_EVICT`` capacity policy; a started request is never paused), so each
     live sequence holds room for ``isl + osl (1 + cv^2)`` tokens; 0: a sequence holds its current
     context (vLLM, SGLang: blocks allocated as tokens are generated, preempted when memory runs out).
+    ``chunked_kv_full`` (1 or 0): 1 where the stack keeps a chunked-attention layer's
+    (``ModelArrays.chunked_attention``) KV cache for the whole context (TensorRT-LLM), though each
+    token attends within its chunk; 0 where it holds at most the chunk (``memory.kv_model``).
     """
 
     compute_eff: np.ndarray
@@ -132,6 +136,7 @@ class Efficiency(_Columns):
     kv_memory_fraction: np.ndarray
     kv_fraction_of_free: np.ndarray
     kv_reserve_request: np.ndarray
+    chunked_kv_full: np.ndarray
 
 
 # p99 / mean latency when no fitted figure is given: the medians over the MLPerf Inference v5.1
@@ -147,4 +152,5 @@ ROOFLINE = dict(
     p99_tpot_factor=P99_TPOT_FACTOR, attention_eff=1.0, seq_overhead_s=0.0,
     moe_half_width=0.0, gemm_half_tokens=0.0, prefill_attention_scale=1.0, measured_gemm=0.0, measured_moe=0.0,
     kv_memory_fraction=DEFAULT_KV_MEMORY_FRACTION, kv_fraction_of_free=0.0, kv_reserve_request=0.0,
+    chunked_kv_full=0.0,
 )

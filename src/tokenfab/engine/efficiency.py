@@ -92,20 +92,27 @@ def kv_budget(table: Mapping[str, Any], stack: str) -> dict[str, float]:
     server setting, the same at every fidelity): ``kv_memory_fraction`` and
     ``kv_fraction_of_free`` (1 = a fraction of what is free after weights and activations),
     and its admission rule ``kv_reserve_request`` (``reserve: request`` = 1, a request is admitted
-    with room for its whole prompt and output; ``live`` = 0, the default, its current context);
+    with room for its whole prompt and output; ``live`` = 0, the default, its current context),
+    and how much KV cache a chunked-attention layer holds, ``chunked_kv_full`` (``chunked_layers:
+    full`` = 1, the whole context; ``window`` = 0, the default, at most the chunk);
     the stack's own entry, else the table's default, else vLLM's 0.90 of the whole memory."""
     budget = table.get("kv_cache_budget", {})
     row = budget.get("stacks", {}).get(stack) or budget.get("default") or {}
     of, f = row.get("of", "total"), row.get("fraction", ROOFLINE["kv_memory_fraction"])
     reserve = row.get("reserve", "live")
+    chunked = row.get("chunked_layers", "window")
     if of not in ("total", "free") or isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 1:
         raise CatalogError(f"efficiency.yaml kv_cache_budget for stack {stack!r}: of = {of!r}, fraction = {f!r}. "
                            "Fix: of: total or free, and 0 < fraction <= 1")
     if reserve not in ("live", "request"):
         raise CatalogError(f"efficiency.yaml kv_cache_budget for stack {stack!r}: reserve = {reserve!r}. "
                            "Fix: reserve: live or request")
+    if chunked not in ("window", "full"):
+        raise CatalogError(f"efficiency.yaml kv_cache_budget for stack {stack!r}: chunked_layers = {chunked!r}. "
+                           "Fix: chunked_layers: window or full")
     return {"kv_memory_fraction": float(f), "kv_fraction_of_free": 1.0 if of == "free" else 0.0,
-            "kv_reserve_request": 1.0 if reserve == "request" else 0.0}
+            "kv_reserve_request": 1.0 if reserve == "request" else 0.0,
+            "chunked_kv_full": 1.0 if chunked == "full" else 0.0}
 
 
 def with_memory_fraction(eff: Efficiency, fraction: ArrayLike) -> Efficiency:

@@ -3,10 +3,13 @@
 KV cache per token per layer [elements]:
   MHA/GQA: ``2 * n_kv * head_dim``;  MLA: ``kv_lora_rank + qk_rope_head_dim``
   (DeepSeek-V3: 61 x 576 x 2 B = 70,272 B/token in BF16).
-Sliding/chunked layers keep at most ``sliding_window_tokens`` tokens.
+Sliding/chunked layers keep at most ``sliding_window_tokens`` tokens, except chunked layers on
+a stack that caches them whole (``kv_model``).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -32,6 +35,17 @@ def effective_context_layers(m: ModelArrays, context_tokens: ArrayLike) -> np.nd
     c = np.asarray(context_tokens, dtype=float)
     window = np.where(m.sliding_window_tokens > 0, m.sliding_window_tokens, np.inf)
     return (m.num_layers - m.num_sliding_layers) * c + m.num_sliding_layers * np.minimum(c, window)
+
+
+def kv_model(m: ModelArrays, chunked_kv_full: ArrayLike) -> ModelArrays:
+    """``m`` as a stack holds its KV cache: where ``chunked_kv_full`` is 1, chunked-attention layers
+    (``m.chunked_attention``) keep the whole context like global layers (TensorRT-LLM allocates no
+    per-chunk cache); sliding-window layers are unchanged. Use it for memory (what a sequence holds,
+    what moves between replicas), not for what a decode step reads: attention still spans the chunk."""
+    whole = (np.asarray(m.chunked_attention, float) > 0) & (np.asarray(chunked_kv_full, float) > 0)
+    if not np.any(whole):
+        return m
+    return replace(m, num_sliding_layers=np.where(whole, 0.0, m.num_sliding_layers))
 
 
 def kv_bytes_per_token(m: ModelArrays, kv_bytes_per_element: np.ndarray | float) -> np.ndarray:

@@ -39,6 +39,7 @@ from .arrays import Efficiency, HardwareArrays, ModelArrays, _Columns
 from .memory import (
     kv_bytes_sequence,
     kv_elements_per_token_layer,
+    kv_model,
     kv_shards,
     max_concurrency,
     weight_groups,
@@ -165,7 +166,8 @@ def pass_time(
         t_kept = np.where(f_proj > 0, f_proj / proj_rate, 0.0) + np.where(f_head > 0, f_head / head_rate, 0.0)
     t_lin_c = ((f_lin - f_exp - f_proj - f_head) / dense_rate + t_kept + t_exp) / devices_per_stage
     t_lin_m = b_lin / devices_per_stage / (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
-    # attention: decode reads the KV cache; prefill computes causal attention and writes KV
+    # attention: decode reads the KV cache it attends to (a chunked layer: its chunk, however much
+    # the stack caches); prefill computes causal attention and writes KV
     f_att_dec = n_dec * attention_flops_decode(m, context) / pp / pp
     f_att_pre = prompts * attention_flops_prefill(m, cfg.isl) / pp / pp
     f_att = f_att_dec + f_att_pre
@@ -356,7 +358,8 @@ def steady_state(
         with_last = with_prompt.total_s
     prompt_s = (n_chunks - 1.0) * with_prompt.total_s + with_last
     # disaggregated: the prompt runs alone on a prefill replica, then KV moves over scale-out
-    kv_move = kv_bytes_sequence(m, cfg.kv_bytes_per_element, isl) / (
+    mk = kv_model(m, eff.chunked_kv_full)  # the model as the stack holds its KV cache
+    kv_move = kv_bytes_sequence(mk, cfg.kv_bytes_per_element, isl) / (
         hw.scale_out_bytes_per_s * eff.network_eff * cfg.tp * cfg.pp
     )
     ttft = 0.5 * t_iter + prompt_s + np.where(dis, kv_move, 0.0)
@@ -371,7 +374,7 @@ def steady_state(
     # a draft's weights (sharded like the target's) and KV cache (same shards) take memory too
     # the KV room a live sequence holds: its context, or its whole request where the stack reserves it
     reserved = np.where(np.asarray(eff.kv_reserve_request) > 0, request_context(isl, osl, cfg.osl_cv), ctx)
-    kv_seq = kv_bytes_sequence(m, cfg.kv_bytes_per_element, reserved)
+    kv_seq = kv_bytes_sequence(mk, cfg.kv_bytes_per_element, reserved)
     draft_w: np.ndarray | float = 0.0
     kv_scale: np.ndarray | float = 1.0
     if np.any(q > 1.0):
@@ -380,7 +383,7 @@ def steady_state(
         kv_scale = 1.0 + speculative.draft_kv_bytes_sequence(m, cfg.draft_layers, cfg.kv_bytes_per_element,
                                                              reserved) / kv_seq
     mc, w_dev = max_concurrency(
-        m, hw.memory_bytes, cfg.weight_bytes_per_param,
+        mk, hw.memory_bytes, cfg.weight_bytes_per_param,
         np.asarray(cfg.kv_bytes_per_element) * kv_scale, cfg.tp, cfg.pp, cfg.dp_attention, reserved, act_tokens,
         cfg.attention_weight_bytes_per_param, cfg.head_weight_bytes_per_param,
         eff.kv_memory_fraction, eff.kv_fraction_of_free, draft_w,
