@@ -7,13 +7,14 @@ decode step reads is the chunk either way. Hand calculations from the model's co
 from __future__ import annotations
 
 import copy
+import json
 import dataclasses
 
 import numpy as np
 import pytest
 
 import tokenfab
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, assert_one_line_error, run_cli
 from tokenfab.catalog import load_catalog
 from tokenfab.catalog.hf_config import read_hf_config
 from tokenfab.catalog.model_spec import ModelSpec
@@ -96,3 +97,14 @@ def test_at_one_batch_the_rule_changes_memory_not_the_decode_step():
     assert full.tpot_s == pytest.approx(win.tpot_s, rel=1e-9)
     ratio = win.max_concurrency_per_replica / full.max_concurrency_per_replica
     assert ratio == pytest.approx((48 * 33792) / (12 * 33792 + 36 * 8192), rel=0.02)
+
+
+def test_a_bad_local_attention_in_an_overlay_is_one_line_through_the_installed_script(tmp_path):
+    """A user's models.yaml with ``local_attention: chunky``: one line naming the field, the value
+    and what it accepts, exit 2, no traceback (the installed ``tokenfab`` script, fresh process)."""
+    row = {**load_catalog().model("llama-4-maverick").model_dump(mode="json", exclude_none=True),
+           "id": "my-maverick", "local_attention": "chunky"}
+    (tmp_path / "models.yaml").write_text(json.dumps({"schema_version": 1, "rows": [row]}), encoding="utf-8")
+    proc = run_cli("estimate", "--catalog", str(tmp_path), "--model", "my-maverick", "--accelerator", "b200",
+                   "--count", "4", "--isl", "1024", "--osl", "1024")
+    assert_one_line_error(proc, "local_attention", "'chunky'", "'sliding' or 'chunked'", code=2)
