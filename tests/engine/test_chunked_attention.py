@@ -7,8 +7,8 @@ decode step reads is the chunk either way. Hand calculations from the model's co
 from __future__ import annotations
 
 import copy
-import json
 import dataclasses
+import json
 
 import numpy as np
 import pytest
