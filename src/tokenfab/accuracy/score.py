@@ -165,6 +165,24 @@ def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prep
         num_requests=nreq, memory_fraction=memf, max_seqs=mseq, efficiency=cat.efficiency)
 
 
+def subset(prep: Prepared, rows: np.ndarray) -> Prepared:
+    """``prep`` restricted to the measured rows ``rows`` (indices, increasing), in that order.
+
+    Evaluation is row by row (a row's prediction depends on its own candidates only), so a
+    row's prediction from the subset equals its prediction from the whole: the calibration fit
+    re-evaluates only the rows a trial factor can move."""
+    rows = np.asarray(rows, dtype=np.int64)
+    new_of = np.full(len(prep.rows), -1, dtype=np.int32)
+    new_of[rows] = np.arange(len(rows), dtype=np.int32)
+    keep = new_of[prep.row_index] >= 0
+    return dataclasses.replace(
+        prep, rows=[prep.rows[i] for i in rows], row_index=new_of[prep.row_index[keep]],
+        table_index=prep.table_index[keep], isl=prep.isl[rows], osl=prep.osl[rows],
+        ttft_limit=prep.ttft_limit[rows], tpot_limit=prep.tpot_limit[rows], concurrency=prep.concurrency[rows],
+        osl_cv=prep.osl_cv[rows], num_requests=prep.num_requests[rows], memory_fraction=prep.memory_fraction[rows],
+        max_seqs=prep.max_seqs[rows])
+
+
 def efficiency_for(prep: Prepared, table: Mapping[str, Any], fidelity: str) -> Efficiency:
     """Per table row efficiency under ``table`` (shaped like efficiency.yaml)."""
     if not prep.combos:
