@@ -248,6 +248,7 @@ def fit(
     log: Callable[[str], None] | None = None,
     paths: list[tuple[str, ...]] | None = None,
     fidelity: str = "calibrated",
+    restrict: bool = True,
 ) -> dict[str, Any]:
     """Coordinate descent from ``start`` on the rows selected by ``mask``, over every
     calibrated factor or only over ``paths`` (e.g. one accelerator x stack's three factors,
@@ -255,7 +256,8 @@ def fit(
 
     Each trial value re-evaluates only the fitted rows the factor can move (``_moved_rows``, found
     by setting the factor to both its bounds) and keeps the other rows' errors: the objective, and
-    so the fit, is the same as re-evaluating every row, at a fraction of the time."""
+    so the fit, is the same as re-evaluating every row, at a fraction of the time
+    (``restrict=False`` re-evaluates every fitted row at every trial: benchmarks/fit_speed.py)."""
     params = copy.deepcopy(start)
     keep = np.ones(len(prep.rows), bool) if mask is None else np.asarray(mask, bool)
     rows_stacks = sorted({r.stack for r, k in zip(prep.rows, keep) if k})
@@ -271,8 +273,9 @@ def fit(
             lo, hi = BOUNDS.get(path[-1]) or BOUNDS[path[0]]
             cur = _get(params, path)
             base = cur if cur > 0 else (hi - lo) * 0.01
-            moved = _moved_rows(work, table, params,
-                                [_trial(params, path, cur, v, rows_stacks, lo, hi) for v in (lo, hi)], fidelity)
+            moved = (_moved_rows(work, table, params,
+                                 [_trial(params, path, cur, v, rows_stacks, lo, hi) for v in (lo, hi)], fidelity)
+                     if restrict else np.arange(len(work.rows)))
             part = subset(work, moved) if len(moved) else None
             for step in STEPS:
                 cand = min(max(base * step, lo), hi)
@@ -291,7 +294,8 @@ def fit(
 
 
 def fit_neutral(prep: Prepared, pairs: LatencyPairs, mask: np.ndarray | None = None,
-                log: Callable[[str], None] | None = None, fidelity: str = "calibrated") -> dict[str, Any]:
+                log: Callable[[str], None] | None = None, fidelity: str = "calibrated",
+                rounds: int = NEUTRAL_ROUNDS, restrict: bool = True) -> dict[str, Any]:
     """The one deterministic fit: from :func:`neutral_start` on the rows selected by ``mask``
     (all rows when None) only. The p99/mean factors are the medians of those rows' measured
     pairs; the default stack is the stack with the most of those rows (the factors a stack
@@ -308,4 +312,4 @@ def fit_neutral(prep: Prepared, pairs: LatencyPairs, mask: np.ndarray | None = N
     arch = table["derated"].get("architecture", {})
     for acc, dtype in sorted({(a, d) for (a, _, d), k in zip(row_combos(prep), keep) if k and d in FITTED_DTYPES}):
         start["dtype_compute_scale"].setdefault(dtype, {})[arch.get(acc, acc)] = 1.0
-    return fit(prep, start, mask=keep, rounds=NEUTRAL_ROUNDS, log=log, fidelity=fidelity)
+    return fit(prep, start, mask=keep, rounds=rounds, log=log, fidelity=fidelity, restrict=restrict)
