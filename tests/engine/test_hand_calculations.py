@@ -6,6 +6,7 @@ config.json dimensions, not taken from tokenfab's output.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tokenfab.catalog import load_catalog
@@ -72,6 +73,14 @@ def test_distinct_experts_balls_into_bins():
     # 32 tokens: 256 * (1 - (248/256)^32) = 256 * (1 - 0.362063) = 163.31
     assert distinct_experts(256, 8, 32) == pytest.approx(163.31, abs=0.01)
     assert distinct_experts(0, 0, 32) == 0
+    # no token touches nothing; a model whose every expert is active (k = E) touches all of them
+    # with one token and none with zero tokens; the values broadcast per configuration
+    assert distinct_experts(256, 8, 0) == 0
+    assert distinct_experts(4, 4, 1) == pytest.approx(4.0)
+    assert distinct_experts(4, 4, 0) == 0
+    # 128 experts, top-4, 2 tokens: 128 (1 - (124/128)^2) = 128 (1 - 0.938476...) = 7.875
+    got = distinct_experts(np.array([[128.0], [0.0]]), np.array([[4.0], [0.0]]), np.array([1.0, 2.0]))
+    assert got == pytest.approx(np.array([[4.0, 7.875], [0.0, 0.0]]), rel=1e-12)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ over g - 1 such links only. Behind NVSwitch every group sees the device's whole 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tokenfab.catalog import load_catalog
@@ -59,4 +60,16 @@ def test_a_tensor_parallel_all_reduce_on_gaudi2_by_hand():
     t = comm.allreduce_time(size, 4, bw, 15e-6, 0.8)
     assert float(t) == pytest.approx(8_036_352 / (112.5e9 * 0.8) + 30e-6, rel=1e-12)
     assert float(t) == pytest.approx(119.29e-6, abs=0.01e-6)
+
+
+def test_collectives_of_one_rank_cost_nothing_and_broadcast():
+    # a group of one moves nothing and waits for nobody, whatever the link; two ranks:
+    # all-reduce 2 x 1/2 x 1 MB / 100 GB/s + 10 us x log2 2 = 20 us; all-to-all 1/2 x 1 MB / 100 GB/s
+    # + 10 us = 15 us
+    n = np.array([[1.0], [2.0]])
+    ar = comm.allreduce_time(np.array([1e6, 0.0]), n, 100e9, 10e-6)
+    a2a = comm.alltoall_time(np.array([1e6, 0.0]), n, 100e9, 10e-6)
+    assert ar == pytest.approx(np.array([[0.0, 0.0], [20e-6, 10e-6]]), rel=1e-12)
+    assert a2a == pytest.approx(np.array([[0.0, 0.0], [15e-6, 10e-6]]), rel=1e-12)
+    assert float(comm.allreduce_time(1e6, 1, 0.0, 10e-6)) == 0.0  # no link needed
 

@@ -22,6 +22,10 @@ class _Columns:
         """One array per field from a list of per-item dicts (missing = 0)."""
         return cls(**{f.name: np.array([r.get(f.name, 0) for r in rows], dtype=float) for f in fields(cast(Any, cls))})
 
+    def broadcast_shape(self) -> tuple[int, ...]:
+        """The shape all fields broadcast to."""
+        return np.broadcast_shapes(*(np.shape(getattr(self, f.name)) for f in fields(cast(Any, self))))
+
     def take(self: T, index: Any) -> T:
         """Rows at ``index`` (fancy indexing), keeping the column layout."""
         return type(self)(**{f.name: np.asarray(getattr(self, f.name))[index] for f in fields(cast(Any, self))})

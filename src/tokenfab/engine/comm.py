@@ -40,16 +40,19 @@ def allreduce_time(size_bytes: ArrayLike, n_ranks: ArrayLike, bw_bytes_per_s: Ar
     eff: ArrayLike = 1.0) -> np.ndarray:
     n = np.asarray(n_ranks, dtype=float)
     bw = np.asarray(bw_bytes_per_s, dtype=float) * eff
-    t = 2.0 * (n - 1.0) / n * np.asarray(size_bytes) / bw + np.asarray(alpha_s) * np.log2(np.maximum(n, 1.0))
-    return np.where(n > 1, t, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_byte = np.where(n > 1, 2.0 * (n - 1.0) / n / bw, 0.0)
+    latency = np.where(n > 1, np.asarray(alpha_s) * np.log2(np.maximum(n, 1.0)), 0.0)
+    return np.asarray(size_bytes) * per_byte + latency
 
 
 def alltoall_time(size_bytes: ArrayLike, n_ranks: ArrayLike, bw_bytes_per_s: ArrayLike, alpha_s: ArrayLike,
     eff: ArrayLike = 1.0) -> np.ndarray:
     n = np.asarray(n_ranks, dtype=float)
     bw = np.asarray(bw_bytes_per_s, dtype=float) * eff
-    t = (n - 1.0) / n * np.asarray(size_bytes) / bw + np.asarray(alpha_s)
-    return np.where(n > 1, t, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_byte = np.where(n > 1, (n - 1.0) / n / bw, 0.0)
+    return np.asarray(size_bytes) * per_byte + np.where(n > 1, np.asarray(alpha_s), 0.0)
 
 
 def p2p_time(size_bytes: ArrayLike, bw_bytes_per_s: ArrayLike, alpha_s: ArrayLike, eff: ArrayLike = 1.0) -> np.ndarray:

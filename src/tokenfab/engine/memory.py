@@ -103,11 +103,11 @@ def weight_bytes_total(m: ModelArrays, weight_bytes_per_param: ArrayLike, attent
 
 def weight_bytes_per_device(m: ModelArrays, weight_bytes_per_param: ArrayLike, tp: ArrayLike, pp: ArrayLike,
     dp_attention: ArrayLike, attention_bytes: ArrayLike | None = None,
-        head_bytes: ArrayLike | None = None) -> np.ndarray:
+        head_bytes: ArrayLike | None = None, groups: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Weights held by one device of a tp x pp replica [bytes]. Everything is sharded
     tp ways (experts: ep x tp/ep), except attention under data-parallel attention, which is
-    replicated on each device of the stage."""
-    g = weight_groups(m)
+    replicated on each device of the stage. ``groups`` may pass ``weight_groups(m)``."""
+    g = groups if groups is not None else weight_groups(m)
     tp = np.asarray(tp, dtype=float)
     attn_shard = np.where(np.asarray(dp_attention) > 0, 1.0, tp)
     sharded = ((g["dense_mlp"] + g["experts"] + g["shared"]) / tp * np.asarray(weight_bytes_per_param, dtype=float)
@@ -151,6 +151,7 @@ def max_concurrency(
     kv_memory_fraction: ArrayLike = USABLE_MEMORY_FRACTION,
     kv_fraction_of_free: ArrayLike = 0.0,
     extra_weight_bytes: ArrayLike = 0.0,
+    groups: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(largest number of concurrent sequences per replica, weights per device [bytes]).
 
@@ -161,9 +162,10 @@ def max_concurrency(
     ``f x (capacity - runtime reserve - weights - activations)``; activations of one iteration are
     ``activation_tokens x hidden x 2 B x 8`` buffers, ``extra_weight_bytes`` (a draft model's
     share) count as weights. Each sequence holds ``kv_bytes_sequence(context) / (kv_shards x pp)``
-    per device. Negative or zero means the model does not fit.
+    per device. Negative or zero means the model does not fit. ``groups`` may pass ``weight_groups(m)``.
     """
-    w_dev = weight_bytes_per_device(m, weight_bytes_per_param, tp, pp, dp_attention, attention_bytes, head_bytes)
+    w_dev = weight_bytes_per_device(m, weight_bytes_per_param, tp, pp, dp_attention, attention_bytes, head_bytes,
+                                    groups)
     act = np.asarray(activation_tokens, dtype=float) * m.hidden_size * 2.0 * 8.0 / np.asarray(tp, dtype=float)
     loaded = RUNTIME_RESERVE_BYTES + w_dev + np.asarray(extra_weight_bytes, dtype=float) + act
     free = kv_budget_bytes(memory_bytes, loaded, kv_memory_fraction, kv_fraction_of_free)

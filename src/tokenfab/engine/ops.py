@@ -24,8 +24,11 @@ def distinct_experts(num_experts: ArrayLike, experts_per_token: ArrayLike, n_tok
     k = np.asarray(experts_per_token, dtype=float)
     n = np.asarray(n_tokens, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p_untouched = np.where(E > 0, (1.0 - np.where(E > 0, k / np.maximum(E, 1), 0)) ** n, 1.0)
-    return E * (1.0 - p_untouched)
+        untouched_one = np.where(E > 0, 1.0 - k / np.maximum(E, 1), 1.0)  # by one token; no experts: 1
+    # (1 - k/E)^n as exp(n log(1 - k/E)): the logarithm at the configuration's size, once;
+    # k = E (every expert active) gives exp(n x -708), 0 for any token and 1 for none
+    log_one = np.log(np.maximum(untouched_one, np.finfo(float).tiny))
+    return E * (1.0 - np.exp(n * log_one))
 
 
 def expert_flops_per_token(m: ModelArrays) -> np.ndarray:
@@ -57,12 +60,14 @@ def weight_bytes_read(
     projections and the LM head at ``attention_bytes`` / ``head_bytes`` per parameter where a
     checkpoint keeps them at a higher precision (``memory.kept_bytes``)."""
     g = groups if groups is not None else weight_groups(m)
+    w = np.asarray(weight_bytes_per_param, dtype=float)
     touched = distinct_experts(m.num_experts, m.experts_per_token, n_tokens)
-    experts = m.num_moe_layers * touched * 3.0 * m.hidden_size * m.moe_intermediate_size
+    expert_bytes = m.num_moe_layers * 3.0 * m.hidden_size * m.moe_intermediate_size * w  # one expert, all layers
     lm_head = m.vocab_size * m.hidden_size
-    return ((g["dense_mlp"] + experts + g["shared"]) * np.asarray(weight_bytes_per_param, dtype=float)
-            + g["attention"] * attn_reads * kept_bytes(weight_bytes_per_param, attention_bytes)
-            + lm_head * kept_bytes(weight_bytes_per_param, head_bytes))
+    always = ((g["dense_mlp"] + g["shared"]) * w  # read whatever the token count
+              + g["attention"] * attn_reads * kept_bytes(weight_bytes_per_param, attention_bytes)
+              + lm_head * kept_bytes(weight_bytes_per_param, head_bytes))
+    return touched * expert_bytes + always
 
 
 def _attn_flops_per_pair(m: ModelArrays, prefill: bool) -> np.ndarray:

@@ -130,64 +130,70 @@ def pass_time(
     (speculative verification of ``k + 1`` tokens)."""
     if groups is None:
         groups = weight_groups(m)
+    # Terms are grouped so that what depends only on the configuration (model, chip, split) is
+    # computed at the configuration's size, and each token-dependent term costs one product:
+    # steady_state evaluates several token counts per configuration at once.
     tp, pp = np.asarray(cfg.tp, float), np.asarray(cfg.pp, float)
     n_dec = np.asarray(n_decode, float)
     n_pre = np.asarray(n_prefill, float)
     dpa = np.asarray(cfg.dp_attention) > 0
-    n_tok = n_dec + n_pre
-    n_mb = n_tok / pp  # tokens of one micro-batch
+    n_mb = (n_dec + n_pre) / pp  # tokens of one micro-batch
     devices_per_stage = tp
+    per_mb = 1.0 / pp  # a micro-batch's share of a stage's layers: per-token work x n_mb / pp
     # linear layers
     prompts = np.where(cfg.isl > 0, n_pre / np.maximum(cfg.isl, 1.0), 0.0)
-    f_exp = expert_flops_per_token(m) * n_mb / pp
+    f_exp = n_mb * (expert_flops_per_token(m) * per_mb)
     # the LM head runs for the decode tokens and the last token of each prompt only
-    logits_mb = (n_dec + np.minimum(prompts, n_pre)) / pp
-    f_head = lm_head_flops_per_token(m) * logits_mb / pp
-    f_lin = (linear_flops_per_token(m, groups) - lm_head_flops_per_token(m)) * n_mb / pp + f_head
-    f_proj = 2.0 * groups["attention"] * n_mb / pp  # attention projections (Q/K/V/O)
+    logits_mb = (n_dec + np.minimum(prompts, n_pre)) * per_mb
+    head_flop = lm_head_flops_per_token(m)
+    f_head = logits_mb * (head_flop * per_mb)
+    f_proj = n_mb * (2.0 * groups["attention"] * per_mb)  # attention projections (Q/K/V/O)
+    f_other = n_mb * ((linear_flops_per_token(m, groups) - head_flop - 2.0 * groups["attention"]) * per_mb) - f_exp
+    f_lin = f_other + f_exp + f_proj + f_head
     b_lin = weight_bytes_read(m, cfg.weight_bytes_per_param, n_mb, np.where(dpa, tp, 1.0), groups,
                               cfg.attention_weight_bytes_per_param, cfg.head_weight_bytes_per_param) / pp
     gemm_rate = cfg.gemm_flop_per_s * eff.compute_eff
     with np.errstate(divide="ignore", invalid="ignore"):
-        rows_per_expert = np.where(m.num_experts > 0, n_mb * m.experts_per_token / np.maximum(m.num_experts, 1), 0)
+        rows_per_expert = n_mb * np.where(m.num_experts > 0, m.experts_per_token / np.maximum(m.num_experts, 1), 0)
         width = m.moe_intermediate_size * np.maximum(np.asarray(cfg.ep, float), 1.0) / tp  # expert slice per device
-        moe_rate = (gemm_rate * rows_per_expert / (rows_per_expert + eff.moe_half_tokens)
-                    * width / (width + eff.moe_half_width))
+        moe_rate = (gemm_rate * (width / (width + eff.moe_half_width))) * (
+            rows_per_expert / (rows_per_expert + eff.moe_half_tokens))
         t_exp = np.where(f_exp > 0, f_exp / moe_rate, 0.0)
         rows = np.where(n_mb > 0, n_mb / (n_mb + eff.gemm_half_tokens), 1.0)
         dense_rate = gemm_rate * rows
         # layers a checkpoint keeps at a higher precision compute at that dtype's peak, at the
         # stack's efficiency without the low-bit scale (as attention does); 0 = with the rest
         kept_eff = eff.attention_eff
-        proj_rate = np.where(np.asarray(cfg.attention_proj_flop_per_s) > 0,
-                             cfg.attention_proj_flop_per_s * kept_eff * rows, dense_rate)
+        proj_peak = np.asarray(cfg.attention_proj_flop_per_s)
+        proj_rate = np.where(proj_peak > 0, proj_peak * kept_eff, gemm_rate) * rows
         head_rows = np.where(logits_mb > 0, logits_mb / (logits_mb + eff.gemm_half_tokens), 1.0)
         head_rate = np.where(np.asarray(cfg.head_flop_per_s) > 0, cfg.head_flop_per_s * kept_eff, gemm_rate) * head_rows
         t_kept = np.where(f_proj > 0, f_proj / proj_rate, 0.0) + np.where(f_head > 0, f_head / head_rate, 0.0)
-    t_lin_c = ((f_lin - f_exp - f_proj - f_head) / dense_rate + t_kept + t_exp) / devices_per_stage
-    t_lin_m = b_lin / devices_per_stage / (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
+    t_lin_c = (f_other / dense_rate + t_kept + t_exp) / devices_per_stage
+    stage_bw = devices_per_stage * (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
+    t_lin_m = b_lin / stage_bw
     # attention: decode reads the KV cache it attends to (a chunked layer: its chunk, however much
     # the stack caches); prefill computes causal attention and writes KV
-    f_att_dec = n_dec * attention_flops_decode(m, context) / pp / pp
-    f_att_pre = prompts * attention_flops_prefill(m, cfg.isl) / pp / pp
+    per_mb2 = per_mb * per_mb
+    f_att_dec = n_dec * (attention_flops_decode(m, context) * per_mb2)
+    f_att_pre = prompts * (attention_flops_prefill(m, cfg.isl) * per_mb2)
     f_att = f_att_dec + f_att_pre
-    b_att = (
-        n_dec / np.asarray(queries_per_sequence, float) * kv_bytes_sequence(m, cfg.kv_bytes_per_element, context)
-        + n_pre * kv_elements_per_token_layer(m) * m.num_layers * cfg.kv_bytes_per_element
-    ) / pp / pp
+    b_att = (n_dec * (kv_bytes_sequence(m, cfg.kv_bytes_per_element, context)
+                      / np.asarray(queries_per_sequence, float) * per_mb2)
+             + n_pre * (kv_elements_per_token_layer(m) * m.num_layers * cfg.kv_bytes_per_element * per_mb2))
     # prompt attention at its own scale; 0 (a column left out of Efficiency.stack) = neutral 1
     p_scale = np.where(eff.prefill_attention_scale > 0, eff.prefill_attention_scale, 1.0)
-    t_att_c = ((f_att_dec + f_att_pre / p_scale) / devices_per_stage
-               / (cfg.attention_flop_per_s * eff.attention_eff))
-    t_att_m = b_att / devices_per_stage / (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
+    att_rate = devices_per_stage * (cfg.attention_flop_per_s * eff.attention_eff)
+    t_att_c = (f_att_dec + f_att_pre * (1.0 / p_scale)) / att_rate
+    t_att_m = b_att / stage_bw
     # communication inside one stage, per micro-batch
     bw_tp = comm.link_bandwidth(tp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s,
                                  hw.scale_up_mesh_peers)
-    act = n_mb * m.hidden_size * ACTIVATION_BYTES
+    act = n_mb * (m.hidden_size * ACTIVATION_BYTES)
     alpha, neff = eff.collective_latency_s, eff.network_eff
     ar = comm.allreduce_time(act, tp, bw_tp, alpha, neff)
     ep = np.asarray(cfg.ep, float)
-    a2a_bytes = 2.0 * (n_mb / tp) * m.experts_per_token * m.hidden_size * ACTIVATION_BYTES
+    a2a_bytes = n_mb * (2.0 * m.experts_per_token * m.hidden_size * ACTIVATION_BYTES / tp)
     moe_tp = tp / np.maximum(ep, 1.0)
     # the expert-parallel and the expert tensor-parallel groups sit inside the tp group: on a full
     # mesh each reaches only its own members' links
@@ -200,14 +206,16 @@ def pass_time(
     layers = m.num_layers / pp
     moe_layers = m.num_moe_layers / pp
     dense_layers = layers - moe_layers
-    attn_comm = np.where(dpa, 0.0, layers * ar)
-    mlp_comm = dense_layers * ar + moe_layers * np.where(ep > 1, a2a + moe_ar, ar)
-    bw_pp = comm.link_bandwidth(tp * pp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s,
-                                 hw.scale_up_mesh_peers, links_used=1.0)  # each device sends to one peer
-    p2p = np.where(pp > 1, comm.p2p_time(act / tp, bw_pp, alpha, neff), 0.0)
-    t_comm = attn_comm + mlp_comm + p2p
-    sequences = (n_dec + prompts) / pp  # sequences of one micro-batch (decode + prompts it carries)
-    overhead = np.broadcast_to(eff.overhead_s + eff.layer_overhead_s * layers + eff.seq_overhead_s * sequences,
+    # all-reduces after attention (unless data-parallel) and after each dense MLP; an MoE layer's
+    # all-to-all and expert all-reduce where experts are split, else its all-reduce
+    ar_layers = np.where(dpa, 0.0, layers) + dense_layers + np.where(ep > 1, 0.0, moe_layers)
+    t_comm = ar_layers * ar + np.where(ep > 1, moe_layers, 0.0) * (a2a + moe_ar)
+    if np.any(pp > 1):
+        bw_pp = comm.link_bandwidth(tp * pp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s,
+                                     hw.scale_up_mesh_peers, links_used=1.0)  # each device sends to one peer
+        t_comm = t_comm + np.where(pp > 1, comm.p2p_time(act / tp, bw_pp, alpha, neff), 0.0)
+    sequences = n_dec + prompts  # sequences of one micro-batch, times pp (decode + prompts it carries)
+    overhead = np.broadcast_to((eff.overhead_s + eff.layer_overhead_s * layers) + sequences * (eff.seq_overhead_s * per_mb),
                                np.shape(t_comm))
     t_lin = np.maximum(t_lin_c, t_lin_m)
     measured = (np.asarray(eff.measured_gemm) > 0) | (np.asarray(eff.measured_moe) > 0)
@@ -224,8 +232,8 @@ def pass_time(
         memory_s=pp * memory,
         comm_s=pp * t_comm,
         overhead_s=pp * overhead,
-        flop=(f_lin + f_att) * pp * pp,
-        bytes=(b_lin + b_att) * pp * pp,
+        flop=(f_lin + f_att) * (pp * pp),
+        bytes=(b_lin + b_att) * (pp * pp),
     )
 
 
@@ -345,17 +353,27 @@ def steady_state(
     groups = weight_groups(m)
     tokens = speculative.tokens_per_step(cfg.acceptance_rate, cfg.draft_tokens)  # per sequence and step
     n_pre = np.where(dis, 0.0, B * tokens * isl / osl)
-    it, _ = step_time(m, hw, eff, cfg, B, ctx, n_pre, groups)
-    t_iter = it.total_s
     # TTFT: aggregated = wait + the iterations that carry this prompt
     pre_chunk = np.minimum(isl, chunk)
     n_chunks = np.ceil(isl / chunk)
     last_chunk = isl - (n_chunks - 1.0) * chunk
-    with_prompt, _ = step_time(m, hw, eff, cfg, np.where(dis, 0.0, B), ctx, pre_chunk, groups)
+    # the mean step, the step that carries a prompt chunk and (where a prompt takes several
+    # chunks) the one that carries its last chunk, evaluated together along a new first axis:
+    # what depends only on the configuration is computed once for the three
+    beside = np.where(dis, 0.0, B)
+    n_dec, n_new = [B, beside], [n_pre, pre_chunk]
     if np.any(n_chunks > 1):
-        with_last = step_time(m, hw, eff, cfg, np.where(dis, 0.0, B), ctx, last_chunk, groups)[0].total_s
-    else:  # every prompt fits in one chunk: the last chunk is the whole prompt
-        with_last = with_prompt.total_s
+        n_dec.append(beside)
+        n_new.append(last_chunk)
+    shape = np.broadcast_shapes(m.broadcast_shape(), hw.broadcast_shape(), eff.broadcast_shape(),
+                                cfg.broadcast_shape(), np.shape(B))
+    steps, _ = step_time(m, hw, eff, cfg, np.stack([np.broadcast_to(x, shape) for x in n_dec]), ctx,
+                         np.stack([np.broadcast_to(x, shape) for x in n_new]), groups)
+    it, with_prompt = (PassTime(**{f.name: np.broadcast_to(getattr(steps, f.name), (len(n_dec), *shape))[i]
+                                   for f in fields(PassTime)}) for i in (0, 1))
+    t_iter = it.total_s
+    # every prompt fits in one chunk: the last chunk is the whole prompt
+    with_last = steps.total_s[2] if len(n_dec) > 2 else with_prompt.total_s
     prompt_s = (n_chunks - 1.0) * with_prompt.total_s + with_last
     # disaggregated: the prompt runs alone on a prefill replica, then KV moves over scale-out
     mk = kv_model(m, eff.chunked_kv_full)  # the model as the stack holds its KV cache
@@ -386,7 +404,7 @@ def steady_state(
         mk, hw.memory_bytes, cfg.weight_bytes_per_param,
         np.asarray(cfg.kv_bytes_per_element) * kv_scale, cfg.tp, cfg.pp, cfg.dp_attention, reserved, act_tokens,
         cfg.attention_weight_bytes_per_param, cfg.head_weight_bytes_per_param,
-        eff.kv_memory_fraction, eff.kv_fraction_of_free, draft_w,
+        eff.kv_memory_fraction, eff.kv_fraction_of_free, draft_w, groups,  # kv_model keeps every weight
     )
     w_dev = np.asarray(w_dev + draft_w)
     cap = MAX_BATCH_PER_RANK * np.where(np.asarray(cfg.dp_attention) > 0, cfg.tp, 1.0)
