@@ -139,16 +139,16 @@ def pass_time(
     dpa = np.asarray(cfg.dp_attention) > 0
     n_mb = (n_dec + n_pre) / pp  # tokens of one micro-batch
     devices_per_stage = tp
-    per_mb = 1.0 / pp  # a micro-batch's share of a stage's layers: per-token work x n_mb / pp
+    share = 1.0 / pp  # a stage's share of the layers, and a micro-batch's of the replica's tokens
     # linear layers
     prompts = np.where(cfg.isl > 0, n_pre / np.maximum(cfg.isl, 1.0), 0.0)
-    f_exp = n_mb * (expert_flops_per_token(m) * per_mb)
+    f_exp = n_mb * (expert_flops_per_token(m) * share)
     # the LM head runs for the decode tokens and the last token of each prompt only
-    logits_mb = (n_dec + np.minimum(prompts, n_pre)) * per_mb
+    logits_mb = (n_dec + np.minimum(prompts, n_pre)) * share
     head_flop = lm_head_flops_per_token(m)
-    f_head = logits_mb * (head_flop * per_mb)
-    f_proj = n_mb * (2.0 * groups["attention"] * per_mb)  # attention projections (Q/K/V/O)
-    f_other = n_mb * ((linear_flops_per_token(m, groups) - head_flop - 2.0 * groups["attention"]) * per_mb) - f_exp
+    f_head = logits_mb * (head_flop * share)
+    f_proj = n_mb * (2.0 * groups["attention"] * share)  # attention projections (Q/K/V/O)
+    f_other = n_mb * ((linear_flops_per_token(m, groups) - head_flop - 2.0 * groups["attention"]) * share) - f_exp
     f_lin = f_other + f_exp + f_proj + f_head
     b_lin = weight_bytes_read(m, cfg.weight_bytes_per_param, n_mb, np.where(dpa, tp, 1.0), groups,
                               cfg.attention_weight_bytes_per_param, cfg.head_weight_bytes_per_param) / pp
@@ -174,13 +174,13 @@ def pass_time(
     t_lin_m = b_lin / stage_bw
     # attention: decode reads the KV cache it attends to (a chunked layer: its chunk, however much
     # the stack caches); prefill computes causal attention and writes KV
-    per_mb2 = per_mb * per_mb
-    f_att_dec = n_dec * (attention_flops_decode(m, context) * per_mb2)
-    f_att_pre = prompts * (attention_flops_prefill(m, cfg.isl) * per_mb2)
+    share2 = share * share  # the replica's sequences, one micro-batch of them, one stage's layers
+    f_att_dec = n_dec * (attention_flops_decode(m, context) * share2)
+    f_att_pre = prompts * (attention_flops_prefill(m, cfg.isl) * share2)
     f_att = f_att_dec + f_att_pre
     b_att = (n_dec * (kv_bytes_sequence(m, cfg.kv_bytes_per_element, context)
-                      / np.asarray(queries_per_sequence, float) * per_mb2)
-             + n_pre * (kv_elements_per_token_layer(m) * m.num_layers * cfg.kv_bytes_per_element * per_mb2))
+                      / np.asarray(queries_per_sequence, float) * share2)
+             + n_pre * (kv_elements_per_token_layer(m) * m.num_layers * cfg.kv_bytes_per_element * share2))
     # prompt attention at its own scale; 0 (a column left out of Efficiency.stack) = neutral 1
     p_scale = np.where(eff.prefill_attention_scale > 0, eff.prefill_attention_scale, 1.0)
     att_rate = devices_per_stage * (cfg.attention_flop_per_s * eff.attention_eff)
@@ -215,7 +215,7 @@ def pass_time(
                                      hw.scale_up_mesh_peers, links_used=1.0)  # each device sends to one peer
         t_comm = t_comm + np.where(pp > 1, comm.p2p_time(act / tp, bw_pp, alpha, neff), 0.0)
     sequences = n_dec + prompts  # sequences of one micro-batch, times pp (decode + prompts it carries)
-    overhead = np.broadcast_to((eff.overhead_s + eff.layer_overhead_s * layers) + sequences * (eff.seq_overhead_s * per_mb),
+    overhead = np.broadcast_to((eff.overhead_s + eff.layer_overhead_s * layers) + sequences * (eff.seq_overhead_s * share),
                                np.shape(t_comm))
     t_lin = np.maximum(t_lin_c, t_lin_m)
     measured = (np.asarray(eff.measured_gemm) > 0) | (np.asarray(eff.measured_moe) > 0)
