@@ -74,10 +74,23 @@ NEUTRAL_GLOBAL: dict[str, float] = {
 NEUTRAL_STACK: dict[str, float] = {"compute_scale": 1.0, "overhead_s": 0.0, "seq_overhead_s": 0.0}  # + memory_eff = derated
 
 
-def neutral_start(table: Mapping[str, Any], stacks: list[str], default_stack: str) -> dict[str, Any]:
+# The memory efficiency each fit starts from, in turn: the derated figure and the datasheet's whole
+# bandwidth. Neither is a fitted value. The objective has two basins along this factor (streaming
+# at ~0.45 of the bandwidth with small fixed costs, or at full bandwidth with ~80-100 us per
+# layer), and coordinate descent stays in the one its start leads to: without GB200's rows the
+# derated start ended at 0.44 with a training objective of 0.165, the datasheet start at 1.0 with
+# 0.140 (docs/engine.md section 5, "Calibration method").
+MEMORY_STARTS: tuple[str, ...] = ("derated", "datasheet")
+
+
+def neutral_start(table: Mapping[str, Any], stacks: list[str], default_stack: str,
+                  memory: str = "derated") -> dict[str, Any]:
     """The fixed start of every fit: :data:`NEUTRAL_GLOBAL`, each of ``stacks`` at
-    :data:`NEUTRAL_STACK` with the derated memory efficiency, the default p99/mean factors."""
-    mem = float(table["derated"]["memory_eff"])
+    :data:`NEUTRAL_STACK` with the memory efficiency ``memory`` (``derated``: the derated
+    figure; ``datasheet``: 1, the whole bandwidth), the default p99/mean factors."""
+    if memory not in MEMORY_STARTS:
+        raise ValueError(f"memory = {memory!r}: use one of {', '.join(MEMORY_STARTS)}")
+    mem = float(table["derated"]["memory_eff"]) if memory == "derated" else 1.0
     return {**NEUTRAL_GLOBAL, "dtype_compute_scale": {}, "p99_ttft_factor": ROOFLINE["p99_ttft_factor"],
             "p99_tpot_factor": ROOFLINE["p99_tpot_factor"],
             "stacks": {s: {**NEUTRAL_STACK, "memory_eff": mem} for s in sorted(set(stacks) | {default_stack})},
@@ -296,10 +309,11 @@ def fit(
 def fit_neutral(prep: Prepared, pairs: LatencyPairs, mask: np.ndarray | None = None,
                 log: Callable[[str], None] | None = None, fidelity: str = "calibrated",
                 rounds: int = NEUTRAL_ROUNDS, restrict: bool = True) -> dict[str, Any]:
-    """The one deterministic fit: from :func:`neutral_start` on the rows selected by ``mask``
-    (all rows when None) only. The p99/mean factors are the medians of those rows' measured
-    pairs; the default stack is the stack with the most of those rows (the factors a stack
-    without rows borrows)."""
+    """The one deterministic fit: from each of the fixed starts of :func:`neutral_start`
+    (:data:`MEMORY_STARTS`) on the rows selected by ``mask`` (all rows when None) only, keeping
+    the result with the lowest objective on those rows (the first start on a tie). The p99/mean
+    factors are the medians of those rows' measured pairs; the default stack is the stack with
+    the most of those rows (the factors a stack without rows borrows)."""
     keep = np.ones(len(prep.rows), bool) if mask is None else np.asarray(mask, bool)
     rows = [r for r, k in zip(prep.rows, keep) if k]
     if not rows:
@@ -307,9 +321,21 @@ def fit_neutral(prep: Prepared, pairs: LatencyPairs, mask: np.ndarray | None = N
     stacks = [r.stack for r in rows]
     default = max(sorted(set(stacks)), key=stacks.count)
     table = prep.efficiency or A.efficiency_table()
-    start = neutral_start(table, stacks, default)
-    start.update(p99_factors(pairs, [r.id for r in rows]))
     arch = table["derated"].get("architecture", {})
-    for acc, dtype in sorted({(a, d) for (a, _, d), k in zip(row_combos(prep), keep) if k and d in FITTED_DTYPES}):
-        start["dtype_compute_scale"].setdefault(dtype, {})[arch.get(acc, acc)] = 1.0
-    return fit(prep, start, mask=keep, rounds=rounds, log=log, fidelity=fidelity, restrict=restrict)
+    fitted_dtypes = sorted({(a, d) for (a, _, d), k in zip(row_combos(prep), keep) if k and d in FITTED_DTYPES})
+    best: tuple[float, dict[str, Any]] | None = None
+    for memory in MEMORY_STARTS:
+        start = neutral_start(table, stacks, default, memory)
+        start.update(p99_factors(pairs, [r.id for r in rows]))
+        for acc, dtype in fitted_dtypes:
+            start["dtype_compute_scale"].setdefault(dtype, {})[arch.get(acc, acc)] = 1.0
+        if log:
+            log(f"start: memory efficiency {memory} ({start['stacks'][default]['memory_eff']:.2f})")
+        params = fit(prep, start, mask=keep, rounds=rounds, log=log, fidelity=fidelity, restrict=restrict)
+        objective = loss(prep, params, keep, fidelity)
+        if log:
+            log(f"start {memory}: objective {objective:.4f}")
+        if best is None or objective < best[0] - 1e-9:
+            best = (objective, params)
+    assert best is not None
+    return best[1]
