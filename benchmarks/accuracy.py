@@ -6,7 +6,7 @@ Prints, labelled:
   * in sample: MAPE per fidelity on validation/measured.csv with the shipped factors (fitted
     on these very rows, so optimistic);
   * out of sample: leave-one-accelerator-out, leave-one-model-out and leave-one-stack-out
-    cross-validation; every fold fits from the same neutral start on its own training rows
+    cross-validation; every fold fits from the same fixed starts on its own training rows
     only (p99/mean factors too; accuracy/crossval.py), per group and pooled;
   * holdout: validation/holdout.csv (rows never used in fitting) with the shipped factors;
   * tables by vendor, stack, weight dtype, model family and scenario (in sample, each
@@ -134,7 +134,7 @@ def main() -> None:
         pairs = read_latency_pairs(PAIRS)
         cvs = cross_validate_all(prep, pairs, KEYS, max(1, args.jobs))
         for key, cv in cvs.items():
-            print(f"\n## out of sample: leave-one-{key}-out (each fold fitted from the neutral start on the "
+            print(f"\n## out of sample: leave-one-{key}-out (each fold fitted from the fixed starts on the "
                   "other groups' rows)")
             print(f"{'left out':<18} {'rows':>4}  {'MAPE':>7}")
             for g, (n, v) in cv.per_group().items():

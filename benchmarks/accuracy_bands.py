@@ -7,7 +7,7 @@ thin), the 80 % prediction interval every estimate carries (accuracy/bands.py).
 
 Out of sample only: the fitted rows (validation/measured.csv) are predicted by the
 leave-one-accelerator-out and leave-one-model-out folds that never saw them (each fitted from
-the neutral start, accuracy/crossval.py); the holdout rows by the shipped factors. The coverage
+the fixed starts, accuracy/crossval.py); the holdout rows by the shipped factors. The coverage
 printed is itself out of fold: each accelerator's rows against bands made without them.
 """
 

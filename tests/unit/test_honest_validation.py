@@ -1,4 +1,4 @@
-"""Honest validation: every fit starts from the same neutral start and sees only its own rows.
+"""Honest validation: every fit starts from the same fixed starts and sees only its own rows.
 
 The strongest check of "no leakage": a left-out row's prediction must not change when its
 measured value changes (the fold that predicts it never saw it)."""

@@ -17,8 +17,9 @@ consistently differ still departs. A step of the default stack's factor moves ev
 stack's by the same ratio, so the stacks move together and only their differences cost.
 
 The shipped factors and every cross-validation fold (``accuracy.crossval``) come from
-:func:`fit_neutral`: the same fixed neutral start (:func:`neutral_start`, no fitted value in
-it) and only the rows the fit may see, so the result depends on those rows alone. The p99/mean
+:func:`fit_neutral`: the same two fixed starts (:func:`neutral_start` with the derated and with
+the datasheet memory efficiency, no fitted value in either; the fit with the lower objective on
+its rows is kept) and only the rows the fit may see, so the result depends on those rows alone. The p99/mean
 latency factors are the medians of the measured pairs (validation/latency_pairs.csv) of
 those same rows.
 """

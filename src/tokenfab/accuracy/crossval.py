@@ -1,8 +1,8 @@
-"""Out-of-sample accuracy: leave-one-group-out cross-validation from the neutral start.
+"""Out-of-sample accuracy: leave-one-group-out cross-validation from the fixed starts.
 
 For each group of a key (every accelerator, every model, every serving stack) the calibrated
 factors are fitted by :func:`~tokenfab.accuracy.calibration.fit_neutral` on the other groups'
-rows only (the same fixed neutral start in every fold, the p99/mean factors from those rows'
+rows only (the same two fixed starts in every fold, the p99/mean factors from those rows'
 logs too), and the group's rows are predicted with that fold's factors. Nothing fitted on the
 left-out rows reaches their prediction, so the pooled error is an out-of-sample figure.
 """
@@ -89,5 +89,5 @@ def cross_validate_all(prep: Prepared, pairs: LatencyPairs, keys: Sequence[str] 
 
 
 def cross_validate(prep: Prepared, pairs: LatencyPairs, key: str, jobs: int = 1) -> CrossValidation:
-    """Leave each group of ``key`` out in turn, fit from the neutral start on the rest, predict it."""
+    """Leave each group of ``key`` out in turn, fit from the fixed starts on the rest, predict it."""
     return cross_validate_all(prep, pairs, (key,), jobs)[key]
