@@ -324,10 +324,11 @@ def fit_neutral(prep: Prepared, pairs: LatencyPairs, mask: np.ndarray | None = N
     table = prep.efficiency or A.efficiency_table()
     arch = table["derated"].get("architecture", {})
     fitted_dtypes = sorted({(a, d) for (a, _, d), k in zip(row_combos(prep), keep) if k and d in FITTED_DTYPES})
+    p99 = p99_factors(pairs, [r.id for r in rows])
     best: tuple[float, dict[str, Any]] | None = None
     for memory in MEMORY_STARTS:
         start = neutral_start(table, stacks, default, memory)
-        start.update(p99_factors(pairs, [r.id for r in rows]))
+        start.update(p99)
         for acc, dtype in fitted_dtypes:
             start["dtype_compute_scale"].setdefault(dtype, {})[arch.get(acc, acc)] = 1.0
         if log:
