@@ -98,9 +98,37 @@ def test_weight_only_mxfp4_streams_4_25_bits_and_computes_at_the_bf16_peak():
     assert _eff("h100-sxm", "bf16") == pytest.approx(0.8 * trt)
     # on B200 MXFP4 runs against MXFP8 activations at the FP8 peak (4.5 PFLOP/s dense): no weight-only key
     b = blocks_for(CAT, spec, CAT.accelerator("b200"), 2, ("mxfp4",), None, "trtllm", {})[0]
-    assert b.precision.compute_dtype == "fp8" and b.precision.efficiency_dtype == "fp8"
+    assert b.precision.compute_dtype == "fp8" and b.precision.efficiency_dtype == "w4a8"
     assert float(engine_inputs(spec, [b], 1024, 1024, 8192, False, "calibrated").cfg.gemm_flop_per_s[0]) == \
         pytest.approx(4.5e15, rel=0.01)
+
+
+@pytest.mark.parametrize(("acc", "fp8_mamf"), [("b200", 0.76), ("gb200", 0.72)])
+def test_mxfp4_against_mxfp8_activations_is_its_own_gemm_at_the_fp8_peak(acc, fp8_mamf):
+    """gpt-oss on Blackwell: MXFP4 experts against MXFP8 activations (TensorRT-LLM's gpt-oss MoE
+    support matrix) run a block-scaled mixed-input GEMM at the FP8 peak. Its efficiency starts
+    from the chip's measured FP8 GEMM ratio (B200 0.76, GB200 0.72: derated table), not the BF16
+    one (0.78, 0.73), times the stack's scale and the architecture's fitted w4a8 scale."""
+    from tokenfab.deployment.problem import blocks_for, engine_inputs
+
+    spec = CAT.model("gpt-oss-120b")
+    block = blocks_for(CAT, spec, CAT.accelerator(acc), 1, ("mxfp4",), None, "trtllm", {})[0]
+    assert (block.precision.compute_dtype, block.precision.efficiency_dtype) == ("fp8", "w4a8")
+    w4a8 = TABLE["calibrated"]["dtype_compute_scale"]["w4a8"]["nvidia-blackwell"]
+    trt = TABLE["calibrated"]["stacks"]["trtllm"]["compute_scale"]
+    assert 0.0 < w4a8 <= 1.0
+    inp = engine_inputs(spec, [block], 1024, 1024, 8192, False, "calibrated")
+    assert float(inp.eff.compute_eff[0]) == pytest.approx(fp8_mamf * trt * w4a8)
+    # the derated fidelity (no fitted factor) uses the same measured FP8 figure
+    assert float(efficiency_arrays(TABLE, [acc], ["trtllm"], ["w4a8"], "derated").compute_eff[0]) == \
+        pytest.approx(fp8_mamf)
+    # a dense FP8 checkpoint on the same chip does not take the w4a8 scale
+    assert _eff(acc, "fp8") == pytest.approx(fp8_mamf * trt)
+    # a table without the w4a8 entry leaves the mixed GEMM at the FP8 GEMM's efficiency
+    t = copy.deepcopy(TABLE)
+    t["calibrated"]["dtype_compute_scale"].pop("w4a8")
+    assert float(efficiency_arrays(t, [acc], ["trtllm"], ["w4a8"], "calibrated").compute_eff[0]) == \
+        pytest.approx(fp8_mamf * trt)
 
 
 def _cfg(model: str, acc: str, weights: str, count: int = 1):

@@ -100,7 +100,7 @@ def neutral_start(table: Mapping[str, Any], stacks: list[str], default_stack: st
 
 # compute dtypes without a measured (derated) GEMM efficiency: their scale per architecture is
 # fitted where measured rows of that architecture x dtype exist
-FITTED_DTYPES: tuple[str, ...] = ("fp4", "w4a16")
+FITTED_DTYPES: tuple[str, ...] = ("fp4", "w4a16", "w4a8")
 
 
 def row_combos(prep: Prepared) -> list[tuple[str, str, str]]:

@@ -22,6 +22,8 @@ from ..engine.dtypes import (
     DEFAULT_WEIGHT_SEARCH,
     FOUR_BIT_FORMATS,
     KV_BYTES_PER_ELEMENT,
+    MIXED_EFFICIENCY,
+    MIXED_PEAK,
     WEIGHT_BYTES_PER_PARAM,
     WEIGHT_ONLY_EFFICIENCY,
     WEIGHT_ONLY_FORMATS,
@@ -53,9 +55,15 @@ class Precision:
     @property
     def efficiency_dtype(self) -> str:
         """The GEMM whose efficiency applies: the compute dtype, or ``w4a16`` where 4-bit weights
-        run weight-only at the BF16 peak (dequantized inside the GEMM: its own fitted scale)."""
-        weight_only = self.weights in WEIGHT_ONLY_FORMATS and self.compute_dtype == WEIGHT_ONLY_PEAK
-        return WEIGHT_ONLY_EFFICIENCY if weight_only else self.compute_dtype
+        run weight-only at the BF16 peak (dequantized inside the GEMM), ``w4a8`` where they run
+        against 8-bit activations at the FP8 peak (a block-scaled mixed-input GEMM): each its own
+        fitted scale."""
+        if self.weights in WEIGHT_ONLY_FORMATS:
+            if self.compute_dtype == WEIGHT_ONLY_PEAK:
+                return WEIGHT_ONLY_EFFICIENCY
+            if self.compute_dtype == MIXED_PEAK:
+                return MIXED_EFFICIENCY
+        return self.compute_dtype
 
 
 def compute_dtype(acc: Accelerator, weights: str, activations_4bit: str = "fp4") -> str:

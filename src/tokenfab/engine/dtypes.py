@@ -41,6 +41,15 @@ FOUR_BIT_FORMATS: tuple[str, ...] = ("fp4", "nvfp4", "mxfp4")
 WEIGHT_ONLY_FORMATS: tuple[str, ...] = ("mxfp4",)
 WEIGHT_ONLY_PEAK = "bf16"  # the datasheet peak a weight-only GEMM computes at
 WEIGHT_ONLY_EFFICIENCY = "w4a16"
+# the same 4-bit formats against 8-bit activations (``ModelSpec.activation_dtype_4bit`` 'fp8':
+# gpt-oss's MXFP4 experts against MXFP8 activations on Blackwell, NVIDIA/TensorRT-LLM
+# examples/models/core/gpt_oss/README.md) run a block-scaled mixed-input GEMM at the FP8 peak:
+# a kernel of its own, not the dense FP8 GEMM the derated efficiency measured, so its fraction
+# of the FP8 peak is fitted per architecture too
+MIXED_PEAK = "fp8"
+MIXED_EFFICIENCY = "w4a8"
+# efficiency key of a mixed-input GEMM -> the datasheet peak it computes at
+EFFICIENCY_PEAK: dict[str, str] = {WEIGHT_ONLY_EFFICIENCY: WEIGHT_ONLY_PEAK, MIXED_EFFICIENCY: MIXED_PEAK}
 
 WeightDtype = Literal["bf16", "fp16", "fp8", "fp4", "nvfp4", "mxfp4"]
 KvDtype = Literal["bf16", "fp16", "fp8", "fp4", "nvfp4"]

@@ -31,7 +31,7 @@ from numpy.typing import ArrayLike
 
 from ..errors import CatalogError, InputError
 from .arrays import ROOFLINE, Efficiency
-from .dtypes import WEIGHT_ONLY_EFFICIENCY, WEIGHT_ONLY_PEAK
+from .dtypes import EFFICIENCY_PEAK
 
 FIDELITIES: tuple[str, ...] = ("roofline", "derated", "calibrated", "measured")
 
@@ -128,14 +128,15 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
     if fidelity == "roofline":
         return dict(ROOFLINE, **fixed)
     d = table["derated"]
-    hw = hardware_compute_eff(table, accelerator, compute_dtype)
+    # a mixed-input GEMM starts from the chip's measured figure at the peak it computes at
+    hw = hardware_compute_eff(table, accelerator, EFFICIENCY_PEAK.get(compute_dtype, compute_dtype))
     if fidelity == "derated":
         return dict(ROOFLINE, compute_eff=hw, memory_eff=float(d["memory_eff"]), network_eff=float(d["network_eff"]),
                     attention_eff=hw, **fixed)
     if fidelity == "measured":
         from .measured_kernels import register, register_moe
 
-        peak = WEIGHT_ONLY_PEAK if compute_dtype == WEIGHT_ONLY_EFFICIENCY else compute_dtype  # the tables' GEMM dtype
+        peak = EFFICIENCY_PEAK.get(compute_dtype, compute_dtype)  # the tables' GEMM dtype
         return dict(_one(table, accelerator, stack, compute_dtype, "calibrated"),
                     measured_gemm=float(register(accelerator, stack, peak)),
                     measured_moe=float(register_moe(accelerator, stack, peak)))
