@@ -20,14 +20,11 @@ from ..engine.arrays import Efficiency, HardwareArrays, ModelArrays
 from ..engine.dtypes import (
     COMPUTE_PEAK_ORDER,
     DEFAULT_WEIGHT_SEARCH,
+    EFFICIENCY_KEY,
     FOUR_BIT_FORMATS,
     KV_BYTES_PER_ELEMENT,
-    MIXED_EFFICIENCY,
-    MIXED_PEAK,
     WEIGHT_BYTES_PER_PARAM,
-    WEIGHT_ONLY_EFFICIENCY,
     WEIGHT_ONLY_FORMATS,
-    WEIGHT_ONLY_PEAK,
 )
 from ..engine.efficiency import efficiency_arrays, with_memory_fraction
 from ..engine.parallelism import Split, splits
@@ -59,10 +56,7 @@ class Precision:
         against 8-bit activations at the FP8 peak (a block-scaled mixed-input GEMM): each its own
         fitted scale."""
         if self.weights in WEIGHT_ONLY_FORMATS:
-            if self.compute_dtype == WEIGHT_ONLY_PEAK:
-                return WEIGHT_ONLY_EFFICIENCY
-            if self.compute_dtype == MIXED_PEAK:
-                return MIXED_EFFICIENCY
+            return EFFICIENCY_KEY.get(self.compute_dtype, self.compute_dtype)
         return self.compute_dtype
 
 

@@ -50,6 +50,9 @@ MIXED_PEAK = "fp8"
 MIXED_EFFICIENCY = "w4a8"
 # efficiency key of a mixed-input GEMM -> the datasheet peak it computes at
 EFFICIENCY_PEAK: dict[str, str] = {WEIGHT_ONLY_EFFICIENCY: WEIGHT_ONLY_PEAK, MIXED_EFFICIENCY: MIXED_PEAK}
+# the other way: the efficiency key of a WEIGHT_ONLY_FORMATS checkpoint computing at a peak (a peak
+# not listed, e.g. a chip's own FP4, is its own key)
+EFFICIENCY_KEY: dict[str, str] = {peak: key for key, peak in EFFICIENCY_PEAK.items()}
 
 WeightDtype = Literal["bf16", "fp16", "fp8", "fp4", "nvfp4", "mxfp4"]
 KvDtype = Literal["bf16", "fp16", "fp8", "fp4", "nvfp4"]
