@@ -161,6 +161,19 @@ def test_dense_flops_are_not_sparse_headlines(cat):
     assert h100.bf16_dense_flop_per_s == pytest.approx(1979e12 / 2, rel=0.01)
 
 
+def test_rtx_pro_6000_figures_follow_from_what_was_published(cat):
+    """Hand calculations from the announcement (4,000 AI TOPS: FP4 with 2:4 sparsity) and the
+    PCIe 5.0 signalling rate: sparsity doubles the dense rate, and each halving of the operand
+    width doubles the tensor-core rate; 32 GT/s on 16 lanes with 128b/130b encoding."""
+    rtx = cat.accelerator("rtx-pro-6000")
+    assert rtx.fp4_dense_flop_per_s == pytest.approx(4000e12 / 2)
+    assert rtx.fp8_dense_flop_per_s == pytest.approx(4000e12 / 4)
+    assert rtx.bf16_dense_flop_per_s == pytest.approx(4000e12 / 8)
+    assert rtx.scale_up_bandwidth_bytes_per_s_per_direction == pytest.approx(32e9 * 16 * 128 / 130 / 8, rel=0.01)
+    assert rtx.scale_up_domain_size == 1  # no NVLink: a split over several cards goes over PCIe
+    assert rtx.memory_bandwidth_bytes_per_s == pytest.approx(1597e9)
+
+
 def test_ranges(cat):
     for acc in cat.list("accelerators"):
         # no HBM part moves more than ~30x its capacity per second... SRAM parts excepted

@@ -14,8 +14,11 @@ REPORTED_BYTES = {
     "h200": 143_771 * 2**20,  # nvidia-smi 143,771 MiB, "NVIDIA H200"
     "b200": 183_359 * 2**20,  # nvidia-smi 183,359 MiB, "NVIDIA B200"
     "mi300x": 196_592 * 2**20,  # HIP Total Global Memory 196,592 MiB (thamada/nvidia-smi@a296cf1)
+    # nvidia-smi 97,887 MiB, "NVIDIA RTX PRO 6000 Blackwell Server Edition" (public lab READMEs, 2026): a
+    # GDDR7 card whose "96 GB" is binary too (32 x 3 GiB chips), unlike the L40S below
+    "rtx-pro-6000": 97_887 * 2**20,
 }
-DATASHEET_GB = {"h100-sxm": 80, "h200": 141, "b200": 180, "mi300x": 192}
+DATASHEET_GB = {"h100-sxm": 80, "h200": 141, "b200": 180, "mi300x": 192, "rtx-pro-6000": 96}
 
 
 @pytest.mark.parametrize("acc", sorted(REPORTED_BYTES))
