@@ -4,6 +4,9 @@ thin), the 80 % prediction interval every estimate carries (accuracy/bands.py).
 
     python benchmarks/accuracy_bands.py           # cross-validate, print the table and its coverage
     python benchmarks/accuracy_bands.py --write   # also write the data file
+    python benchmarks/accuracy_bands.py --records R.json --holdout --write
+        # R.json's out-of-fold ratios, the held-out ones predicted anew from validation/holdout.csv
+        # (rows added there need no cross-validation: no fold reads that file)
 
 Out of sample only: the fitted rows (validation/measured.csv) are predicted by the
 leave-one-accelerator-out and leave-one-model-out folds that never saw them (each fitted from
@@ -26,7 +29,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tokenfab.accuracy.bands import band_inputs, choose_spread_scale, interval_check, load_records, make_bands, save_records  # noqa: E402
+from tokenfab.accuracy.bands import (  # noqa: E402
+    band_inputs,
+    choose_spread_scale,
+    interval_check,
+    load_records,
+    make_bands,
+    records,
+    save_records,
+)
 from tokenfab.accuracy.calibration import read_latency_means, read_latency_pairs  # noqa: E402
 from tokenfab.accuracy.crossval import KEYS, cross_validate_all  # noqa: E402
 from tokenfab.accuracy.latency import (  # noqa: E402
@@ -47,15 +58,30 @@ PAIRS = ROOT / "validation" / "latency_pairs.csv"
 OUT = ROOT / "src" / "tokenfab" / "data" / "accuracy_bands.yaml"
 
 
+def holdout_records() -> list:
+    """Out-of-sample records of validation/holdout.csv at the shipped factors (what the whole
+    cross-validation run computes for them; none of its folds reads that file)."""
+    cat = load_catalog()
+    hold = prepare(read_measured(HOLDOUT), cat)
+    vendor = {r.accelerator: cat.accelerator(r.accelerator).vendor for r in hold.rows}
+    hout = evaluate(hold, cat.efficiency)
+    return records(hold.rows, np.where(hout["feasible"], hout["predicted"], np.nan), vendor, "holdout")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--records", type=Path, help="JSON cache of the out-of-sample ratios: read when it exists "
                     "(no refits), else written after the cross-validation")
+    ap.add_argument("--holdout", action="store_true", help="with --records: predict the held-out rows anew "
+                    "from validation/holdout.csv at the shipped factors and write them back into the records")
     args = ap.parse_args()
     t0 = time.perf_counter()
     if args.records and args.records.exists():
         recs, borrowed, validated = load_records(args.records)
+        if args.holdout:
+            recs = [*[r for r in recs if r.origin != "holdout"], *holdout_records()]
+            save_records(args.records, recs, borrowed, validated)
     else:
         print(f"no records{' at ' + str(args.records) if args.records else ''} (--records): running the whole "
               "cross-validation (an hour or more on two cores)", flush=True)
