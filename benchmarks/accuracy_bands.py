@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.accuracy.bands import (  # noqa: E402
+    Record,
     band_inputs,
     choose_spread_scale,
     interval_check,
@@ -58,7 +59,7 @@ PAIRS = ROOT / "validation" / "latency_pairs.csv"
 OUT = ROOT / "src" / "tokenfab" / "data" / "accuracy_bands.yaml"
 
 
-def holdout_records() -> list:
+def holdout_records() -> list[Record]:
     """Out-of-sample records of validation/holdout.csv at the shipped factors (what the whole
     cross-validation run computes for them; none of its folds reads that file)."""
     cat = load_catalog()
