@@ -21,6 +21,7 @@ import datetime as dt
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.accuracy.bands import (  # noqa: E402
-    Record,
     band_inputs,
     choose_spread_scale,
     interval_check,
@@ -49,9 +49,9 @@ from tokenfab.accuracy.latency import (  # noqa: E402
     make_latency_bands,
     step_range_holds,
 )
-from tokenfab.accuracy.measured import read_measured  # noqa: E402
+from tokenfab.accuracy.measured import MeasuredRow, read_measured  # noqa: E402
 from tokenfab.accuracy.score import evaluate, prepare  # noqa: E402
-from tokenfab.catalog import load_catalog  # noqa: E402
+from tokenfab.catalog import Catalog, load_catalog  # noqa: E402
 
 FITTED = ROOT / "validation" / "measured.csv"
 HOLDOUT = ROOT / "validation" / "holdout.csv"
@@ -59,14 +59,17 @@ PAIRS = ROOT / "validation" / "latency_pairs.csv"
 OUT = ROOT / "src" / "tokenfab" / "data" / "accuracy_bands.yaml"
 
 
-def holdout_records() -> list[Record]:
-    """Out-of-sample records of validation/holdout.csv at the shipped factors (what the whole
-    cross-validation run computes for them; none of its folds reads that file)."""
-    cat = load_catalog()
+def holdout_predicted(cat: Catalog) -> tuple[list[MeasuredRow], np.ndarray]:
+    """The rows of validation/holdout.csv and their predictions at the shipped factors (NaN where
+    no candidate meets the row's latency limits). No cross-validation fold reads that file, so
+    these are the same whether or not the folds are run."""
     hold = prepare(read_measured(HOLDOUT), cat)
-    vendor = {r.accelerator: cat.accelerator(r.accelerator).vendor for r in hold.rows}
     hout = evaluate(hold, cat.efficiency)
-    return records(hold.rows, np.where(hout["feasible"], hout["predicted"], np.nan), vendor, "holdout")
+    return hold.rows, np.where(hout["feasible"], hout["predicted"], np.nan)
+
+
+def vendors(cat: Catalog, rows: Sequence[MeasuredRow]) -> dict[str, str]:
+    return {r.accelerator: cat.accelerator(r.accelerator).vendor for r in rows}
 
 
 def main() -> None:
@@ -77,24 +80,29 @@ def main() -> None:
     ap.add_argument("--holdout", action="store_true", help="with --records: predict the held-out rows anew "
                     "from validation/holdout.csv at the shipped factors and write them back into the records")
     args = ap.parse_args()
+    if args.holdout and not (args.records and args.records.exists()):
+        ap.error(f"--holdout = on: it refreshes the held-out ratios of an existing records file, and --records = "
+                 f"{args.records} {'does not exist' if args.records else 'is not given'}; fix: pass --records R.json "
+                 "written by benchmarks/accuracy.py --records")
     t0 = time.perf_counter()
     if args.records and args.records.exists():
         recs, borrowed, validated = load_records(args.records)
         if args.holdout:
-            recs = [*[r for r in recs if r.origin != "holdout"], *holdout_records()]
+            cat = load_catalog()
+            hold_rows, hpred = holdout_predicted(cat)
+            recs = [*[r for r in recs if r.origin != "holdout"],
+                    *records(hold_rows, hpred, vendors(cat, hold_rows), "holdout")]
             save_records(args.records, recs, borrowed, validated)
     else:
         print(f"no records{' at ' + str(args.records) if args.records else ''} (--records): running the whole "
               "cross-validation (an hour or more on two cores)", flush=True)
         cat = load_catalog()
-        prep, hold = prepare(read_measured(FITTED), cat), prepare(read_measured(HOLDOUT), cat)
-        vendor = {r.accelerator: cat.accelerator(r.accelerator).vendor for r in [*prep.rows, *hold.rows]}
+        prep = prepare(read_measured(FITTED), cat)
+        hold_rows, hpred = holdout_predicted(cat)
         pairs = read_latency_pairs(PAIRS)
         # estimates a user gets: predictions within the row's latency limits (accuracy.py prints the others)
         oof = {key: cv.within_limits() for key, cv in cross_validate_all(prep, pairs, KEYS, os.cpu_count() or 1).items()}
-        hout = evaluate(hold, cat.efficiency)
-        hpred = np.where(hout["feasible"], hout["predicted"], np.nan)
-        recs, borrowed, validated = band_inputs(prep.rows, oof, hold.rows, hpred, vendor)
+        recs, borrowed, validated = band_inputs(prep.rows, oof, hold_rows, hpred, vendors(cat, [*prep.rows, *hold_rows]))
         if args.records:
             save_records(args.records, recs, borrowed, validated)
     scale, _ = choose_spread_scale(recs, borrowed, validated)

@@ -128,15 +128,16 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
     if fidelity == "roofline":
         return dict(ROOFLINE, **fixed)
     d = table["derated"]
-    # a mixed-input GEMM starts from the chip's measured figure at the peak it computes at
-    hw = hardware_compute_eff(table, accelerator, EFFICIENCY_PEAK.get(compute_dtype, compute_dtype))
+    # a mixed-input GEMM starts from the chip's measured figure at the peak it computes at, and the
+    # measured kernel tables are looked up at that peak too
+    peak = EFFICIENCY_PEAK.get(compute_dtype, compute_dtype)
+    hw = hardware_compute_eff(table, accelerator, peak)
     if fidelity == "derated":
         return dict(ROOFLINE, compute_eff=hw, memory_eff=float(d["memory_eff"]), network_eff=float(d["network_eff"]),
                     attention_eff=hw, **fixed)
     if fidelity == "measured":
         from .measured_kernels import register, register_moe
 
-        peak = EFFICIENCY_PEAK.get(compute_dtype, compute_dtype)  # the tables' GEMM dtype
         return dict(_one(table, accelerator, stack, compute_dtype, "calibrated"),
                     measured_gemm=float(register(accelerator, stack, peak)),
                     measured_moe=float(register_moe(accelerator, stack, peak)))
