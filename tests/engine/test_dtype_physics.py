@@ -31,6 +31,20 @@ def test_blackwell_fp4_scale_is_shared_by_the_architecture():
     assert _eff("b200", "fp8") == pytest.approx(0.76 * trt)
 
 
+def test_sm120_blackwell_does_not_borrow_the_sm100_fp4_scale():
+    """The RTX PRO 6000 (GB202, sm_120) runs FP4 GEMMs with mma.sync, not the B200's tcgen05
+    instructions: it is its own architecture, so its FP4 GEMMs take the neutral scale 1. With no
+    measured MAMF ratio of its own it runs at the derated default (0.7) x the stack's scale, and its
+    FP4 GEMM rate is twice its FP8 one (2,000 against 1,000 TFLOP/s dense)."""
+    trt = TABLE["calibrated"]["stacks"]["trtllm"]["compute_scale"]
+    assert "rtx-pro-6000" not in TABLE["derated"]["architecture"]
+    assert dtype_compute_scale(TABLE, "rtx-pro-6000", "fp4") == 1.0
+    assert _eff("rtx-pro-6000", "fp4") == pytest.approx(0.7 * trt)
+    assert _eff("rtx-pro-6000", "fp4") * 2000e12 == pytest.approx(2 * _eff("rtx-pro-6000", "fp8") * 1000e12)
+    # the B200 keeps the scale fitted on its own (sm_100) FP4 rows
+    assert dtype_compute_scale(TABLE, "b200", "fp4") < 1.0
+
+
 def test_a_chip_without_fp4_rows_keeps_its_fp4_peak_advantage():
     """A chip with an FP4 peak but no measured FP4 row of its architecture takes the neutral
     scale 1, so its FP4 GEMMs run at the FP8 efficiency: twice its FP8 GEMMs where the datasheet
