@@ -113,6 +113,29 @@ def test_published_figures_of_the_issue16_rows(rows):
     assert h.memory_fraction == 0.95 and h.fixed_split == {"tp": 1, "pp": 2, "ep": 1, "dp_attention": False}
 
 
+def test_mlperf_v51_rows_state_their_submission_configs(rows):
+    """MLPerf Inference v5.1 configs (mlcommons/inference_results_v5.1 @965182b0,
+    closed/<submitter>/configs/<system>/<Scenario>/<benchmark>.py), as published:
+    NVIDIA B200-SXM-180GBx8 Offline llama2-70b: tensor_parallelism 1, gpu_batch_size 2048,
+    kv_cache_dtype fp8, kvcache_free_gpu_mem_frac 0.95; Server llama3_1-405b: tensor_parallelism 4,
+    256, 0.95; Offline deepseek-r1: tensor 8 x moe_expert 8 with enable_attention_dp, 0.9 (its
+    gpu_batch_size is per attention rank, not stated as max_seqs); Nebius H200 Interactive
+    llama3_1-405b: tensor_parallelism 8, runtime max_batch_size 64, 0.9. Every config sets
+    'batch_scheduler_policy': 'max_util' (TensorRT-LLM MAX_UTILIZATION: kv_reserve live)."""
+    by_id = {r.id: r for name in FILES for r in rows[name]}
+    got = {i: (by_id[i].parallelism, by_id[i].kv_dtype, by_id[i].memory_fraction, by_id[i].max_seqs)
+           for i in ("GT001", "GT020", "GT033", "GT029")}
+    assert got == {"GT001": ("tp1", "fp8", 0.95, 2048), "GT020": ("tp4", "fp8", 0.95, 256),
+                   "GT033": ("dep8", "fp8", 0.9, None), "GT029": ("tp8", "fp8", 0.9, 64)}
+    mlperf_trt = [r for r in by_id.values() if "mlcommons/inference_results_v" in r.source and r.stack == "trtllm"]
+    assert len(mlperf_trt) >= 49
+    for r in mlperf_trt:  # v4.1 and v5.1 run MAX_UTILIZATION; v5.0's harness was not read
+        assert r.kv_reserve == ("live" if "inference_results_v5.0" not in r.source else None), r.id
+    # TensorRT-LLM's performance table (trtllm-bench, the LLM API's GUARANTEED_NO_EVICT) keeps the stack's rule
+    table = [r for r in by_id.values() if "perf-overview.md" in r.source]
+    assert table and all(r.kv_reserve is None for r in table)
+
+
 def test_every_family_of_the_issue_has_rows(rows, cat):
     """Issue 16 item 3: at least three measured rows for Trainium and Gaudi (TPU: none could be
     verified, see docs/engine.md 'Validation data'), and vLLM / SGLang rows on NVIDIA and AMD."""

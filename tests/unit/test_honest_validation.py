@@ -68,10 +68,11 @@ def test_the_second_start_streams_at_the_whole_bandwidth_and_nothing_else_differ
         neutral_start(table, ["vllm"], "trtllm", "fitted")
 
 
-@pytest.mark.parametrize("scale,winner", [(1.0, "derated"), (1.3, "datasheet")])
+@pytest.mark.parametrize("scale,winner", [(0.6, "derated"), (0.8, "datasheet")])
 def test_the_fit_keeps_the_start_whose_result_fits_its_rows_best(scale, winner):
-    # the six rows as measured, and measured 1.3x higher (inputs to the fit): on these TensorRT-LLM
-    # rows each start ends in its own basin and a different one fits better
+    # the six rows measured 0.6x and 0.8x as high (inputs to the fit): on these TensorRT-LLM rows
+    # each start ends in its own basin and a different one fits better (with the wider trial steps
+    # of the twentieth session the rows as measured and 1.3x higher no longer separate them)
     plain = prepare(_rows())
     base = prepare(_rows({r.id: r.value * scale for r in plain.rows}))
     held = np.array([r.stack == "vllm" for r in base.rows])

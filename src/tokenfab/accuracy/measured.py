@@ -32,8 +32,11 @@ VALIDATION_HEADER = (
 # --mem-fraction-static, TensorRT-LLM --kv_cache_free_gpu_memory_fraction; empty = the stack's default),
 # and the server's cap on the sequences one replica batches (vLLM --max-num-seqs, SGLang
 # --max-running-requests, TensorRT-LLM max_batch_size; empty = none stated): a replica never holds more
+# than that, and the KV room the server's scheduler reserved per sequence (live: the current context,
+# as vLLM and SGLang, and TensorRT-LLM under MAX_UTILIZATION; request: the whole prompt and output,
+# TensorRT-LLM's default GUARANTEED_NO_EVICT; empty = the stack's rule, efficiency.yaml kv_cache_budget)
 OPTIONAL_COLUMNS = ("concurrency", "speculative", "kv_dtype", "osl_cv", "parallelism", "num_requests",
-                    "memory_fraction", "max_seqs")
+                    "memory_fraction", "max_seqs", "kv_reserve")
 METRICS = ("output_tok_per_s", "tpot_s", "ttft_s")
 MAX_FILE_BYTES = 512 * 2**20  # 512 MiB
 MAX_CELL_CHARS = 4096
@@ -121,6 +124,7 @@ class MeasuredRow(BaseModel):
     num_requests: int | None = Field(default=None, ge=1, le=100_000_000)
     memory_fraction: float | None = Field(default=None, gt=0, le=1)
     max_seqs: int | None = Field(default=None, ge=1, le=10_000_000)
+    kv_reserve: Literal["live", "request"] | None = None
 
     @property
     def fixed_split(self) -> dict[str, int | bool]:

@@ -26,7 +26,7 @@ from ..catalog.model_spec import ModelSpec
 from ..deployment.problem import Block, blocks_for, engine_inputs, speculations
 from ..deployment.workload import LIMIT_PRESETS_S
 from ..engine.arrays import Efficiency, HardwareArrays, ModelArrays, _Columns
-from ..engine.efficiency import check_fidelity, efficiency_arrays, with_memory_fraction
+from ..engine.efficiency import check_fidelity, efficiency_arrays, with_kv_reserve, with_memory_fraction
 from ..engine.serving import ParallelConfig, ServingPoint, best_point, fieldwise, steady_state
 from ..errors import InputError, TokenfabError
 from ..inputs import ResultModel
@@ -68,6 +68,7 @@ class Prepared:
     num_requests: np.ndarray  # (rows,) requests the run sent in all, NaN = unbounded
     memory_fraction: np.ndarray  # (rows,) the server's memory budget in the stack's terms, NaN = the stack's
     max_seqs: np.ndarray  # (rows,) the server's cap on sequences per replica, NaN = none
+    kv_reserve: np.ndarray  # (rows,) 1 = the scheduler reserves whole requests, 0 = live context, NaN = the stack's rule
     efficiency: dict[str, Any] | None = None  # the catalog's efficiency table (overlay included)
 
     def split_of(self, candidate: int) -> tuple[int, int, int, int, int]:
@@ -152,17 +153,18 @@ def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prep
     nreq = np.array([r.num_requests or np.nan for r in kept], dtype=float)
     memf = np.array([r.memory_fraction or np.nan for r in kept], dtype=float)
     mseq = np.array([r.max_seqs or np.nan for r in kept], dtype=float)
+    kvr = np.array([{'request': 1.0, 'live': 0.0}.get(r.kv_reserve or '', np.nan) for r in kept], dtype=float)
     if not tables:
         z = np.zeros(0, dtype=np.int32)
         return Prepared(kept, skipped, ModelArrays.stack([]), HardwareArrays.stack([]), ParallelConfig.stack([]),
                         z, np.zeros((0, 5), np.int32), [], z, z, isl, osl, lim[:, 0], lim[:, 1], conc, cv, nreq, memf,
-                        mseq, cat.efficiency)
+                        mseq, kvr, cat.efficiency)
     return Prepared(
         rows=kept, skipped=skipped, m=_concat([t[0] for t in tables]), hw=_concat([t[1] for t in tables]),
         cfg=_concat([t[2] for t in tables]), combo=np.concatenate(combo_u), split=np.concatenate(split_u),
         combos=list(combos), row_index=np.concatenate(row_parts), table_index=np.concatenate(table_parts),
         isl=isl, osl=osl, ttft_limit=lim[:, 0], tpot_limit=lim[:, 1], concurrency=conc, osl_cv=cv,
-        num_requests=nreq, memory_fraction=memf, max_seqs=mseq, efficiency=cat.efficiency)
+        num_requests=nreq, memory_fraction=memf, max_seqs=mseq, kv_reserve=kvr, efficiency=cat.efficiency)
 
 
 def subset(prep: Prepared, rows: np.ndarray) -> Prepared:
@@ -180,7 +182,7 @@ def subset(prep: Prepared, rows: np.ndarray) -> Prepared:
         table_index=prep.table_index[keep], isl=prep.isl[rows], osl=prep.osl[rows],
         ttft_limit=prep.ttft_limit[rows], tpot_limit=prep.tpot_limit[rows], concurrency=prep.concurrency[rows],
         osl_cv=prep.osl_cv[rows], num_requests=prep.num_requests[rows], memory_fraction=prep.memory_fraction[rows],
-        max_seqs=prep.max_seqs[rows])
+        max_seqs=prep.max_seqs[rows], kv_reserve=prep.kv_reserve[rows])
 
 
 def efficiency_for(prep: Prepared, table: Mapping[str, Any], fidelity: str) -> Efficiency:
@@ -219,7 +221,8 @@ def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: s
     for a, b in _chunks(prep):
         ri, ti = prep.row_index[a:b], prep.table_index[a:b]
         cfg = dataclasses.replace(prep.cfg.take(ti), isl=prep.isl[ri], osl=prep.osl[ri], osl_cv=prep.osl_cv[ri])
-        eff = with_memory_fraction(eff_u.take(ti), prep.memory_fraction[ri])  # the run's own budget, if stated
+        # the run's own budget and KV admission rule, where stated
+        eff = with_kv_reserve(with_memory_fraction(eff_u.take(ti), prep.memory_fraction[ri]), prep.kv_reserve[ri])
         pt, feasible = best_point(prep.m.take(ti), prep.hw.take(ti), eff, cfg, prep.ttft_limit[ri], prep.tpot_limit[ri])
         pt, feasible = _at_fixed_concurrency(prep, ri, ti, eff, cfg, pt, feasible)
         pt = _within_request_count(prep, ri, ti, eff, cfg, pt)

@@ -123,6 +123,15 @@ def with_memory_fraction(eff: Efficiency, fraction: ArrayLike) -> Efficiency:
     return dataclasses.replace(eff, kv_memory_fraction=np.where(np.isfinite(f), f, eff.kv_memory_fraction))
 
 
+def with_kv_reserve(eff: Efficiency, reserve_request: ArrayLike) -> Efficiency:
+    """``eff`` with the stack's KV admission rule replaced where ``reserve_request`` is finite (1:
+    a sequence is admitted with room for its whole prompt and output, TensorRT-LLM's
+    GUARANTEED_NO_EVICT; 0: it holds its current context, TensorRT-LLM's MAX_UTILIZATION, vLLM,
+    SGLang): a run's own scheduler policy."""
+    r = np.asarray(reserve_request, dtype=float)
+    return dataclasses.replace(eff, kv_reserve_request=np.where(np.isfinite(r), r, eff.kv_reserve_request))
+
+
 def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: str, fidelity: str) -> dict[str, float]:
     fixed = {**p99_factors(table), **kv_budget(table, stack)}  # the same at every fidelity
     if fidelity == "roofline":
