@@ -68,6 +68,7 @@ def test_plan_chart_and_detail(page, live_server):
     page.select_option("select[name=sovereignty]", "eu-jurisdiction")
     page.select_option("select[name=risk]", "p90")
     page.fill("input[name=memory_fraction]", "0.85")
+    page.select_option("select[name=kv_reserve]", "live")
     page.click("#run")
     page.wait_for_selector("#pareto .scatterlayer .point", timeout=30_000)
     # each point carries its cost's 80 % interval as an error bar, each row its range and the risk note
@@ -92,6 +93,8 @@ def test_plan_chart_and_detail(page, live_server):
     assert "validated" in page.inner_text("#time").lower()
     # the form's memory fraction reached the plan: the candidate budgets its KV cache with it
     assert "0.85 of the" in page.inner_text("#time")
+    # and its KV admission rule (live: each sequence holds its current context)
+    assert "current context" in page.inner_text("#time")
     shot = ARTIFACTS / "web-plan.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 20_000

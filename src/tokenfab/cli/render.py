@@ -75,8 +75,10 @@ def performance_rows(t: Table, ev: Evaluation) -> None:
               f"per replica; at most {p.max_concurrency_per_replica:,} fit)")
     _row(t, "memory/device", f"{format_bytes(p.memory_per_device_bytes)} of {format_capacity(p.memory_capacity_bytes)} "
               f"(weights {format_bytes(p.weights_per_device_bytes)}; {d.stack} budget {d.memory_fraction:g} of "
-              + ("the memory the weights leave, for the KV cache)" if d.memory_fraction_of == "free"
-                 else "the whole memory, for weights and KV cache)"))
+              + ("the memory the weights leave, for the KV cache; " if d.memory_fraction_of == "free"
+                 else "the whole memory, for weights and KV cache; ")
+              + ("each sequence reserves its whole request)" if d.kv_reserve == "request"
+                 else "each sequence holds its current context)"))
     _row(t, "bound", f"{p.bound} (MFU {p.mfu:.0%}, MBU {p.mbu:.0%}); time per step "
               + "  ".join(f"{k} {v:.0%}" for k, v in p.time_shares.items()))
     _row(t, "fidelity", d.fidelity)

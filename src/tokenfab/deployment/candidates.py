@@ -52,6 +52,7 @@ class SearchSpace:
     disaggregated: bool = False
     chunk_tokens: int = 8192
     memory_fraction: float | None = None  # the stack's memory budget in its own terms; None = the catalog's
+    kv_reserve: str | None = None  # live or request: the scheduler's KV admission rule; None = the stack's
     speculative: str = "off"  # off, mtp, draft or auto (off and every method the catalog has for the model)
     draft_tokens: int | None = None  # None = the catalog's default per method
     acceptance_rate: float | None = None
@@ -134,7 +135,7 @@ def _blocks(cat: Catalog, spec: ModelSpec, caps: Sequence[Capacity], space: Sear
 def _engine(spec: ModelSpec, wl: Workload, blocks: list[Block], space: SearchSpace, table: dict[str, Any]
             ) -> tuple[EngineInputs, ServingPoint, np.ndarray]:
     inp = engine_inputs(spec, blocks, wl.isl, wl.osl, float(space.chunk_tokens), space.disaggregated, space.fidelity,
-                        table, wl.osl_cv, space.memory_fraction)
+                        table, wl.osl_cv, space.memory_fraction, space.kv_reserve)
 
     def ex(o: Any) -> Any:
         return type(o)(**{k: np.asarray(v)[..., None] for k, v in o.__dict__.items()})

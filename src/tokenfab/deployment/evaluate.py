@@ -99,6 +99,8 @@ def _layout(c: Candidates, p: int, g: int) -> Layout:
     inst = int(c.value("instances", p, g))
     per_rep = float(c.per_replica[ci, g])
     frac, of = _budget(c, ci)
+    reserve: Literal["live", "request"] = (
+        "request" if float(np.asarray(c.inputs.eff.kv_reserve_request)[ci]) > 0 else "live")
     return Layout(
         capacity=cap.id, paid_as=cap.paid_as, provider=cap.provider, region=cap.region, country=cap.country,
         pricing=cap.pricing, accelerator=cap.accelerator.id, accelerators_per_instance=cap.count,
@@ -107,7 +109,7 @@ def _layout(c: Candidates, p: int, g: int) -> Layout:
         kv=blk.precision.kv, compute_dtype=blk.precision.compute_dtype, stack=blk.precision.stack,
         concurrency_per_instance=int(round(per_rep * s.replicas)), concurrency_per_replica=per_rep,
         fidelity=c.space.fidelity, disaggregated=c.space.disaggregated,
-        memory_fraction=frac, memory_fraction_of=of,
+        memory_fraction=frac, memory_fraction_of=of, kv_reserve=reserve,
         speculative=blk.speculation.method,
         draft_tokens=blk.speculation.draft_tokens,
         acceptance_rate=blk.speculation.acceptance_rate if blk.speculation.draft_tokens else None,
@@ -297,7 +299,7 @@ def search_space(d: Deployment) -> SearchSpace:
         weights=(d.weights,) if d.weights else None, kv=d.kv, stack=d.stack,
         fixed_split=dict(tp=d.tp, pp=d.pp, ep=d.ep, dp_attention=d.dp_attention), concurrency=d.concurrency,
         fidelity=d.fidelity, disaggregated=d.disaggregated, chunk_tokens=d.chunk_tokens,
-        memory_fraction=d.memory_fraction, speculative=d.speculative,
+        memory_fraction=d.memory_fraction, kv_reserve=d.kv_reserve, speculative=d.speculative,
         draft_tokens=d.draft_tokens, acceptance_rate=d.acceptance_rate)
 
 
@@ -391,7 +393,7 @@ def pinned(ev: Evaluation, **overrides: Any) -> Deployment:
                   stack=lay.stack, concurrency=lay.concurrency_per_instance, fidelity=lay.fidelity,
                   disaggregated=lay.disaggregated, speculative=lay.speculative,
                   draft_tokens=lay.draft_tokens or None, acceptance_rate=lay.acceptance_rate,
-                  memory_fraction=lay.memory_fraction)
+                  memory_fraction=lay.memory_fraction, kv_reserve=lay.kv_reserve)
     if ev.sovereignty is not None:
         fields.update(sovereignty=ev.sovereignty.preset, date=ev.sovereignty.date,
                       buyer_country=ev.sovereignty.buyer_country)

@@ -26,7 +26,7 @@ from ..engine.dtypes import (
     WEIGHT_BYTES_PER_PARAM,
     WEIGHT_ONLY_FORMATS,
 )
-from ..engine.efficiency import efficiency_arrays, with_memory_fraction
+from ..engine.efficiency import efficiency_arrays, with_kv_reserve, with_memory_fraction
 from ..engine.parallelism import Split, splits
 from ..engine.serving import ParallelConfig
 from ..errors import InputError
@@ -269,10 +269,12 @@ class EngineInputs:
 
 def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: float, chunk_tokens: float,
                   disaggregated: bool, fidelity: str, table: dict[str, Any] | None = None,
-                  osl_cv: float = 0.0, memory_fraction: float | None = None) -> EngineInputs:
+                  osl_cv: float = 0.0, memory_fraction: float | None = None,
+                  kv_reserve: str | None = None) -> EngineInputs:
     """Columns for every (block, split): per-block figures repeated over the block's splits.
     ``memory_fraction`` replaces the stack's memory budget fraction, its rule kept (of the whole
-    memory, or of what the weights leave free)."""
+    memory, or of what the weights leave free); ``kv_reserve`` (live or request) the stack's KV
+    admission rule."""
     n = np.array([len(b.splits) for b in blocks], dtype=int)
     split_cols = np.array([s[:6] for b in blocks for s in b.splits], dtype=float).reshape(-1, 6)
     hw_rows, per_block = [], []
@@ -301,6 +303,8 @@ def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: flo
                             fidelity).take(block)
     if memory_fraction is not None:
         eff = with_memory_fraction(eff, memory_fraction)
+    if kv_reserve is not None:
+        eff = with_kv_reserve(eff, 1.0 if kv_reserve == "request" else 0.0)
     return EngineInputs(
         m=ModelArrays.stack([model_row(spec)]), hw=HardwareArrays.stack(hw_rows).take(block),
         eff=eff,

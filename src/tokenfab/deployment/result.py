@@ -69,6 +69,8 @@ class Layout(ResultModel):
     # the memory the weights leave free, for the KV cache ("free": TensorRT-LLM)
     memory_fraction: float = DEFAULT_KV_MEMORY_FRACTION
     memory_fraction_of: Literal["total", "free"] = "total"
+    # the KV room a sequence holds: its live context, or its whole request (engine/serving.py, docs/engine.md)
+    kv_reserve: Literal["live", "request"] = "live"
     speculative: str = "off"  # off, mtp or draft (engine.speculative)
     draft_tokens: int = 0  # drafted per sequence and step
     acceptance_rate: float | None = None  # per drafted token; None when off

@@ -28,6 +28,10 @@ MEMORY_FRACTION_HELP = ("Memory budget of the serving stack [-], in its own term
                         "TensorRT-LLM --kv_cache_free_gpu_memory_fraction (share of the memory left after the weights "
                         "given to the KV cache); default: the stack's, 0.9 (efficiency.yaml kv_cache_budget).")
 MemoryFraction = Annotated[float, Field(gt=0, le=1)] | None
+KV_RESERVE_HELP = ("KV room the server's scheduler holds per sequence: live (its current context: vLLM, SGLang, "
+                   "TensorRT-LLM's MAX_UTILIZATION scheduler) or request (its whole prompt and output: TensorRT-LLM's "
+                   "default GUARANTEED_NO_EVICT); default: the stack's (efficiency.yaml kv_cache_budget).")
+KvReserve = Literal["live", "request"] | None
 DraftTokens = Annotated[int, Field(ge=1, le=16)] | None
 AcceptanceRate = Annotated[float, Field(gt=0, lt=1)] | None
 
@@ -99,6 +103,7 @@ class Deployment(Workload):
     disaggregated: bool = Field(default=False, description="Prefill on separate replicas of the same shape.")
     chunk_tokens: int = Field(default=DEFAULT_CHUNK_TOKENS, ge=16, le=1_000_000, description="Prefill chunk [tokens].")
     memory_fraction: MemoryFraction = Field(default=None, description=MEMORY_FRACTION_HELP)
+    kv_reserve: KvReserve = Field(default=None, description=KV_RESERVE_HELP)
     speculative: SpeculativeChoice = Field(default="off", description=SPECULATIVE_HELP)
     draft_tokens: DraftTokens = Field(default=None, description=DRAFT_TOKENS_HELP)
     acceptance_rate: AcceptanceRate = Field(default=None, description=ACCEPTANCE_HELP)

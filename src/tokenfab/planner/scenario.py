@@ -10,11 +10,13 @@ from ..deployment.spec import (
     ACCEPTANCE_HELP,
     DISCOUNT_HELP,
     DRAFT_TOKENS_HELP,
+    KV_RESERVE_HELP,
     MEMORY_FRACTION_HELP,
     SPECULATIVE_HELP,
     AcceptanceRate,
     Discounts,
     DraftTokens,
+    KvReserve,
     LenientDate,
     MemoryFraction,
     PricingModel,
@@ -60,6 +62,7 @@ class Scenario(Workload):
         description="Serving stack id for every candidate (default: by vendor; tokenfab catalog list stacks); "
                     "accelerators it does not run on are left out.")
     memory_fraction: MemoryFraction = Field(default=None, description=MEMORY_FRACTION_HELP)
+    kv_reserve: KvReserve = Field(default=None, description=KV_RESERVE_HELP)
     speculative: SpeculativeChoice = Field(default="off", description=SPECULATIVE_HELP)
     draft_tokens: DraftTokens = Field(default=None, description=DRAFT_TOKENS_HELP)
     acceptance_rate: AcceptanceRate = Field(default=None, description=ACCEPTANCE_HELP)

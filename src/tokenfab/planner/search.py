@@ -178,7 +178,8 @@ def prepare(scenario: Scenario | Mapping[str, Any], catalog: Catalog | None = No
     step("performance, money and energy")
     speculations(cat, spec, s.speculative, s.draft_tokens, s.acceptance_rate)  # a forced method the model lacks
     space = SearchSpace(weights=s.weights, stack=s.stack, speculative=s.speculative, draft_tokens=s.draft_tokens,
-                        acceptance_rate=s.acceptance_rate, memory_fraction=s.memory_fraction, risk=s.risk)
+                        acceptance_rate=s.acceptance_rate, memory_fraction=s.memory_fraction,
+                        kv_reserve=s.kv_reserve, risk=s.risk)
     try:
         c = build(cat, spec, s, caps, space, skip_unusable=True)
     except InputError as exc:

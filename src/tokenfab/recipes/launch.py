@@ -24,6 +24,14 @@ class Launch:
     worker_argv: tuple[str, ...] = ()
 
 
+def _live_only_note(s: Shape, server: str) -> list[str]:
+    """vLLM and SGLang allocate KV blocks as tokens come; neither reserves a whole request."""
+    if s.kv_reserve == "request":
+        return [f"{server} admits on the current context and has no setting that reserves a whole request: the "
+                "estimate (kv_reserve request) assumed fewer sequences fit than this server will run"]
+    return []
+
+
 def _checkpoint_note(s: Shape) -> list[str]:
     if s.weights in PREQUANTIZED:
         return [f"weights {s.weights}: serve a checkpoint already quantized to {s.weights} in place of "
@@ -33,7 +41,7 @@ def _checkpoint_note(s: Shape) -> list[str]:
 
 def vllm(s: Shape) -> Launch:
     f = SERVE["vllm"].flags
-    notes = _checkpoint_note(s)
+    notes = _checkpoint_note(s) + _live_only_note(s, "vLLM")
     if s.dp_attention:  # attention data-parallel over the TP ranks, experts over all of them
         tp, dp = 1, s.tp * s.replicas
     else:
@@ -65,7 +73,7 @@ def vllm(s: Shape) -> Launch:
 
 def sglang(s: Shape) -> Launch:
     f = SERVE["sglang"].flags
-    notes = _checkpoint_note(s)
+    notes = _checkpoint_note(s) + _live_only_note(s, "SGLang")
     argv = ["python", "-m", "sglang.launch_server", f["model"], s.model_repo, f["tp"], str(s.tp)]
     if s.pp > 1:
         argv += [f["pp"], str(s.pp)]
@@ -100,6 +108,10 @@ def trtllm(s: Shape) -> Launch:
         extra["enable_attention_dp"] = True
     if s.kv == "fp8":
         extra["kv_cache_config"] = {"dtype": "fp8"}
+    if s.kv_reserve == "live":  # the estimate admitted on the current context: MAX_UTILIZATION, not the default
+        extra["scheduler_config"] = {"capacity_scheduler_policy": "MAX_UTILIZATION"}
+        notes.append("scheduler_config capacity_scheduler_policy MAX_UTILIZATION: the estimate admitted sequences on "
+                     "their current context (kv_reserve live); it may pause requests when the KV cache fills")
     argv = ["trtllm-serve", s.model_repo, f["backend"], "pytorch", f["tp"], str(s.tp), f["pp"], str(s.pp)]
     if s.ep > 1:
         argv += [f["ep"], str(s.ep)]

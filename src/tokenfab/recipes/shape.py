@@ -35,6 +35,7 @@ class Shape:
     max_model_len: int
     memory_fraction: float  # of each device's memory for weights + KV (vLLM, SGLang), as the estimate's stack budget
     kv_free_fraction: float  # of the memory left after the runtime and weights, for the KV cache (TensorRT-LLM)
+    kv_reserve: str  # live or request: the KV room a sequence held in the estimate (Layout.kv_reserve)
     accelerators: int  # per instance
     instances: int
     per_node: int
@@ -84,6 +85,6 @@ def shape_of(ev: Evaluation, cat: Catalog) -> Shape:
         max_seqs_per_replica=max(1, math.ceil(lay.concurrency_per_replica)),
         max_model_len=int(math.ceil(length / MODEL_LEN_ROUND_TOKENS) * MODEL_LEN_ROUND_TOKENS),
         memory_fraction=round(max(min(memory_fraction, 0.99), 0.01), 3),
-        kv_free_fraction=round(max(min(kv_free, 0.99), 0.01), 3),
+        kv_free_fraction=round(max(min(kv_free, 0.99), 0.01), 3), kv_reserve=lay.kv_reserve,
         accelerators=used, instances=lay.instances, per_node=n, per_node_basis=basis,
         nodes=max(1, math.ceil(used / n)))

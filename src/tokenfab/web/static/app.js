@@ -78,7 +78,7 @@ function flat(ev) {
 function formBody(form) {
   const data = new FormData(form);
   const body = {};
-  for (const name of ["model", "sovereignty", "risk", ...(data.get("own") ? ["own_grid"] : [])]) {
+  for (const name of ["model", "sovereignty", "risk", "kv_reserve", ...(data.get("own") ? ["own_grid"] : [])]) {
     const v = data.get(name);
     if (v) body[name] = v;
   }
@@ -231,6 +231,7 @@ async function showDetail(i) {
       ["accuracy", p.accuracy ? `${p.accuracy.validated ? "validated" : "UNVALIDATED"} (${p.accuracy.accuracy_class}): ${p.accuracy.basis}` : "no measured spread (bound)"],
       ...Object.entries(p.time_shares).map(([k, v]) => [k, `${fmt(v * 100, 2)} %`]),
       ["memory budget", `${fmt(r.memory_fraction)} of ${r.memory_fraction_of === "free" ? "the memory the weights leave" : "the whole memory"} (${r.stack})`],
+      ["KV admission", r.kv_reserve === "request" ? "each sequence reserves its whole request" : "each sequence holds its current context"],
       ["bound", p.bound], ["MFU", `${fmt(p.mfu * 100, 2)} %`], ["MBU", `${fmt(p.mbu * 100, 2)} %`]]);
     $("#badges").replaceChildren(
       el("span", { class: `badge ${r.sovereignty_passes ? "pass" : "fail"}` }, `${r.sovereignty}: ${r.sovereignty_passes ? "pass" : "fail"}`),
