@@ -12,6 +12,8 @@ import json
 import pytest
 
 import tokenfab
+from tests.conftest import assert_one_line_error, run_cli
+from tokenfab.accuracy.measured import OPTIONAL_COLUMNS, VALIDATION_HEADER
 from tokenfab.catalog import load_catalog
 from tokenfab.deployment.evaluate import pinned
 from tokenfab.errors import InputError
@@ -60,3 +62,16 @@ def test_the_plan_takes_the_rule_and_a_pinned_row_keeps_it():
     assert again.deployment.kv_reserve == "live"
     assert again.performance.throughput_output_tok_per_s == front[0].performance.throughput_output_tok_per_s
     assert all(r.deployment.kv_reserve == "request" for r in tokenfab.plan(q).front)
+
+
+def test_nonsense_through_the_installed_script(tmp_path):
+    """A word where live/request goes, on the command line and in a validate file: one line naming
+    the field and the value, exit 2, no traceback (the installed `tokenfab` script)."""
+    proc = run_cli("estimate", "--model", "llama-3.1-70b", "--accelerator", "h100-sxm", "--count", "2", "--isl", "1000",
+                   "--osl", "200", "--kv-reserve", "sometimes")
+    assert_one_line_error(proc, "kv_reserve", "sometimes", code=2)
+    f = tmp_path / "runs.csv"
+    f.write_text(",".join(VALIDATION_HEADER + list(OPTIONAL_COLUMNS)) + "\n"
+                 "x,llama-3.1-70b,h100-sxm,1,fp8,offline,1000,200,,,trtllm,output_tok_per_s,1000,hand,,,fp8,,tp1,,,,"
+                 "sometimes\n")
+    assert_one_line_error(run_cli("validate", str(f)), "kv_reserve", "sometimes", code=2)

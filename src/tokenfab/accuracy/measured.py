@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from ..deployment.spec import KvReserve
 from ..errors import InputError, input_error_from, show_value
 
 VALIDATION_HEADER = (
@@ -124,7 +125,7 @@ class MeasuredRow(BaseModel):
     num_requests: int | None = Field(default=None, ge=1, le=100_000_000)
     memory_fraction: float | None = Field(default=None, gt=0, le=1)
     max_seqs: int | None = Field(default=None, ge=1, le=10_000_000)
-    kv_reserve: Literal["live", "request"] | None = None
+    kv_reserve: KvReserve = None
 
     @property
     def fixed_split(self) -> dict[str, int | bool]:

@@ -26,7 +26,13 @@ from ..catalog.model_spec import ModelSpec
 from ..deployment.problem import Block, blocks_for, engine_inputs, speculations
 from ..deployment.workload import LIMIT_PRESETS_S
 from ..engine.arrays import Efficiency, HardwareArrays, ModelArrays, _Columns
-from ..engine.efficiency import check_fidelity, efficiency_arrays, with_kv_reserve, with_memory_fraction
+from ..engine.efficiency import (
+    KV_RESERVE_REQUEST,
+    check_fidelity,
+    efficiency_arrays,
+    with_kv_reserve,
+    with_memory_fraction,
+)
 from ..engine.serving import ParallelConfig, ServingPoint, best_point, fieldwise, steady_state
 from ..errors import InputError, TokenfabError
 from ..inputs import ResultModel
@@ -34,8 +40,6 @@ from .bands import band_for
 from .measured import BENCHMARK_DEFAULT_ISL, METRICS, MeasuredRow, read_measured
 
 CHUNK_CANDIDATES = 1024
-# validate's kv_reserve column as Efficiency.kv_reserve_request (1: whole request reserved, 0: live context)
-KV_RESERVE: dict[str, float] = {"request": 1.0, "live": 0.0}
 T = TypeVar("T", bound=_Columns)
 
 
@@ -155,7 +159,7 @@ def prepare(rows: Sequence[MeasuredRow], catalog: Catalog | None = None) -> Prep
     nreq = np.array([r.num_requests or np.nan for r in kept], dtype=float)
     memf = np.array([r.memory_fraction or np.nan for r in kept], dtype=float)
     mseq = np.array([r.max_seqs or np.nan for r in kept], dtype=float)
-    kvr = np.array([KV_RESERVE.get(r.kv_reserve or "", np.nan) for r in kept], dtype=float)
+    kvr = np.array([KV_RESERVE_REQUEST.get(r.kv_reserve or "", np.nan) for r in kept], dtype=float)
     if not tables:
         z = np.zeros(0, dtype=np.int32)
         return Prepared(kept, skipped, ModelArrays.stack([]), HardwareArrays.stack([]), ParallelConfig.stack([]),

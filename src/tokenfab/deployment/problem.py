@@ -26,7 +26,7 @@ from ..engine.dtypes import (
     WEIGHT_BYTES_PER_PARAM,
     WEIGHT_ONLY_FORMATS,
 )
-from ..engine.efficiency import efficiency_arrays, with_kv_reserve, with_memory_fraction
+from ..engine.efficiency import KV_RESERVE_REQUEST, efficiency_arrays, with_kv_reserve, with_memory_fraction
 from ..engine.parallelism import Split, splits
 from ..engine.serving import ParallelConfig
 from ..errors import InputError
@@ -304,7 +304,7 @@ def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: flo
     if memory_fraction is not None:
         eff = with_memory_fraction(eff, memory_fraction)
     if kv_reserve is not None:
-        eff = with_kv_reserve(eff, 1.0 if kv_reserve == "request" else 0.0)
+        eff = with_kv_reserve(eff, KV_RESERVE_REQUEST[kv_reserve])
     return EngineInputs(
         m=ModelArrays.stack([model_row(spec)]), hw=HardwareArrays.stack(hw_rows).take(block),
         eff=eff,

@@ -87,6 +87,10 @@ def dtype_compute_scale(table: Mapping[str, Any], accelerator: str, compute_dtyp
     return float(table["calibrated"].get("dtype_compute_scale", {}).get(compute_dtype, {}).get(arch, 1.0))
 
 
+# a KV admission rule as Efficiency.kv_reserve_request: 1 = the whole request reserved, 0 = the live context
+KV_RESERVE_REQUEST: dict[str, float] = {"live": 0.0, "request": 1.0}
+
+
 def kv_budget(table: Mapping[str, Any], stack: str) -> dict[str, float]:
     """The stack's memory budget for weights and KV cache (``kv_cache_budget`` of the table: a
     server setting, the same at every fidelity): ``kv_memory_fraction`` and
@@ -104,14 +108,14 @@ def kv_budget(table: Mapping[str, Any], stack: str) -> dict[str, float]:
     if of not in ("total", "free") or isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 1:
         raise CatalogError(f"efficiency.yaml kv_cache_budget for stack {stack!r}: of = {of!r}, fraction = {f!r}. "
                            "Fix: of: total or free, and 0 < fraction <= 1")
-    if reserve not in ("live", "request"):
+    if reserve not in KV_RESERVE_REQUEST:
         raise CatalogError(f"efficiency.yaml kv_cache_budget for stack {stack!r}: reserve = {reserve!r}. "
                            "Fix: reserve: live or request")
     if chunked not in ("window", "full"):
         raise CatalogError(f"efficiency.yaml kv_cache_budget for stack {stack!r}: chunked_layers = {chunked!r}. "
                            "Fix: chunked_layers: window or full")
     return {"kv_memory_fraction": float(f), "kv_fraction_of_free": 1.0 if of == "free" else 0.0,
-            "kv_reserve_request": 1.0 if reserve == "request" else 0.0,
+            "kv_reserve_request": KV_RESERVE_REQUEST[reserve],
             "chunked_kv_full": 1.0 if chunked == "full" else 0.0}
 
 
