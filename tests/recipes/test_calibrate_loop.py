@@ -173,3 +173,30 @@ def test_stated_split_and_request_count_reach_the_rows(tmp_path):
     saved = (tmp_path / "cal" / "measured.csv").read_text(encoding="utf-8").splitlines()
     assert saved[0].endswith(",parallelism,num_requests")
     assert all(line.endswith(",tp2,80") for line in saved[1:])  # 10 x 8 requests in the fixture
+
+
+def test_kv_reserve_reaches_the_rows_and_the_prediction(tmp_path):
+    """--kv-reserve request says the runs' scheduler reserved whole requests: the saved rows carry
+    it, and each run is predicted as estimate predicts that deployment at the run's concurrency.
+    Hand check of what it changes: at 1,024 in / 256 out a live sequence holds 1,024 + 128 tokens
+    on average and a reserved one 1,280, so 1,280 / 1,152 = 1.11x fewer sequences fit."""
+    f = vllm_result(tmp_path / "v8.json", 8)
+    rep = tokenfab.calibrate([f], {"accelerator": "h100-sxm", "count": 1, "weights": "bf16", "kv_reserve": "request"},
+                             save=tmp_path / "cal")
+    at8 = tokenfab.estimate({**SETUP, "concurrency": 8, "kv_reserve": "request"})
+    assert at8.deployment.kv_reserve == "request"
+    got = {r.metric: r.before for r in rep.rows}
+    assert got["output_tok_per_s"] == pytest.approx(at8.performance.throughput_output_tok_per_s, rel=1e-9)
+    live = tokenfab.estimate({**SETUP, "concurrency": 8, "kv_reserve": "live"}).performance
+    assert live.max_concurrency_per_replica / at8.performance.max_concurrency_per_replica == pytest.approx(
+        1280 / 1152, rel=0.02)
+    saved = (tmp_path / "cal" / "measured.csv").read_text(encoding="utf-8").splitlines()
+    assert saved[0].endswith(",kv_reserve")
+    assert all(line.endswith(",request") for line in saved[1:])
+
+
+def test_cli_kv_reserve_bad_value_one_line(tmp_path):
+    f = vllm_result(tmp_path / "v.json", 8)
+    proc = cli("calibrate", str(f), "--accelerator", "h100-sxm", "--count", "1", "--weights", "bf16",
+               "--kv-reserve", "all", "--save", str(tmp_path / "c"))
+    assert_one_line_error(proc, "kv_reserve", "live", code=2)

@@ -25,7 +25,7 @@ from pydantic import Field
 
 from ..catalog.efficiency_overlay import FILE_NAME, read_overlay
 from ..catalog.loader import Catalog, load_catalog
-from ..deployment.spec import MemoryFraction
+from ..deployment.spec import KV_RESERVE_HELP, KvReserve, MemoryFraction
 from ..engine.dtypes import WeightDtype
 from ..engine.efficiency import stack_factors
 from ..errors import InputError
@@ -61,6 +61,7 @@ class CalibrationSetup(InputModel):
                                           "their server, in its own terms (--gpu-memory-utilization, "
                                           "--mem-fraction-static, --kv_cache_free_gpu_memory_fraction); default: "
                                           "the stack's, 0.9.")
+    kv_reserve: KvReserve = Field(default=None, description=KV_RESERVE_HELP)
 
 
 class CalibratedRow(ResultModel):
@@ -141,6 +142,7 @@ def to_rows(runs: Sequence[RunResult], setup: CalibrationSetup, cat: Catalog) ->
                     scenario=run.scenario or "offline", isl_tokens=isl, osl_tokens=osl,
                     ttft_limit_s=run.ttft_limit_s, tpot_limit_s=run.tpot_limit_s, stack=stack, concurrency=conc,
                     parallelism=setup.parallelism, num_requests=sent, memory_fraction=setup.memory_fraction,
+                    kv_reserve=setup.kv_reserve,
                     source=f"{run.file} ({run.tool}, run {run.run}; concurrency: {run.concurrency_basis or 'none'})")
         stem = f"{Path(run.file).name}#{run.run}"
         rows.append(MeasuredRow(id=f"{stem}:throughput", metric="output_tok_per_s", value=run.output_tok_per_s, **base))

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.table import Table
 
+from ..deployment.spec import KV_RESERVE_HELP
 from ..errors import InputError
 from .options import CatalogDir, Json
 from .output import console, err_console, load, print_json
@@ -65,6 +66,8 @@ def calibrate_cmd(
         "--memory-fraction", help="The memory budget the runs gave their server, in its own terms "
         "(--gpu-memory-utilization, --mem-fraction-static, --kv_cache_free_gpu_memory_fraction); default: the "
         "stack's, 0.9.")] = None,
+    kv_reserve: Annotated[Optional[str], typer.Option("--kv-reserve", metavar="live|request",
+                                                      help=KV_RESERVE_HELP)] = None,
     catalog: CatalogDir = None, json_out: Json = False,
 ) -> None:
     """Fit the efficiency of your chip x stack on your own benchmark runs; write an overlay for --catalog."""
@@ -74,7 +77,7 @@ def calibrate_cmd(
 
     given = {k: v for k, v in dict(model=model, accelerator=accelerator, count=count, stack=stack, weights=weights,
                                     isl=isl, osl=osl, parallelism=parallelism,
-                                    memory_fraction=memory_fraction).items() if v is not None}
+                                    memory_fraction=memory_fraction, kv_reserve=kv_reserve).items() if v is not None}
     setup = parse_input(CalibrationSetup, given)
     rep = calibrate(files, setup, save=save, catalog=load(catalog))
     if json_out:

@@ -30,6 +30,7 @@ from ..catalog.model_spec import ModelSpec
 from ..economics import cost as C
 from ..economics import energy as EN
 from ..economics.ownership import ownership_usd_per_accel_hour
+from ..engine.efficiency import KvReserveRule
 from ..engine.serving import ServingPoint, concurrency_grid, fieldwise, meets_limits, refined_point, steady_state
 from ..errors import InputError
 from .capacity import Capacity
@@ -52,7 +53,7 @@ class SearchSpace:
     disaggregated: bool = False
     chunk_tokens: int = 8192
     memory_fraction: float | None = None  # the stack's memory budget in its own terms; None = the catalog's
-    kv_reserve: str | None = None  # live or request: the scheduler's KV admission rule; None = the stack's
+    kv_reserve: KvReserveRule | None = None  # live or request: the scheduler's KV admission rule; None = the stack's
     speculative: str = "off"  # off, mtp, draft or auto (off and every method the catalog has for the model)
     draft_tokens: int | None = None  # None = the catalog's default per method
     acceptance_rate: float | None = None

@@ -26,7 +26,7 @@ from ..engine.dtypes import (
     WEIGHT_BYTES_PER_PARAM,
     WEIGHT_ONLY_FORMATS,
 )
-from ..engine.efficiency import KV_RESERVE_REQUEST, efficiency_arrays, with_kv_reserve, with_memory_fraction
+from ..engine.efficiency import KV_RESERVE_REQUEST, KvReserveRule, efficiency_arrays, with_kv_reserve, with_memory_fraction
 from ..engine.parallelism import Split, splits
 from ..engine.serving import ParallelConfig
 from ..errors import InputError
@@ -270,7 +270,7 @@ class EngineInputs:
 def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: float, chunk_tokens: float,
                   disaggregated: bool, fidelity: str, table: dict[str, Any] | None = None,
                   osl_cv: float = 0.0, memory_fraction: float | None = None,
-                  kv_reserve: str | None = None) -> EngineInputs:
+                  kv_reserve: KvReserveRule | None = None) -> EngineInputs:
     """Columns for every (block, split): per-block figures repeated over the block's splits.
     ``memory_fraction`` replaces the stack's memory budget fraction, its rule kept (of the whole
     memory, or of what the weights leave free); ``kv_reserve`` (live or request) the stack's KV

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from ..accuracy.bands import Band
 from ..engine.arrays import DEFAULT_KV_MEMORY_FRACTION
+from ..engine.efficiency import KvReserveRule
 from ..inputs import ResultModel
 from .workload import Workload
 
@@ -70,7 +71,7 @@ class Layout(ResultModel):
     memory_fraction: float = DEFAULT_KV_MEMORY_FRACTION
     memory_fraction_of: Literal["total", "free"] = "total"
     # the KV room a sequence holds: its live context, or its whole request (engine/serving.py, docs/engine.md)
-    kv_reserve: Literal["live", "request"] = "live"
+    kv_reserve: KvReserveRule = "live"
     speculative: str = "off"  # off, mtp or draft (engine.speculative)
     draft_tokens: int = 0  # drafted per sequence and step
     acceptance_rate: float | None = None  # per drafted token; None when off

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..engine.dtypes import KvDtype, WeightDtype
+from ..engine.efficiency import KvReserveRule
 from ..engine.serving import DEFAULT_CHUNK_TOKENS
 from .workload import Workload
 
@@ -31,7 +32,7 @@ MemoryFraction = Annotated[float, Field(gt=0, le=1)] | None
 KV_RESERVE_HELP = ("KV room the server's scheduler holds per sequence: live (its current context: vLLM, SGLang, "
                    "TensorRT-LLM's MAX_UTILIZATION scheduler) or request (its whole prompt and output: TensorRT-LLM's "
                    "default GUARANTEED_NO_EVICT); default: the stack's (efficiency.yaml kv_cache_budget).")
-KvReserve = Literal["live", "request"] | None
+KvReserve = KvReserveRule | None
 DraftTokens = Annotated[int, Field(ge=1, le=16)] | None
 AcceptanceRate = Annotated[float, Field(gt=0, lt=1)] | None
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -88,6 +88,7 @@ def dtype_compute_scale(table: Mapping[str, Any], accelerator: str, compute_dtyp
 
 
 # a KV admission rule as Efficiency.kv_reserve_request: 1 = the whole request reserved, 0 = the live context
+KvReserveRule = Literal["live", "request"]
 KV_RESERVE_REQUEST: dict[str, float] = {"live": 0.0, "request": 1.0}
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ..catalog.hardware import System
 from ..catalog.loader import Catalog
 from ..deployment.result import Evaluation
+from ..engine.efficiency import KvReserveRule
 from ..engine.memory import RUNTIME_RESERVE_BYTES, kv_budget_bytes
 from ..errors import InputError
 
@@ -35,7 +36,7 @@ class Shape:
     max_model_len: int
     memory_fraction: float  # of each device's memory for weights + KV (vLLM, SGLang), as the estimate's stack budget
     kv_free_fraction: float  # of the memory left after the runtime and weights, for the KV cache (TensorRT-LLM)
-    kv_reserve: str  # live or request: the KV room a sequence held in the estimate (Layout.kv_reserve)
+    kv_reserve: KvReserveRule  # live or request: the KV room a sequence held in the estimate (Layout.kv_reserve)
     accelerators: int  # per instance
     instances: int
     per_node: int
