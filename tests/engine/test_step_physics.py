@@ -135,3 +135,27 @@ def test_prefill_attention_runs_at_its_own_scale_and_decode_attention_does_not()
     got = efficiency_arrays(table, ["h100-sxm"], ["trtllm"], ["fp8"], "calibrated").prefill_attention_scale[0]
     assert got == s
     assert efficiency_arrays(table, ["h100-sxm"], ["trtllm"], ["fp8"], "derated").prefill_attention_scale[0] == 1.0
+
+
+def test_expert_all_to_all_latency_is_its_own_term():
+    """DeepSeek-V3 (61 layers: 3 dense, 58 MoE) on the made-up device whose links are so fast that
+    a collective costs only its latency. Attention data-parallel, tp 8 = ep 8: the 3 dense MLPs
+    all-reduce over 8 ranks (collective latency x log2 8 each: 3 x 3 x 10 us = 90 us) and every MoE
+    layer dispatches and combines (2 all-to-alls at the expert latency: 58 x 2 x 100 us = 11.6 ms);
+    the experts are whole on each rank, so no expert all-reduce. Without expert parallelism (tp 8,
+    ep 1) no all-to-all runs: 61 attention + 3 dense + 58 MoE all-reduces x 3 x 10 us = 3.66 ms,
+    whatever the all-to-all latency."""
+    m = arrays("deepseek-v3")
+    e = eff(collective_latency_s=1e-5, alltoall_latency_s=1e-4)
+
+    def split(ep: int, dpa: int) -> ParallelConfig:
+        return ParallelConfig.stack([dict(
+            tp=8, pp=1, ep=ep, replicas=1, dp_attention=dpa, weight_bytes_per_param=1.0, kv_bytes_per_element=1.0,
+            gemm_flop_per_s=1e15, attention_flop_per_s=1e15, isl=1000, osl=100, chunk_tokens=8192, disaggregated=0)])
+
+    dep = pass_time(m, HW, e, split(8, 1), n_decode=64, context=500, n_prefill=0)
+    assert dep.comm_s[0] == pytest.approx(3 * 3 * 1e-5 + 58 * 2 * 1e-4, rel=1e-9)
+    tp = pass_time(m, HW, e, split(1, 0), n_decode=64, context=500, n_prefill=0)
+    assert tp.comm_s[0] == pytest.approx(122 * 3 * 1e-5, rel=1e-9)
+    assert pass_time(m, HW, eff(collective_latency_s=1e-5), split(1, 0), n_decode=64, context=500,
+                     n_prefill=0).comm_s[0] == pytest.approx(tp.comm_s[0], rel=1e-12)

@@ -50,6 +50,7 @@ def test_neutral_start_holds_no_fitted_value():
     # every GEMM at full efficiency whatever its rows or width (half-efficiency points 0), prompt
     # attention at the same efficiency as the stack's GEMMs (scale 1)
     assert {k: s[k] for k in NEUTRAL_GLOBAL} == {"layer_overhead_s": 0.0, "collective_latency_s": 2e-6,
+                                                "alltoall_latency_s": 2e-6,
                                                 "moe_half_tokens": 0.0, "moe_half_width": 0.0,
                                                 "gemm_half_tokens": 0.0, "prefill_attention_scale": 1.0}
     assert s["dtype_compute_scale"] == {} and (s["p99_ttft_factor"], s["p99_tpot_factor"]) == (2.5, 1.2)
@@ -155,3 +156,24 @@ def test_fit_does_not_start_from_the_shipped_factors():
     table["calibrated"].update(layer_overhead_s=4.9e-4, moe_half_tokens=2000.0)
     scrambled = dataclasses.replace(base, efficiency=table)
     assert fit_neutral(scrambled, PAIRS) == fit_neutral(base, PAIRS)
+
+
+# NVIDIA's measured floors of one expert all-to-all call, TensorRT-LLM 1.3.0rc11 DeepEP low-latency
+# kernels, EP 8, hidden 7,168, top 8, 256 experts, 1-16 tokens per rank (aiconfigurator-core 0.12.0
+# systems/data/{b200_sxm,h200_sxm,h100_sxm}/comm/trtllm/1.3.0rc11/moe_a2a_perf.parquet, collected
+# 2026-08-31; medians over those token counts, FP8/BF16 payloads) [us]
+MEASURED_A2A_FLOOR_US = {
+    "b200": {"dispatch": (68.0, 69.2), "combine": (44.8, 46.7)},
+    "h200": {"dispatch": (78.6, 70.2), "combine": (34.1, 35.7)},
+    "h100": {"dispatch": (72.5, 71.9), "combine": (30.6, 31.4)},
+}
+
+
+def test_the_fitted_expert_all_to_all_latency_lies_in_the_measured_band():
+    """The shipped fit never saw these kernel timings: it infers the per-call latency from
+    end-to-end throughput alone. It must land between the fastest measured call (an H100 combine,
+    30.6 us) and the slowest (an H200 dispatch, 78.6 us), and far above the all-reduce latency."""
+    c = efficiency_table()["calibrated"]
+    calls = [v for chip in MEASURED_A2A_FLOOR_US.values() for pair in chip.values() for v in pair]
+    assert min(calls) * 1e-6 <= c["alltoall_latency_s"] <= max(calls) * 1e-6
+    assert c["alltoall_latency_s"] > 2 * c["collective_latency_s"]

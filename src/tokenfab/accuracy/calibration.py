@@ -47,6 +47,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "overhead_s": (0.0, 0.05),
     "layer_overhead_s": (0.0, 5e-4),
     "collective_latency_s": (2e-6, 2e-5),  # NVLink/NCCL small-message latency range
+    # an expert all-to-all (dispatch or combine) exchanges counts and signals every rank: NVIDIA's measured
+    # floors are 26-74 us (aiconfigurator-core 0.12.0 comm/trtllm/1.3.0rc11/moe_a2a_perf, docs/engine.md section 3)
+    "alltoall_latency_s": (2e-6, 5e-4),
     "dtype_compute_scale": (0.2, 1.0),  # per architecture x dtype, keyed by the path's first element
     "moe_half_tokens": (0.0, 2048.0),
     "moe_half_width": (0.0, 8192.0),  # expert columns per device at half efficiency
@@ -69,6 +72,7 @@ NEUTRAL_ROUNDS = 40  # coordinate-descent rounds from the neutral start (it stop
 NEUTRAL_GLOBAL: dict[str, float] = {
     "layer_overhead_s": 0.0,
     "collective_latency_s": BOUNDS["collective_latency_s"][0],
+    "alltoall_latency_s": BOUNDS["alltoall_latency_s"][0],
     "moe_half_tokens": 0.0,
     "moe_half_width": 0.0,
     "gemm_half_tokens": 0.0,
@@ -150,7 +154,7 @@ def p99_factors(pairs: LatencyPairs, ids: list[str]) -> dict[str, float]:
 
 
 def _paths(params: dict[str, Any], stacks: list[str]) -> list[tuple[str, ...]]:
-    out: list[tuple[str, ...]] = [("layer_overhead_s",), ("collective_latency_s",)]
+    out: list[tuple[str, ...]] = [("layer_overhead_s",), ("collective_latency_s",), ("alltoall_latency_s",)]
     for dtype, archs in sorted(params.get("dtype_compute_scale", {}).items()):
         out += [("dtype_compute_scale", dtype, a) for a in sorted(archs)]
     out += [("gemm_half_tokens",), ("moe_half_tokens",), ("moe_half_width",), ("prefill_attention_scale",)]

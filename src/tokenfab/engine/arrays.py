@@ -82,7 +82,10 @@ class Efficiency(_Columns):
     ``compute_eff`` [-] fraction of the dtype's dense peak reached by GEMMs;
     ``memory_eff`` [-] fraction of peak HBM bandwidth; ``network_eff`` [-] of
     link bandwidth; ``overhead_s`` [s] per forward pass (scheduling, launches);
-    ``collective_latency_s`` [s] per collective call; ``layer_overhead_s`` [s] per layer
+    ``collective_latency_s`` [s] per collective call (all-reduce, point-to-point);
+    ``alltoall_latency_s`` [s] per expert-parallel all-to-all (a MoE layer's dispatch and its
+    combine: routing counts, token permutation and a completion signal to every rank, several
+    times an all-reduce's latency); ``layer_overhead_s`` [s] per layer
     per forward pass (kernel launches and the minimum duration of the ~15 small kernels of
     a layer); ``moe_half_tokens`` [tokens] the rows per expert at which a grouped expert GEMM
     reaches half the dense GEMM's efficiency: an expert seeing M tokens in a pass runs at
@@ -126,6 +129,7 @@ class Efficiency(_Columns):
     network_eff: np.ndarray
     overhead_s: np.ndarray
     collective_latency_s: np.ndarray
+    alltoall_latency_s: np.ndarray
     layer_overhead_s: np.ndarray
     moe_half_tokens: np.ndarray
     p99_ttft_factor: np.ndarray
@@ -151,7 +155,7 @@ P99_TPOT_FACTOR = 1.2
 # share of the whole memory for weights and KV cache (data/efficiency.yaml kv_cache_budget)
 DEFAULT_KV_MEMORY_FRACTION = 0.90
 ROOFLINE = dict(
-    compute_eff=1.0, memory_eff=1.0, network_eff=1.0, overhead_s=0.0, collective_latency_s=0.0,
+    compute_eff=1.0, memory_eff=1.0, network_eff=1.0, overhead_s=0.0, collective_latency_s=0.0, alltoall_latency_s=0.0,
     layer_overhead_s=0.0, moe_half_tokens=0.0, p99_ttft_factor=P99_TTFT_FACTOR,
     p99_tpot_factor=P99_TPOT_FACTOR, attention_eff=1.0, seq_overhead_s=0.0,
     moe_half_width=0.0, gemm_half_tokens=0.0, prefill_attention_scale=1.0, measured_gemm=0.0, measured_moe=0.0,

@@ -201,7 +201,7 @@ def pass_time(
                                  hw.scale_up_mesh_peers, links_used=ep - 1.0)
     bw_moe_tp = comm.link_bandwidth(tp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s,
                                      hw.scale_up_mesh_peers, links_used=moe_tp - 1.0)
-    a2a = 2.0 * comm.alltoall_time(a2a_bytes / 2.0, ep, bw_ep, alpha, neff)
+    a2a = 2.0 * comm.alltoall_time(a2a_bytes / 2.0, ep, bw_ep, eff.alltoall_latency_s, neff)
     moe_ar = comm.allreduce_time(act, moe_tp, bw_moe_tp, alpha, neff)
     layers = m.num_layers / pp
     moe_layers = m.num_moe_layers / pp
