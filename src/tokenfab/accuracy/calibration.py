@@ -47,8 +47,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "overhead_s": (0.0, 0.05),
     "layer_overhead_s": (0.0, 5e-4),
     "collective_latency_s": (2e-6, 2e-5),  # NVLink/NCCL small-message latency range
-    # an expert all-to-all (dispatch or combine) exchanges counts and signals every rank: NVIDIA's measured
-    # floors are 26-74 us (aiconfigurator-core 0.12.0 comm/trtllm/1.3.0rc11/moe_a2a_perf, docs/engine.md section 3)
+    # an expert all-to-all (dispatch or combine) exchanges counts and signals every rank: NVIDIA measured 31-79 us
+    # per call at 1-16 tokens per rank (aiconfigurator-core 0.12.0 comm/trtllm/1.3.0rc11/moe_a2a_perf, EP 8,
+    # DeepSeek's shape; docs/engine.md section 3)
     "alltoall_latency_s": (2e-6, 5e-4),
     "dtype_compute_scale": (0.2, 1.0),  # per architecture x dtype, keyed by the path's first element
     "moe_half_tokens": (0.0, 2048.0),
