@@ -20,6 +20,7 @@ from ..catalog.model_spec import ModelSpec
 from ..economics.cost import split_by_phase
 from ..engine.arrays import ModelArrays
 from ..engine.dtypes import FOUR_BIT_FORMATS, WEIGHT_BYTES_PER_PARAM
+from ..engine.efficiency import KvReserveRule
 from ..engine.memory import weight_bytes_total
 from ..engine.serving import BOUNDS, live_context, step_time
 from ..engine.speculative import tokens_per_step
@@ -99,7 +100,7 @@ def _layout(c: Candidates, p: int, g: int) -> Layout:
     inst = int(c.value("instances", p, g))
     per_rep = float(c.per_replica[ci, g])
     frac, of = _budget(c, ci)
-    reserve: Literal["live", "request"] = (
+    reserve: KvReserveRule = (
         "request" if float(np.asarray(c.inputs.eff.kv_reserve_request)[ci]) > 0 else "live")
     return Layout(
         capacity=cap.id, paid_as=cap.paid_as, provider=cap.provider, region=cap.region, country=cap.country,

@@ -169,7 +169,7 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
         network_eff=float(d["network_eff"]),
         overhead_s=float(s["overhead_s"]),
         collective_latency_s=float(c["collective_latency_s"]),
-        alltoall_latency_s=float(c.get("alltoall_latency_s", c["collective_latency_s"])),
+        alltoall_latency_s=float(c["alltoall_latency_s"]),
         layer_overhead_s=float(c["layer_overhead_s"]),
         moe_half_tokens=float(c["moe_half_tokens"]),
         measured_gemm=0.0,
