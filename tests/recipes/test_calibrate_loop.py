@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import tokenfab
-from tests.conftest import assert_one_line_error, cli
+from tests.conftest import assert_one_line_error, cli, run_cli
 from tokenfab.accuracy.calibration import BOUNDS
 from tokenfab.catalog import load_catalog
 
@@ -195,8 +195,13 @@ def test_kv_reserve_reaches_the_rows_and_the_prediction(tmp_path):
     assert all(line.endswith(",request") for line in saved[1:])
 
 
-def test_cli_kv_reserve_bad_value_one_line(tmp_path):
+@pytest.mark.parametrize("flag,needles", [
+    (["--kv-reserve", "all"], ("kv_reserve", "'all'", "live")),  # a word that is not a rule
+    (["--kv-reserv", "live"], ("--kv-reserv",)),  # a typo'd flag
+    (["--kv-reserve"], ("--kv-reserve",)),  # the value left out
+])
+def test_cli_kv_reserve_nonsense_one_line_through_the_installed_script(tmp_path, flag, needles):
     f = vllm_result(tmp_path / "v.json", 8)
-    proc = cli("calibrate", str(f), "--accelerator", "h100-sxm", "--count", "1", "--weights", "bf16",
-               "--kv-reserve", "all", "--save", str(tmp_path / "c"))
-    assert_one_line_error(proc, "kv_reserve", "live", code=2)
+    proc = run_cli("calibrate", str(f), "--accelerator", "h100-sxm", "--count", "1", "--weights", "bf16",
+                   "--save", str(tmp_path / "c"), *flag)
+    assert_one_line_error(proc, *needles, code=2)
