@@ -25,6 +25,8 @@ from tokenfab.errors import InputError
 
 FIXTURE = FIXTURES / "aiconfigurator" / "h100_sxm_trtllm_gemm_perf.csv"
 MOE_FIXTURE = FIXTURES / "aiconfigurator" / "h100_sxm_trtllm_moe_perf.csv"
+MOE_FIXTURE_B200 = FIXTURES / "aiconfigurator" / "b200_sxm_trtllm_moe_perf.csv"
+MOE_INTS = ("num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_tp_size", "moe_ep_size")
 
 # fp8 rows kept (n, k >= 4096; the n = 128 rows and the bfloat16 rows are left out):
 #   m = 1:  2*1*4096*8192 / 0.02610933283964793e-3 s  and  2*1*8192*8192 / 0.03739733248949051e-3 s
@@ -53,8 +55,9 @@ def database(tmp_path, monkeypatch):
     """The fixture rows as parquet files where the database keeps them; ``database_root`` pointed there."""
     root = tmp_path / "data" / "h100_sxm"
     _write(FIXTURE, root / "gemm" / "trtllm" / "1.3.0rc20" / "gemm_perf.parquet", ("m", "n", "k"))
-    _write(MOE_FIXTURE, root / "moe" / "trtllm" / "1.3.0rc20" / "moe_perf.parquet",
-           ("num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_tp_size", "moe_ep_size"))
+    _write(MOE_FIXTURE, root / "moe" / "trtllm" / "1.3.0rc20" / "moe_perf.parquet", MOE_INTS)
+    _write(MOE_FIXTURE_B200, tmp_path / "data" / "b200_sxm" / "moe" / "trtllm" / "1.3.0rc20" / "moe_perf.parquet",
+           MOE_INTS)
     monkeypatch.setattr(mk, "database_root", lambda: tmp_path / "data")
     return tmp_path / "data"
 
@@ -139,6 +142,18 @@ def test_moe_layer_time_from_the_table(database):
     line = mk.coverage_line("h100-sxm", "trtllm", "bf16", mk.register("h100-sxm", "trtllm", "bf16"),
                             mk.moe_label("h100-sxm", "trtllm", "bf16", (2880, 2880, 4, 128), 1, 4, 4.25 / 8))
     assert "moe (h100_sxm trtllm 1.3.0rc20 w4a16_mxfp4)" in line and line.endswith("physics: attention, communication, overheads")
+
+
+def test_moe_layer_time_leaves_out_the_min_latency_mode(database):
+    """Qwen3-30B-A3B's MoE layer on B200 in NVFP4: the table timed 64 and 128 tokens with the
+    default CUTLASS kernels (0.157 / 0.163 ms) and with the min-latency mode (0.060 / 0.063 ms),
+    the min-latency row first. A serving run's layer is the CUTLASS one at both counts (aiconfigurator
+    keeps the min-latency rows in a view of their own); it used to be whichever row a sort put first."""
+    mid = mk.register_moe("b200", "trtllm", "fp4")
+    assert mid >= 1
+    t = mk.moe_time(mid, hidden=2048, inter=768, topk=8, experts=128, moe_tp=1, moe_ep=1,
+                    weight_bytes_per_param=4.5 / 8, tokens=np.array([64.0, 128.0]))
+    assert t == pytest.approx([0.15661439895629883e-3, 0.16293760538101196e-3], rel=1e-12)
 
 
 def test_moe_step_uses_the_measured_layer_time(database):

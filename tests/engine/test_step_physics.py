@@ -14,7 +14,7 @@ from tokenfab.deployment.problem import model_row
 from tokenfab.engine import Efficiency, HardwareArrays, ModelArrays, ParallelConfig
 from tokenfab.engine.arrays import ROOFLINE
 from tokenfab.engine.efficiency import efficiency_arrays
-from tokenfab.engine.serving import pass_time
+from tokenfab.engine.serving import expert_gemm_rate, pass_time
 
 # a made-up device: 1 PFLOP/s, bandwidth and links so fast that memory and communication vanish
 HW = HardwareArrays.stack([dict(bf16_flop_per_s=1e15, fp8_flop_per_s=2e15, fp4_flop_per_s=4e15, memory_bytes=1e12,
@@ -82,6 +82,16 @@ def test_expert_gemm_efficiency_by_width():
     base3 = pass_time(m, HW, eff(), cfg(tp=2, ep=1, isl=n), n_decode=0, context=0, n_prefill=n)
     tp2 = pass_time(m, HW, half, cfg(tp=2, ep=1, isl=n), n_decode=0, context=0, n_prefill=n)
     assert tp2.compute_s[0] - base3.compute_s[0] == pytest.approx(2 * experts_s / 2, rel=1e-9)  # 3x time, 2 devices
+
+
+def test_expert_gemm_rate_by_rows_and_width():
+    """The grouped expert GEMM's rate on its own (benchmarks/moe_kernels.py reads it): 1e15 FLOP/s
+    dense; 10 rows per expert against a half of 30 rows run at 10 / 40 = 1/4, an expert 1,000
+    columns wide against a half of 3,000 at 1,000 / 4,000 = 1/4: 1e15 / 16 = 6.25e13 FLOP/s; with
+    both halves 0 (the neutral start) the dense rate itself."""
+    e = eff(moe_half_tokens=30.0, moe_half_width=3000.0)
+    assert expert_gemm_rate(1e15, 10.0, 1000.0, e)[0] == pytest.approx(6.25e13, rel=1e-12)
+    assert expert_gemm_rate(1e15, 10.0, 1000.0, eff())[0] == pytest.approx(1e15, rel=1e-12)
 
 
 def _table(**stack_extra):

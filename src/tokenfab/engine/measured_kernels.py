@@ -54,6 +54,10 @@ PHYSICS_PARTS = ("attention", "communication", "overheads")
 # aiconfigurator's default expert-load distribution (aiconfigurator_core/sdk/config.py workload_distribution
 # "power_law", alpha 1.01 in sdk/models/deepseek.py); 'balanced' where a table has no such row
 MOE_DISTRIBUTIONS = ("power_law_1.01", "balanced")
+# rows of TensorRT-LLM's min-latency MoE mode: aiconfigurator keeps them apart from the default MoE
+# (sdk/operations/moe.py MoE.load_data: "rows tagged kernel_source="moe_torch_flow_min_latency" route to
+# the twin", its low-latency view), so a serving run's MoE layer is read without them
+MIN_LATENCY_SOURCE = "moe_torch_flow_min_latency"
 MXFP4_BYTES = 4.25 / 8  # engine/dtypes.py WEIGHT_BYTES_PER_PARAM["mxfp4"]
 
 
@@ -218,7 +222,7 @@ def _moe_tables(root: Path, system: str, backend: str) -> tuple[tuple[str, dict[
     paths = [p for p in (root / system / "moe" / backend).glob("*") if (p / "moe_perf.parquet").is_file()]
     for v in sorted(paths, key=lambda p: _version_key(p.name), reverse=True):
         cols = ["moe_dtype", "num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_tp_size",
-                "moe_ep_size", "distribution", "latency"]
+                "moe_ep_size", "distribution", "kernel_source", "latency"]
         try:
             t = pq.read_table(v / "moe_perf.parquet", columns=cols).to_pydict()
         except (OSError, KeyError, ValueError) as e:
@@ -229,20 +233,25 @@ def _moe_tables(root: Path, system: str, backend: str) -> tuple[tuple[str, dict[
 
 @lru_cache(maxsize=4096)
 def moe_curve(root: Path, system: str, backend: str, dtypes: tuple[str, ...], shape: tuple[int, int, int, int],
-              moe_tp: int, moe_ep: int) -> tuple[str, np.ndarray, np.ndarray] | None:
+              moe_tp: int, moe_ep: int, distributions: tuple[str, ...] = MOE_DISTRIBUTIONS,
+              ) -> tuple[str, np.ndarray, np.ndarray] | None:
     """(version, log2 num_tokens, latency [s]) of one MoE layer shape (hidden, inter, topk,
-    experts) at one split, from the newest version that measured it; None when none did."""
+    experts) at one split, from the newest version that measured it under the first of
+    ``distributions`` (expert-load distributions) it has; None when none did. The min-latency
+    mode's rows are left out; where kernels of several sources timed one token count, the
+    fastest is kept (the one an autotuner would pick)."""
     for version, t in _moe_tables(root, system, backend):
         for dtype in dtypes:
-            for dist in MOE_DISTRIBUTIONS:
+            for dist in distributions:
                 sel = ((t["moe_dtype"] == dtype) & (t["hidden_size"] == shape[0]) & (t["inter_size"] == shape[1])
                        & (t["topk"] == shape[2]) & (t["num_experts"] == shape[3]) & (t["moe_tp_size"] == moe_tp)
-                       & (t["moe_ep_size"] == moe_ep) & (t["distribution"] == dist) & (t["latency"] > 0))
+                       & (t["moe_ep_size"] == moe_ep) & (t["distribution"] == dist) & (t["latency"] > 0)
+                       & (t["kernel_source"] != MIN_LATENCY_SOURCE))
                 if np.any(sel):
                     n, lat = t["num_tokens"][sel].astype(float), t["latency"][sel].astype(float)
-                    order = np.argsort(n)
+                    order = np.lexsort((lat, n))  # by token count, then fastest first
                     n, lat = n[order], lat[order]
-                    keep = np.r_[True, np.diff(n) > 0]  # one row per token count (the first)
+                    keep = np.r_[True, np.diff(n) > 0]  # one row per token count: the fastest
                     return f"{version} {dtype}", np.log2(n[keep]), lat[keep] * 1e-3
     return None
 

@@ -116,6 +116,15 @@ class PassTime:
     bytes: np.ndarray
 
 
+def expert_gemm_rate(gemm_rate: ArrayLike, rows_per_expert: ArrayLike, width: ArrayLike, eff: Efficiency) -> np.ndarray:
+    """FLOP/s of a grouped routed-expert GEMM on one device: the dense ``gemm_rate`` at a
+    further ``width / (width + moe_half_width)`` (``width``: the expert's intermediate columns
+    per device) and ``rows / (rows + moe_half_tokens)`` (``rows``: tokens per expert)."""
+    rows, w = np.asarray(rows_per_expert, float), np.asarray(width, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.asarray(gemm_rate, float) * (w / (w + eff.moe_half_width))) * (rows / (rows + eff.moe_half_tokens))
+
+
 # pass_time and steady_state run over 60 lines on purpose: each is one block of equations
 # (docs/engine.md) whose terms are easier to check side by side than split across helpers.
 def pass_time(
@@ -156,8 +165,7 @@ def pass_time(
     with np.errstate(divide="ignore", invalid="ignore"):
         rows_per_expert = n_mb * np.where(m.num_experts > 0, m.experts_per_token / np.maximum(m.num_experts, 1), 0)
         width = m.moe_intermediate_size * np.maximum(np.asarray(cfg.ep, float), 1.0) / tp  # expert slice per device
-        moe_rate = (gemm_rate * (width / (width + eff.moe_half_width))) * (
-            rows_per_expert / (rows_per_expert + eff.moe_half_tokens))
+        moe_rate = expert_gemm_rate(gemm_rate, rows_per_expert, width, eff)
         t_exp = np.where(f_exp > 0, f_exp / moe_rate, 0.0)
         rows = np.where(n_mb > 0, n_mb / (n_mb + eff.gemm_half_tokens), 1.0)
         dense_rate = gemm_rate * rows
