@@ -35,12 +35,12 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.catalog import assumptions, load_catalog  # noqa: E402
 from tokenfab.catalog.model_spec import ModelSpec  # noqa: E402
-from tokenfab.deployment.problem import hardware_row  # noqa: E402
-from tokenfab.engine.arrays import Efficiency  # noqa: E402
+from tokenfab.deployment.problem import hardware_row, model_row  # noqa: E402
+from tokenfab.engine.arrays import Efficiency, ModelArrays  # noqa: E402
 from tokenfab.engine.dtypes import WEIGHT_BYTES_PER_PARAM  # noqa: E402
 from tokenfab.engine.efficiency import efficiency_arrays  # noqa: E402
 from tokenfab.engine.measured_kernels import SYSTEMS, database_root, moe_curve, moe_dtype  # noqa: E402
-from tokenfab.engine.ops import distinct_experts  # noqa: E402
+from tokenfab.engine.ops import distinct_experts, expert_flops_per_token  # noqa: E402
 from tokenfab.engine.serving import expert_gemm_rate  # noqa: E402
 
 TOKENS = np.array([16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192], dtype=float)
@@ -57,6 +57,8 @@ def rows(routing: str) -> list[dict]:
     out = []
     for spec in sorted((m for m in cat.typed("models", ModelSpec) if m.is_moe), key=lambda m: m.id):
         model_id = spec.id
+        one_layer = ModelArrays.stack([dict(model_row(spec), num_moe_layers=1)])
+        flop_per_token = float(expert_flops_per_token(one_layer)[0])  # routed-expert FLOPs of one MoE layer
         for chip, formats in CHIPS.items():
             hrow = hardware_row(cat.accelerator(chip))
             for weights, cdt in formats.items():
@@ -71,6 +73,7 @@ def rows(routing: str) -> list[dict]:
                         continue  # shape, split or token range not measured
                     meas = np.interp(np.log2(TOKENS), c[1], c[2])
                     out.append(dict(model=model_id, chip=chip, cdt=cdt, ep=ep, wb=wb, meas=meas, table=c[0],
+                                    flop_per_token=flop_per_token,
                                     h=float(spec.hidden_size), i=float(spec.moe_intermediate_size),
                                     k=float(spec.experts_per_token), e=float(spec.num_experts),
                                     peak=float(hrow[f"{cdt}_flop_per_s"]),
@@ -81,7 +84,7 @@ def rows(routing: str) -> list[dict]:
 def layer_time(r: dict, eff: Efficiency, scale: float = 1.0, fixed_s: float = 0.0) -> np.ndarray:
     """The engine's routed-expert time of one MoE layer on one GPU at TOKENS (all of the split's tokens)."""
     n, ep = TOKENS, r["ep"]
-    flop = n * r["k"] * 6.0 * r["h"] * r["i"] / ep
+    flop = n * r["flop_per_token"] / ep
     rate = expert_gemm_rate(r["peak"] * float(np.asarray(eff.compute_eff).ravel()[0]) * scale,
                             n * r["k"] / r["e"], r["i"], eff)
     weight = distinct_experts(r["e"], r["k"], n) / ep * 3.0 * r["h"] * r["i"] * r["wb"]
