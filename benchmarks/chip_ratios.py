@@ -32,12 +32,39 @@ PAIRS = (
     ("H200 v4.1 / H100 v4.1, Llama-2-70B Offline (same round)", "GT057", "GT055"),
     ("MI355X v5.1 open / MI300X v5.1 closed, Llama-2-70B Offline", "GT261", "GT012"),
     ("B200 / H100, Llama-3.3-70B 1000/1000 (one TensorRT-LLM table)", "GT105", "GT108"),
+    # one TensorRT-LLM performance table (perf-overview.md @03e27c7): same checkpoint and kernels,
+    # so the ratio isolates what differs between the two columns
+    ("H200 TP1 / H100 DEP4, gpt-oss-120b 1000/1000 (one table)", "GT209", "HO010"),
+    ("H200 TP1 / H100 DEP4, gpt-oss-120b 8192/1024 (one table)", "GT213", "HO014"),
+    ("H200 TP1 / H100 DEP4, gpt-oss-120b 32768/1024 (one table)", "HO080", "GT281"),
+    ("H200 TP1 / H100 TP1, gpt-oss-20b 1000/1000 (one table)", "GT219", "HO020"),
+    ("H200 TP1 / H100 TP1, gpt-oss-20b 8192/1024 (one table)", "HO022", "GT223"),
+    ("H200 TP1 / H100 TP1, gpt-oss-20b 32768/1024 (one table)", "GT291", "HO092"),
+    ("B200 DEP2 / GB200 TP1, gpt-oss-120b 8192/1024 (one table)", "GT211", "HO012"),
+    ("B200 DEP4 / H200 DEP8, Llama-4 Maverick 1000/1000 (one table)", "HO032", "HO034"),
+    ("B200 DEP4 / H200 DEP8, DeepSeek-R1 1000/1000 (one table)", "GT201", "GT098"),
+    ("B200 DEP4 / H200 DEP4, Qwen3-235B 1000/1000 (one table)", "GT237", "GT239"),
+)
+# one chip and split, two length pairs of the same table: 1,024 in / 8,192 out over 8,192 in /
+# 1,024 out (equal request size, so equal KV room per sequence; decode-heavy over prompt-heavy)
+LENGTH_PAIRS = (
+    ("H200 DEP8, Llama-4 Maverick", "HO096", "HO036"),
+    ("B200 DEP4, Llama-4 Maverick", "HO094", "GT235"),
+    ("GB200 DEP4, Llama-4 Maverick", "GT295", "HO100"),
+    ("H200 DEP4, Qwen3-235B", "GT305", "HO042"),
+    ("B200 DEP4, Qwen3-235B", "GT303", "GT241"),
+    ("GB200 DEP4, Qwen3-235B", "HO104", "HO108"),
+    ("H200 TP1, gpt-oss-20b", "HO084", "HO022"),
+    ("GB200 TP1, gpt-oss-120b", "HO074", "HO012"),
+    ("B200 DEP2, gpt-oss-120b", "GT215", "GT211"),
+    ("B200 TP1, Llama-3.3-70B", "HO026", "GT109"),
+    ("H200 TP2, Llama-3.3-70B", "HO028", "GT229"),
 )
 
 
 def main() -> int:
     rows = {r.id: r for name in ("measured.csv", "holdout.csv") for r in read_measured(ROOT / "validation" / name)}
-    wanted = [rows[i] for i in dict.fromkeys(i for _, a, b in PAIRS for i in (a, b))]
+    wanted = [rows[i] for i in dict.fromkeys(i for _, a, b in PAIRS + LENGTH_PAIRS for i in (a, b))]
     prep = prepare(wanted)
     predicted = dict(zip((r.id for r in prep.rows), evaluate(prep)["predicted"], strict=True))
     print(f"{'pair':66} {'measured':>9} {'predicted':>9} {'pred/meas':>9}")
@@ -48,6 +75,12 @@ def main() -> int:
         print(f"{label:66} {meas:9.2f} {pred:9.2f} {pred / meas:9.2f}")
     print("per accelerator: output tokens/s of the row divided by its n_accel; rows as in validation/*.csv "
           "(ids after each label in the source)")
+    print()
+    print(f"{'1024/8192 over 8192/1024, one chip and split':66} {'measured':>9} {'predicted':>9} {'pred/meas':>9}")
+    for label, a, b in LENGTH_PAIRS:
+        meas = rows[a].value / rows[b].value
+        pred = predicted[a] / predicted[b]
+        print(f"{label:66} {meas:9.2f} {pred:9.2f} {pred / meas:9.2f}")
     return 0
 
 
