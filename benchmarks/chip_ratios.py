@@ -62,25 +62,27 @@ LENGTH_PAIRS = (
 )
 
 
+def print_pairs(title: str, pairs: tuple[tuple[str, str, str], ...], rows: dict, predicted: dict[str, float]) -> None:
+    """One line per pair: the measured per-accelerator ratio, the predicted one, and their quotient
+    (for two rows of one chip and split the per-accelerator division cancels)."""
+    print(f"{title:66} {'measured':>9} {'predicted':>9} {'pred/meas':>9}")
+    for label, a, b in pairs:
+        ra, rb = rows[a], rows[b]
+        meas = (ra.value / ra.n_accel) / (rb.value / rb.n_accel)
+        pred = (predicted[a] / ra.n_accel) / (predicted[b] / rb.n_accel)
+        print(f"{label:66} {meas:9.2f} {pred:9.2f} {pred / meas:9.2f}")
+
+
 def main() -> int:
     rows = {r.id: r for name in ("measured.csv", "holdout.csv") for r in read_measured(ROOT / "validation" / name)}
     wanted = [rows[i] for i in dict.fromkeys(i for _, a, b in PAIRS + LENGTH_PAIRS for i in (a, b))]
     prep = prepare(wanted)
     predicted = dict(zip((r.id for r in prep.rows), evaluate(prep)["predicted"], strict=True))
-    print(f"{'pair':66} {'measured':>9} {'predicted':>9} {'pred/meas':>9}")
-    for label, a, b in PAIRS:
-        ra, rb = rows[a], rows[b]
-        meas = (ra.value / ra.n_accel) / (rb.value / rb.n_accel)
-        pred = (predicted[a] / ra.n_accel) / (predicted[b] / rb.n_accel)
-        print(f"{label:66} {meas:9.2f} {pred:9.2f} {pred / meas:9.2f}")
+    print_pairs("pair", PAIRS, rows, predicted)
     print("per accelerator: output tokens/s of the row divided by its n_accel; rows as in validation/*.csv "
           "(ids after each label in the source)")
     print()
-    print(f"{'1024/8192 over 8192/1024, one chip and split':66} {'measured':>9} {'predicted':>9} {'pred/meas':>9}")
-    for label, a, b in LENGTH_PAIRS:
-        meas = rows[a].value / rows[b].value
-        pred = predicted[a] / predicted[b]
-        print(f"{label:66} {meas:9.2f} {pred:9.2f} {pred / meas:9.2f}")
+    print_pairs("1024/8192 over 8192/1024, one chip and split", LENGTH_PAIRS, rows, predicted)
     return 0
 
 

@@ -60,7 +60,7 @@ def paired_ratio(cols: dict[str, np.ndarray], dtype_col: str, keys: list[str], s
         d = str(cols[dtype_col][i])
         if d not in ("fp8", "fp8_block") or not cols["latency"][i] > 0:
             continue
-        key = tuple(cols[k][i].item() if hasattr(cols[k][i], "item") else cols[k][i] for k in keys)
+        key = tuple(cols[k][i].item() for k in keys)  # numpy scalars -> hashable Python values
         target = fast if d == "fp8" else block
         target[key] = min(target.get(key, np.inf), float(cols["latency"][i]))
     per_size: dict[float, list[float]] = {}
