@@ -295,6 +295,12 @@ def _common(c: _Config, top: _Config) -> dict[str, Any]:
     }
     if method in ("fp8", "mxfp4"):
         fields["release_dtype"] = method
+    if method == "fp8" and quant.get("weight_block_size") is not None:
+        block = quant["weight_block_size"]
+        if not (isinstance(block, list) and len(block) == 2
+                and all(isinstance(b, int) and not isinstance(b, bool) and b > 0 for b in block)):
+            raise top.bad("quantization_config.weight_block_size", block, "two positive integers such as [128, 128]")
+        fields["fp8_block_scales"] = True  # per-block weight scales (DeepSeek-V3's 128 x 128)
     if method == "mxfp4":  # a weight-only MXFP4 checkpoint: stacks run it against 8-bit activations
         fields["activation_dtype_4bit"] = "fp8"
         kept = quant.get("modules_to_not_convert") or []

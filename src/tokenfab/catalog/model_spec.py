@@ -83,6 +83,11 @@ class ModelSpec(Record):
     # (W4A4, at the FP4 peak) or fp8 (W4A8, at the FP8 peak): TensorRT-LLM runs gpt-oss's MXFP4
     # experts with MXFP8 activations on Blackwell (source in models.yaml)
     activation_dtype_4bit: Literal["fp4", "fp8"] = "fp4"
+    # the FP8 release checkpoint scales its weights per block (config.json quantization_config
+    # weight_block_size, 128 x 128 for DeepSeek-V3/R1), not per tensor: its GEMMs run a
+    # block-scaled FP8 kernel, slower than the per-tensor one on Hopper (efficiency.yaml
+    # block_scaled_fp8)
+    fp8_block_scales: bool = False
     license: str | None = None
 
     @property
@@ -124,6 +129,9 @@ class ModelSpec(Record):
                 )
         if self.num_dense_layers and self.intermediate_size is None:
             raise ValueError("dense layers need intermediate_size")
+        if self.fp8_block_scales and self.release_dtype != "fp8":
+            raise ValueError(f"fp8_block_scales needs release_dtype 'fp8' (got {self.release_dtype!r}): block "
+                             "scales describe an FP8 checkpoint")
         if self.num_sliding_layers > self.num_layers:
             raise ValueError(f"num_sliding_layers ({self.num_sliding_layers}) > num_layers")
         if self.num_sliding_layers and self.sliding_window_tokens is None:

@@ -19,8 +19,8 @@ from ..catalog.loader import Catalog, load_catalog
 from ..catalog.model_spec import ModelSpec
 from ..economics.cost import split_by_phase
 from ..engine.arrays import ModelArrays
-from ..engine.dtypes import FOUR_BIT_FORMATS, WEIGHT_BYTES_PER_PARAM
-from ..engine.efficiency import KvReserveRule
+from ..engine.dtypes import BLOCK_SCALED_EFFICIENCY, FOUR_BIT_FORMATS, WEIGHT_BYTES_PER_PARAM
+from ..engine.efficiency import KvReserveRule, block_scale_factors, kernel_key
 from ..engine.memory import weight_bytes_total
 from ..engine.serving import BOUNDS, live_context, step_time
 from ..engine.speculative import tokens_per_step
@@ -29,7 +29,7 @@ from ..inputs import parse_input
 from ..units import format_bytes
 from . import capacity as K
 from .candidates import Candidates, SearchSpace, best, build, feasible
-from .problem import hardware_row, kept_dtypes, kept_formats, model_row, weight_search
+from .problem import efficiency_key, hardware_row, kept_dtypes, kept_formats, model_row, weight_search
 from .ranges import band_of, ends_of, perf_range, risk_figures
 from .result import (
     Assumption,
@@ -219,9 +219,9 @@ def evaluation_at(c: Candidates, p: int, g: int, how: tuple[tuple[str, str], ...
             source=str(f["source"]), as_of=str(f.get("fitted_at", "")), kind="user calibration"))
     if layout.fidelity == "measured":
         seen.setdefault("measured_kernels", _measured_assumption(c, layout))
-    served = _four_bit_note(c.spec, layout)
-    if served is not None:
-        notes = (*notes, served)
+    for note in (_four_bit_note(c.spec, layout), _block_scale_note(c, layout)):
+        if note is not None:
+            notes = (*notes, note)
     choices = tuple(Choice(field=f, value=str(getattr(layout, CHOICE_FIELDS.get(f, f))), how=h) for f, h in how)
     warnings = cap.warnings
     if perf.accuracy is not None and not perf.accuracy.validated:
@@ -249,17 +249,37 @@ def _four_bit_note(spec: ModelSpec, layout: Layout) -> str | None:
     return f"{spec.id} in {layout.weights} is costed as served: {kept}{mixed} (docs/engine.md, section 5)"
 
 
+def _block_scale_note(c: Candidates, layout: Layout) -> str | None:
+    """How block-scaled FP8 weights are costed where the chip's block-scaled kernels are measurably
+    slower than per-tensor FP8 (efficiency.yaml ``block_scaled_fp8``, docs/engine.md section 5)."""
+    key = efficiency_key(layout.weights, layout.compute_dtype, c.spec.fp8_block_scales)
+    if key != BLOCK_SCALED_EFFICIENCY or layout.fidelity not in ("derated", "calibrated"):
+        return None
+    dense, experts = block_scale_factors(c.efficiency, layout.accelerator, key, when_applied=False)
+    if dense >= 1.0 and experts >= 1.0:
+        return None
+    measured = f"{dense:.2f} of the per-tensor FP8 rate on dense GEMMs" + (
+        f", {dense * experts:.2f} on routed experts" if c.spec.is_moe else "")
+    applied = block_scale_factors(c.efficiency, layout.accelerator, key) != (1.0, 1.0)
+    how = "costed so" if applied else ("costed here as per-tensor FP8 (not applied yet), so this estimate may be high "
+                                      "where steps are compute-bound")
+    return (f"{c.spec.id}'s fp8 weights carry per-block scales; NVIDIA's measured kernels on {layout.accelerator} run "
+            f"them at {measured}: {how} (efficiency.yaml block_scaled_fp8, docs/engine.md section 5)")
+
+
 def _measured_assumption(c: Candidates, layout: Layout) -> Assumption:
     """Which parts of a ``measured``-fidelity result came from the kernel database."""
     from ..engine.measured_kernels import coverage_line, moe_label, register
 
-    cid = register(layout.accelerator, layout.stack, layout.compute_dtype)  # cached: the id the engine used
     s = c.spec
+    # the key the engine looked the kernels up under: a block-scaled FP8 checkpoint has its own tables
+    key = kernel_key(efficiency_key(layout.weights, layout.compute_dtype, s.fp8_block_scales))
+    cid = register(layout.accelerator, layout.stack, key)  # cached: the id the engine used
     shape = (s.hidden_size, s.moe_intermediate_size or 0, s.experts_per_token or 0, s.num_experts or 0)
-    moe = moe_label(layout.accelerator, layout.stack, layout.compute_dtype, shape, layout.tp // max(layout.ep, 1),
+    moe = moe_label(layout.accelerator, layout.stack, key, shape, layout.tp // max(layout.ep, 1),
                     max(layout.ep, 1), WEIGHT_BYTES_PER_PARAM[layout.weights])
     return Assumption(name="measured_kernels", value=coverage_line(layout.accelerator, layout.stack,
-                                                                      layout.compute_dtype, cid, moe, shape[3] > 0),
+                                                                      key, cid, moe, shape[3] > 0),
                       source="https://github.com/ai-dynamo/aiconfigurator (aiconfigurator-core systems/data)",
                       kind="measured kernel timings")
 

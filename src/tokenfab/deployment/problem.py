@@ -18,6 +18,7 @@ from ..catalog.speculative import SpeculativeMethod
 from ..engine import params as P
 from ..engine.arrays import Efficiency, HardwareArrays, ModelArrays
 from ..engine.dtypes import (
+    BLOCK_SCALED_EFFICIENCY,
     COMPUTE_PEAK_ORDER,
     DEFAULT_WEIGHT_SEARCH,
     EFFICIENCY_KEY,
@@ -48,16 +49,25 @@ class Precision:
     kv: str
     compute_dtype: str  # the datasheet peak the weights compute at on this chip
     stack: str
+    block_scaled: bool = False  # FP8 weights with per-block scales (ModelSpec.fp8_block_scales)
 
     @property
     def efficiency_dtype(self) -> str:
         """The GEMM whose efficiency applies: the compute dtype, or ``w4a16`` where 4-bit weights
         run weight-only at the BF16 peak (dequantized inside the GEMM), ``w4a8`` where they run
         against 8-bit activations at the FP8 peak (a block-scaled mixed-input GEMM): each its own
-        fitted scale."""
-        if self.weights in WEIGHT_ONLY_FORMATS:
-            return EFFICIENCY_KEY.get(self.compute_dtype, self.compute_dtype)
-        return self.compute_dtype
+        fitted scale; ``fp8_block`` where FP8 weights carry per-block scales (a measured factor of
+        the FP8 GEMM, efficiency.yaml block_scaled_fp8)."""
+        return efficiency_key(self.weights, self.compute_dtype, self.block_scaled)
+
+
+def efficiency_key(weights: str, compute_dtype: str, block_scaled: bool) -> str:
+    """:attr:`Precision.efficiency_dtype` of weights computing at ``compute_dtype``."""
+    if weights in WEIGHT_ONLY_FORMATS:
+        return EFFICIENCY_KEY.get(compute_dtype, compute_dtype)
+    if block_scaled and weights == "fp8" and compute_dtype == "fp8":
+        return BLOCK_SCALED_EFFICIENCY
+    return compute_dtype
 
 
 def compute_dtype(acc: Accelerator, weights: str, activations_4bit: str = "fp4") -> str:
@@ -136,7 +146,7 @@ def precisions(cat: Catalog, spec: ModelSpec, acc: Accelerator, weights: Sequenc
             if kv is not None:
                 raise InputError(f"kv = {k!r}: {acc.id} has no {k} support; use --kv bf16")
             k = "bf16"
-        out.append(Precision(w, k, peak, st))
+        out.append(Precision(w, k, peak, st, block_scaled=w == "fp8" and spec.fp8_block_scales))
     if not out:
         raise InputError(f"{acc.id} computes none of the weight formats {', '.join(weight_search(spec, weights))}; "
                          "pass --weights with a format it has")

@@ -105,7 +105,10 @@ class Efficiency(_Columns):
     (tile and wave quantization: a pass over few tokens cannot fill the chip; the same law as
     the rows per expert of ``moe_half_tokens``); ``prefill_attention_scale`` [-] causal prompt
     attention's efficiency relative to ``attention_eff`` (decode attention keeps ``attention_eff``;
-    0 = not given = 1).
+    0 = not given = 1); ``expert_compute_scale`` [-] a routed-expert GEMM's rate relative to the
+    dense GEMM's of the same weights beyond the rows and width laws (1 except for block-scaled FP8
+    on chips whose tensor cores take no block scales, ``efficiency.block_scale_factors``; 0 = not
+    given = 1).
     ``measured_gemm`` id of a measured dense-GEMM curve (``measured_kernels.register``) and
     ``measured_moe`` of measured MoE-layer tables (``measured_kernels.register_moe``), 0 = the
     physics above.
@@ -139,6 +142,7 @@ class Efficiency(_Columns):
     moe_half_width: np.ndarray
     gemm_half_tokens: np.ndarray
     prefill_attention_scale: np.ndarray
+    expert_compute_scale: np.ndarray
     measured_gemm: np.ndarray
     measured_moe: np.ndarray
     kv_memory_fraction: np.ndarray
@@ -158,7 +162,7 @@ ROOFLINE = dict(
     compute_eff=1.0, memory_eff=1.0, network_eff=1.0, overhead_s=0.0, collective_latency_s=0.0, alltoall_latency_s=0.0,
     layer_overhead_s=0.0, moe_half_tokens=0.0, p99_ttft_factor=P99_TTFT_FACTOR,
     p99_tpot_factor=P99_TPOT_FACTOR, attention_eff=1.0, seq_overhead_s=0.0,
-    moe_half_width=0.0, gemm_half_tokens=0.0, prefill_attention_scale=1.0, measured_gemm=0.0, measured_moe=0.0,
-    kv_memory_fraction=DEFAULT_KV_MEMORY_FRACTION, kv_fraction_of_free=0.0, kv_reserve_request=0.0,
+    moe_half_width=0.0, gemm_half_tokens=0.0, prefill_attention_scale=1.0, expert_compute_scale=1.0, measured_gemm=0.0,
+    measured_moe=0.0, kv_memory_fraction=DEFAULT_KV_MEMORY_FRACTION, kv_fraction_of_free=0.0, kv_reserve_request=0.0,
     chunked_kv_full=0.0,
 )

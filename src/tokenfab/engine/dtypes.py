@@ -49,10 +49,15 @@ WEIGHT_ONLY_EFFICIENCY = "w4a16"
 MIXED_PEAK = "fp8"
 MIXED_EFFICIENCY = "w4a8"
 # efficiency key of a mixed-input GEMM -> the datasheet peak it computes at
-EFFICIENCY_PEAK: dict[str, str] = {WEIGHT_ONLY_EFFICIENCY: WEIGHT_ONLY_PEAK, MIXED_EFFICIENCY: MIXED_PEAK}
+# FP8 weights with one scale per block of weights (``ModelSpec.fp8_block_scales``: DeepSeek-V3/R1's
+# 128 x 128) run a block-scaled FP8 GEMM at the FP8 peak: its fraction of the per-tensor kernel's rate
+# is measured per architecture (efficiency.yaml block_scaled_fp8), not fitted
+BLOCK_SCALED_EFFICIENCY = "fp8_block"
+EFFICIENCY_PEAK: dict[str, str] = {WEIGHT_ONLY_EFFICIENCY: WEIGHT_ONLY_PEAK, MIXED_EFFICIENCY: MIXED_PEAK,
+                                   BLOCK_SCALED_EFFICIENCY: "fp8"}
 # the other way: the efficiency key of a WEIGHT_ONLY_FORMATS checkpoint computing at a peak (a peak
 # not listed, e.g. a chip's own FP4, is its own key)
-EFFICIENCY_KEY: dict[str, str] = {peak: key for key, peak in EFFICIENCY_PEAK.items()}
+EFFICIENCY_KEY: dict[str, str] = {WEIGHT_ONLY_PEAK: WEIGHT_ONLY_EFFICIENCY, MIXED_PEAK: MIXED_EFFICIENCY}
 
 WeightDtype = Literal["bf16", "fp16", "fp8", "fp4", "nvfp4", "mxfp4"]
 KvDtype = Literal["bf16", "fp16", "fp8", "fp4", "nvfp4"]

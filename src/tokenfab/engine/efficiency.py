@@ -31,7 +31,7 @@ from numpy.typing import ArrayLike
 
 from ..errors import CatalogError, InputError
 from .arrays import ROOFLINE, Efficiency
-from .dtypes import EFFICIENCY_PEAK
+from .dtypes import BLOCK_SCALED_EFFICIENCY, EFFICIENCY_PEAK
 
 FIDELITIES: tuple[str, ...] = ("roofline", "derated", "calibrated", "measured")
 
@@ -85,6 +85,37 @@ def dtype_compute_scale(table: Mapping[str, Any], accelerator: str, compute_dtyp
     measured row of that architecture x dtype exists."""
     arch = table["derated"].get("architecture", {}).get(accelerator, accelerator)
     return float(table["calibrated"].get("dtype_compute_scale", {}).get(compute_dtype, {}).get(arch, 1.0))
+
+
+def kernel_key(efficiency_dtype: str) -> str:
+    """The dtype the measured kernel tables (``measured_kernels``) are looked up under: block-scaled
+    FP8 has tables of its own, a mixed-input GEMM (``w4a16``, ``w4a8``) takes the peak it computes at."""
+    if efficiency_dtype == BLOCK_SCALED_EFFICIENCY:
+        return efficiency_dtype
+    return EFFICIENCY_PEAK.get(efficiency_dtype, efficiency_dtype)
+
+
+def block_scale_factors(table: Mapping[str, Any], accelerator: str, efficiency_dtype: str,
+                        when_applied: bool = True) -> tuple[float, float]:
+    """(dense, experts) of block-scaled FP8 weights on this chip: the block-scaled GEMM's rate as a
+    fraction of the per-tensor FP8 GEMM's on dense GEMMs, and a routed-expert GEMM's further
+    fraction relative to that dense one (``Efficiency.expert_compute_scale``). Measured per
+    tensor-core architecture (efficiency.yaml ``block_scaled_fp8``, from aiconfigurator's kernel
+    tables, not fitted); (1, 1) for any other weights, an architecture not listed, experts of
+    an architecture with a dense figure only, and a table whose ``applied`` is not true (the shipped
+    one: docs/engine.md section 6) unless ``when_applied`` is False (the measured figures, to say
+    what an estimate leaves out)."""
+    block = table.get("block_scaled_fp8", {})
+    if efficiency_dtype != BLOCK_SCALED_EFFICIENCY or (when_applied and block.get("applied") is not True):
+        return 1.0, 1.0
+    arch = table["derated"].get("architecture", {}).get(accelerator, accelerator)
+    out: list[float] = []
+    for part, default in (("dense", 1.0), ("experts", None)):
+        v = block.get(part, {}).get(arch, default if default is not None else out[0])
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
+            raise CatalogError(f"efficiency.yaml block_scaled_fp8 {part} {arch} = {v!r}. Fix: a fraction in (0, 1]")
+        out.append(float(v))
+    return out[0], out[1] / out[0]
 
 
 # a KV admission rule as Efficiency.kv_reserve_request: 1 = the whole request reserved, 0 = the live context
@@ -146,26 +177,31 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
     # measured kernel tables are looked up at that peak too
     peak = EFFICIENCY_PEAK.get(compute_dtype, compute_dtype)
     hw = hardware_compute_eff(table, accelerator, peak)
+    # block-scaled FP8 (a measured kernel factor, every fidelity but the roofline): attention is not
+    # a block-scaled GEMM and keeps the chip's figure
+    block, experts = block_scale_factors(table, accelerator, compute_dtype)
     if fidelity == "derated":
-        return dict(ROOFLINE, compute_eff=hw, memory_eff=float(d["memory_eff"]), network_eff=float(d["network_eff"]),
-                    attention_eff=hw, **fixed)
+        return dict(ROOFLINE, compute_eff=hw * block, memory_eff=float(d["memory_eff"]),
+                    network_eff=float(d["network_eff"]), attention_eff=hw, expert_compute_scale=experts, **fixed)
     if fidelity == "measured":
         from .measured_kernels import register, register_moe
 
+        key = kernel_key(compute_dtype)
         return dict(_one(table, accelerator, stack, compute_dtype, "calibrated"),
-                    measured_gemm=float(register(accelerator, stack, peak)),
-                    measured_moe=float(register_moe(accelerator, stack, peak)))
+                    measured_gemm=float(register(accelerator, stack, key)),
+                    measured_moe=float(register_moe(accelerator, stack, key)))
     c = table["calibrated"]
     s = stack_factors(c, accelerator, stack)
     scale = float(s["compute_scale"]) * dtype_compute_scale(table, accelerator, compute_dtype)
     return dict(
-        compute_eff=min(hw * scale, 1.0),
+        compute_eff=min(hw * scale * block, 1.0),
         memory_eff=min(float(s["memory_eff"]), 1.0),
         attention_eff=min(hw * float(s["compute_scale"]), 1.0),
         seq_overhead_s=stack_extra(c, s, stack, "seq_overhead_s", 0.0),
         moe_half_width=float(c.get("moe_half_width", 0.0)),
         gemm_half_tokens=float(c.get("gemm_half_tokens", 0.0)),
         prefill_attention_scale=float(c.get("prefill_attention_scale", 1.0)),
+        expert_compute_scale=experts,
         network_eff=float(d["network_eff"]),
         overhead_s=float(s["overhead_s"]),
         collective_latency_s=float(c["collective_latency_s"]),

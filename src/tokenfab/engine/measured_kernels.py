@@ -47,7 +47,8 @@ INSTALL_HINT = "fidelity = 'measured' needs NVIDIA aiconfigurator's kernel datab
 SYSTEMS = {"a100-sxm": "a100_sxm", "h100-sxm": "h100_sxm", "h200": "h200_sxm", "b200": "b200_sxm", "b300": "b300_sxm",
            "gb200": "gb200", "gb300": "gb300", "l40s": "l40s"}
 BACKENDS = ("trtllm", "vllm", "sglang")  # tokenfab stack ids that are aiconfigurator backends of the same name
-GEMM_DTYPES = {"bf16": "bfloat16", "fp8": "fp8", "fp4": "nvfp4"}  # tokenfab compute dtype -> gemm_dtype
+# tokenfab compute dtype (or block-scaled FP8's efficiency key) -> gemm_dtype
+GEMM_DTYPES = {"bf16": "bfloat16", "fp8": "fp8", "fp4": "nvfp4", "fp8_block": "fp8_block"}
 M_GRID = 2.0 ** np.arange(16)  # 1 .. 32768 tokens
 MIN_SHAPE = 4096
 PHYSICS_PARTS = ("attention", "communication", "overheads")
@@ -210,6 +211,8 @@ def moe_dtype(compute_dtype: str, weight_bytes_per_param: float) -> tuple[str, .
         return ("w4a8_mxfp4_mxfp8",) if mxfp4 else ("fp8", "fp8_block")
     if compute_dtype == "bf16":
         return ("w4a16_mxfp4",) if mxfp4 else ("bfloat16",)
+    if compute_dtype == "fp8_block":  # block-scaled FP8 weights: only its own kernel's timings
+        return ("fp8_block",)
     return ()
 
 

@@ -165,7 +165,8 @@ def pass_time(
     with np.errstate(divide="ignore", invalid="ignore"):
         rows_per_expert = n_mb * np.where(m.num_experts > 0, m.experts_per_token / np.maximum(m.num_experts, 1), 0)
         width = m.moe_intermediate_size * np.maximum(np.asarray(cfg.ep, float), 1.0) / tp  # expert slice per device
-        moe_rate = expert_gemm_rate(gemm_rate, rows_per_expert, width, eff)
+        expert_scale = np.where(eff.expert_compute_scale > 0, eff.expert_compute_scale, 1.0)  # 0 = not given = 1
+        moe_rate = expert_gemm_rate(gemm_rate * expert_scale, rows_per_expert, width, eff)
         t_exp = np.where(f_exp > 0, f_exp / moe_rate, 0.0)
         rows = np.where(n_mb > 0, n_mb / (n_mb + eff.gemm_half_tokens), 1.0)
         dense_rate = gemm_rate * rows
