@@ -1,0 +1,50 @@
+"""benchmarks/holdout_compare.py against hand-made dumps: identical trees show no difference; a
+tree whose every error is halved is better with an interval that excludes zero; out-of-fold rows
+are paired and pooled with the holdout."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("holdout_compare", ROOT / "benchmarks" / "holdout_compare.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _dump(path: Path, ratios: dict[str, list[float]]) -> Path:
+    out = {name: {f"{name[:2]}{i}": {"predicted": 100.0 * r, "measured": 100.0, "model": "m", "accelerator": "a",
+                                     "stack": "s"} for i, r in enumerate(rs)} for name, rs in ratios.items()}
+    path.write_text(json.dumps(out))
+    return path
+
+
+def test_identical_trees_show_no_difference(tmp_path, capsys):
+    ratios = {"holdout": [1.2, 0.9, 1.5, 1.0], "measured": [1.1, 0.8]}
+    a, b = _dump(tmp_path / "a.json", ratios), _dump(tmp_path / "b.json", ratios)
+    _module().compare(a, b)
+    out = capsys.readouterr().out
+    # holdout APE 0.2, 0.1, 0.5, 0 -> MAPE 20 %; B - A exactly 0 in every resample
+    assert "A: MAPE 20.00%" in out and "B - A: +0.00%, 90 % interval [+0.00%, +0.00%]" in out
+    assert "no difference the rows can show" in out and "moved most (predicted / measured, A -> B): none" in out
+
+
+def test_halved_errors_are_better_and_pooled(tmp_path, capsys):
+    a = _dump(tmp_path / "a.json", {"holdout": [1.2, 0.8, 1.4], "measured": [1.0], "leave-one-model-out": [1.6, 0.6]})
+    b = _dump(tmp_path / "b.json", {"holdout": [1.1, 0.9, 1.2], "measured": [1.0], "leave-one-model-out": [1.3, 0.8]})
+    _module().compare(a, b)
+    out = capsys.readouterr().out
+    # holdout: 0.2, 0.2, 0.4 -> 0.1, 0.1, 0.2: MAPE 26.67 % -> 13.33 %, every resample improves
+    assert "B - A: -13.33%" in out and "B better" in out
+    # pooled: holdout + the two out-of-fold rows (0.6, 0.4 -> 0.3, 0.2): 5 rows, 36 % -> 18 %
+    assert "holdout + leave-one-model-out: out of sample, 5 rows in both files" in out
+    assert "A: MAPE 36.00%" in out and "B: MAPE 18.00%" in out
+    assert "A: rows beyond 1.6x: le0 1.60x" not in out  # 1.6 itself is not beyond
+    assert "A: rows beyond 1.6x: le1 1.67x" in out  # 1 / 0.6
