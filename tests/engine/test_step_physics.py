@@ -169,3 +169,28 @@ def test_expert_all_to_all_latency_is_its_own_term():
     assert tp.comm_s[0] == pytest.approx(122 * 3 * 1e-5, rel=1e-9)
     assert pass_time(m, HW, eff(collective_latency_s=1e-5), split(1, 0), n_decode=64, context=500,
                      n_prefill=0).comm_s[0] == pytest.approx(tp.comm_s[0], rel=1e-12)
+
+
+def test_dense_gemm_rows_per_device_under_data_parallel_attention():
+    """One MoE layer of Qwen3-30B-A3B (no LM head) on tp 2 = ep 2. Its dense GEMMs per token: the
+    attention projections, Q 2048 x (32 x 128) + K, V 2 x 2048 x (4 x 128) + O (32 x 128) x 2048 =
+    18,874,368 parameters, and the router, 2048 x 128 = 262,144: 2 x 19,136,512 = 38,273,024 FLOP.
+    8,192 prompt tokens with gemm_half_tokens = 4,096:
+    - data-parallel attention: each device runs its own 4,096 tokens through the full weights,
+      4096 / (4096 + 4096) = 1/2 of the rate, so the two devices take 38,273,024 * 8192 / 1e15 / 2 s
+      more than at the full rate;
+    - tensor-parallel attention: each device runs all 8,192 tokens through half the columns,
+      8192 / (8192 + 4096) = 2/3 of the rate, half of that extra time."""
+    m = arrays("qwen3-30b-a3b", num_layers=1, num_moe_layers=1, vocab_size=0)
+    n, dense_flop = 8192, 38_273_024
+
+    def split(dp: int) -> ParallelConfig:
+        return ParallelConfig.stack([dict(
+            tp=2, pp=1, ep=2, replicas=1, dp_attention=dp, weight_bytes_per_param=2.0, kv_bytes_per_element=2.0,
+            gemm_flop_per_s=1e15, attention_flop_per_s=1e15, isl=n, osl=100, chunk_tokens=8192, disaggregated=0)])
+
+    extra_dp = dense_flop * n / 1e15 / 2
+    for dp, extra in ((1, extra_dp), (0, extra_dp / 2)):
+        base = pass_time(m, HW, eff(), split(dp), n_decode=0, context=0, n_prefill=n)
+        slow = pass_time(m, HW, eff(gemm_half_tokens=4096.0), split(dp), n_decode=0, context=0, n_prefill=n)
+        assert slow.compute_s[0] - base.compute_s[0] == pytest.approx(extra, rel=1e-9)
