@@ -169,17 +169,19 @@ def pass_time(
         moe_rate = expert_gemm_rate(gemm_rate * expert_scale, rows_per_expert, width, eff)
         t_exp = np.where(f_exp > 0, f_exp / moe_rate, 0.0)
         # data-parallel attention: each device's dense GEMMs carry its own share of the tokens
-        n_gemm = np.where(dpa, n_mb / tp, n_mb)
-        rows = np.where(n_gemm > 0, n_gemm / (n_gemm + eff.gemm_half_tokens), 1.0)
+        def row_efficiency(tokens: np.ndarray) -> np.ndarray:
+            n_dev = np.where(dpa, tokens / tp, tokens)
+            return np.where(n_dev > 0, n_dev / (n_dev + eff.gemm_half_tokens), 1.0)
+
+        rows = row_efficiency(n_mb)
         dense_rate = gemm_rate * rows
         # layers a checkpoint keeps at a higher precision compute at that dtype's peak, at the
         # stack's efficiency without the low-bit scale (as attention does); 0 = with the rest
         kept_eff = eff.attention_eff
         proj_peak = np.asarray(cfg.attention_proj_flop_per_s)
         proj_rate = np.where(proj_peak > 0, proj_peak * kept_eff, gemm_rate) * rows
-        head_mb = np.where(dpa, logits_mb / tp, logits_mb)
-        head_rows = np.where(head_mb > 0, head_mb / (head_mb + eff.gemm_half_tokens), 1.0)
-        head_rate = np.where(np.asarray(cfg.head_flop_per_s) > 0, cfg.head_flop_per_s * kept_eff, gemm_rate) * head_rows
+        head_rate = (np.where(np.asarray(cfg.head_flop_per_s) > 0, cfg.head_flop_per_s * kept_eff, gemm_rate)
+                     * row_efficiency(logits_mb))
         t_kept = np.where(f_proj > 0, f_proj / proj_rate, 0.0) + np.where(f_head > 0, f_head / head_rate, 0.0)
     t_lin_c = (f_other / dense_rate + t_kept + t_exp) / devices_per_stage
     stage_bw = devices_per_stage * (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
