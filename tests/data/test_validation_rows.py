@@ -185,3 +185,22 @@ def test_hopper_gpt_oss_rows_state_the_bf16_kv_cache_of_the_table(rows):
               if r.model.startswith("gpt-oss") and r.accelerator in ("h100-sxm", "h200") and r.stack == "trtllm"]
     assert len(hopper) == 16
     assert {r.kv_dtype for r in hopper} == {"bf16"}
+
+
+def test_step_time_rows_follow_their_runs():
+    """validation/step_times.csv (benchmarks/step_times.py): one mean-TPOT row per MLPerf Server or
+    Interactive run of measured.csv / holdout.csv, at the run's own concurrency. Each names its run's
+    row, keeps its workload, and by Little's law its concurrency is that run's published tokens/s
+    times the mean TPOT (both quoted in the sources), within the rounding of the published tok/s."""
+    runs = {r.id: r for name in FILES for r in read_measured(ROOT / "validation" / name)}
+    steps = read_measured(ROOT / "validation" / "step_times.csv")
+    assert len(steps) >= 30
+    for s in steps:
+        run = runs[s.id.removeprefix("ST-")]
+        assert (s.model, s.accelerator, s.n_accel, s.scenario, s.stack) == \
+            (run.model, run.accelerator, run.n_accel, run.scenario, run.stack)
+        assert run.scenario in ("server", "interactive") and run.metric == "output_tok_per_s"
+        assert s.metric == "tpot_s" and 0.005 < s.value < 1.0
+        tok_s = float(re.search(r"at ([0-9,.]+) completed tok/s", s.source).group(1).replace(",", ""))
+        assert tok_s == pytest.approx(run.value, rel=1e-3)  # the same run
+        assert s.concurrency == pytest.approx(tok_s * s.value, abs=1.0)
