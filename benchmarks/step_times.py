@@ -58,7 +58,11 @@ def build(checkout: Path) -> int:
                 continue
             rel = m.group(1).rstrip("/")
             rel = rel if rel.endswith("mlperf_log_summary.txt") else f"{rel}/{MLPERF_SUMMARY}"
-            text = (checkout / rel).read_text(encoding="utf-8")
+            summary = checkout / rel
+            if not summary.is_file():
+                raise SystemExit(f"error: --build {checkout}: no {rel} (row {r['id']}). "
+                                 "Fix: point --build at a checkout of mlcommons/inference_results_v5.1")
+            text = summary.read_text(encoding="utf-8")
             tok_s = summary_value(text, "Completed tokens per second")
             tpot_s = summary_value(text, "Mean Time to Output Token (ns)") * 1e-9
             out = dict(r)
