@@ -24,6 +24,7 @@ import csv
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,8 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.accuracy.measured import OPTIONAL_COLUMNS, VALIDATION_HEADER, read_measured  # noqa: E402
-from tokenfab.accuracy.score import evaluate, prepare  # noqa: E402
-from tokenfab.catalog import load_catalog  # noqa: E402
+from tokenfab.accuracy.score import measure_accuracy  # noqa: E402
 
 OUT = ROOT / "validation" / "step_times.csv"
 SOURCES = (ROOT / "validation" / "measured.csv", ROOT / "validation" / "holdout.csv")
@@ -80,34 +80,34 @@ def build(checkout: Path) -> int:
 
 
 def score() -> int:
-    cat = load_catalog()
-    prep = prepare(read_measured(OUT), cat)
-    pred = np.asarray(evaluate(prep, cat.efficiency)["predicted"], float)
-    meas = np.array([r.value for r in prep.rows])
-    ratio = pred / meas
+    """The rows through ``tokenfab validate``'s own scoring (``measure_accuracy``), summarised by
+    the origin of their run and by stack."""
+    rep = measure_accuracy(OUT)
+    given = {r.id: r for r in read_measured(OUT)}  # stack and concurrency, which the report leaves out
     print(f"{'row':10} {'model':16} {'accelerator':13} {'scenario':11} {'stack':7} {'concurrency':>11} "
           f"{'TPOT meas ms':>12} {'pred ms':>8} {'pred/meas':>9}")
-    fits = np.isfinite(ratio)
-    for r, p, q, ok in zip(prep.rows, pred, ratio, fits):
-        print(f"{r.id:10} {r.model:16} {r.accelerator:13} {r.scenario:11} {r.stack:7} {r.concurrency:11d} "
-              f"{r.value * 1e3:12.1f} " + (f"{p * 1e3:8.1f} {q:9.2f}" if ok else "   does not fit in memory at this concurrency"))
-    for row_id, why in prep.skipped:
-        print(f"{row_id:10} not scored: {why}")
+    for r in rep.rows:
+        g = given[r.id]
+        print(f"{r.id:10} {r.model:16} {r.accelerator:13} {r.scenario:11} {g.stack:7} {g.concurrency:11d} "
+              f"{r.measured * 1e3:12.1f} {r.predicted * 1e3:8.1f} {r.ratio:9.2f}")
+    for s in rep.skipped:
+        g = given[s.id]
+        print(f"{s.id:10} {g.model:16} {g.accelerator:13} {g.scenario:11} {g.stack:7} {g.concurrency:11d} "
+              f"{g.value * 1e3:12.1f}    not scored: {s.reason}")
     print()
-    print(f"{int((~fits).sum())} of {len(fits)} runs carried more sequences than the engine's memory model lets fit")
+    print(f"{len(rep.skipped)} of {len(given)} runs carried more sequences than the engine's memory model lets fit")
+
+    def summary(label: str, rows: list[Any]) -> None:
+        ratio = np.array([r.ratio for r in rows])
+        ape = np.abs(ratio - 1)
+        print(f"{label} {len(rows):3d} rows: MAPE {ape.mean():.1%}, median {np.median(ape):.1%}, "
+              f"mean pred/meas {np.exp(np.log(ratio).mean()):.2f}, worst {np.max(np.maximum(ratio, 1 / ratio)):.2f}x")
+
     for label, prefix in (("runs whose throughput row is fitted", "ST-GT"), ("held-out runs", "ST-HO")):
-        sel = np.array([r.id.startswith(prefix) for r in prep.rows]) & fits
-        if sel.any():
-            ape = np.abs(ratio[sel] - 1)
-            worst = np.max(np.maximum(ratio[sel], 1 / ratio[sel]))
-            print(f"{label:36} {sel.sum():3d} rows: MAPE {ape.mean():.1%}, median {np.median(ape):.1%}, "
-                  f"mean pred/meas {np.exp(np.log(ratio[sel]).mean()):.2f}, worst {worst:.2f}x")
-    for stack in sorted({r.stack for r in prep.rows}):
-        sel = np.array([r.stack == stack for r in prep.rows]) & fits
-        if not sel.any():
-            continue
-        print(f"  stack {stack:10} {sel.sum():3d} rows: MAPE {np.abs(ratio[sel] - 1).mean():.1%}, "
-              f"mean pred/meas {np.exp(np.log(ratio[sel]).mean()):.2f}")
+        if chosen := [r for r in rep.rows if r.id.startswith(prefix)]:
+            summary(f"{label:36}", chosen)
+    for stack in sorted({given[r.id].stack for r in rep.rows}):
+        summary(f"  stack {stack:10}", [r for r in rep.rows if given[r.id].stack == stack])
     return 0
 
 

@@ -28,9 +28,9 @@ def arrays(model_id: str, **override) -> ModelArrays:
     return ModelArrays.stack([row])
 
 
-def cfg(tp=1, pp=1, ep=1, isl=1000) -> ParallelConfig:
+def cfg(tp=1, pp=1, ep=1, isl=1000, dp=0) -> ParallelConfig:
     return ParallelConfig.stack([dict(
-        tp=tp, pp=pp, ep=ep, replicas=1, dp_attention=0, weight_bytes_per_param=2.0, kv_bytes_per_element=2.0,
+        tp=tp, pp=pp, ep=ep, replicas=1, dp_attention=dp, weight_bytes_per_param=2.0, kv_bytes_per_element=2.0,
         gemm_flop_per_s=1e15, attention_flop_per_s=1e15, isl=isl, osl=100, chunk_tokens=8192, disaggregated=0)])
 
 
@@ -183,14 +183,9 @@ def test_dense_gemm_rows_per_device_under_data_parallel_attention():
       8192 / (8192 + 4096) = 2/3 of the rate, half of that extra time."""
     m = arrays("qwen3-30b-a3b", num_layers=1, num_moe_layers=1, vocab_size=0)
     n, dense_flop = 8192, 38_273_024
-
-    def split(dp: int) -> ParallelConfig:
-        return ParallelConfig.stack([dict(
-            tp=2, pp=1, ep=2, replicas=1, dp_attention=dp, weight_bytes_per_param=2.0, kv_bytes_per_element=2.0,
-            gemm_flop_per_s=1e15, attention_flop_per_s=1e15, isl=n, osl=100, chunk_tokens=8192, disaggregated=0)])
-
     extra_dp = dense_flop * n / 1e15 / 2
     for dp, extra in ((1, extra_dp), (0, extra_dp / 2)):
-        base = pass_time(m, HW, eff(), split(dp), n_decode=0, context=0, n_prefill=n)
-        slow = pass_time(m, HW, eff(gemm_half_tokens=4096.0), split(dp), n_decode=0, context=0, n_prefill=n)
+        base = pass_time(m, HW, eff(), cfg(tp=2, ep=2, isl=n, dp=dp), n_decode=0, context=0, n_prefill=n)
+        slow = pass_time(m, HW, eff(gemm_half_tokens=4096.0), cfg(tp=2, ep=2, isl=n, dp=dp), n_decode=0, context=0,
+                         n_prefill=n)
         assert slow.compute_s[0] - base.compute_s[0] == pytest.approx(extra, rel=1e-9)
