@@ -3,9 +3,9 @@
     python benchmarks/calibrate.py           # fit and print, change nothing
     python benchmarks/calibrate.py --write   # also write them to src/tokenfab/data/efficiency.yaml
 
-One deterministic fit (accuracy/calibration.py ``fit_neutral``): from each of the two fixed
-starts (the derated and the datasheet memory efficiency), keeping the one that fits the rows
-best, never from the factors already shipped, so running it twice writes the same table; the
+One deterministic fit (accuracy/calibration.py ``fit_neutral``): from each of the three fixed
+starts (``STARTS``: the derated or the datasheet memory efficiency, no per-pass cost or 1 ms),
+keeping the one that fits the rows best, never from the factors already shipped, so running it twice writes the same table; the
 p99/mean latency factors are the medians of validation/latency_pairs.csv over the fitted rows.
 After --write, run benchmarks/accuracy_bands.py --write so the bands follow.
 """
@@ -33,7 +33,7 @@ HEADER = """\
 # tokenfab engine efficiency factors, kept apart from the datasheet peaks.
 # derated: measured hardware efficiencies from independent sources (not fitted to tokenfab's validation set).
 # calibrated: a few stack-level and global factors fitted on validation/measured.csv by
-#   benchmarks/calibrate.py --write, one deterministic fit from the two fixed starts (method in
+#   benchmarks/calibrate.py --write, one deterministic fit from the fixed starts (method in
 #   docs/engine.md). Do not edit them by hand.
 """
 
@@ -57,7 +57,7 @@ def main() -> None:
     print(yaml.safe_dump({"calibrated": params}, sort_keys=False))
     if args.write:
         params["fitted_at"] = dt.date.today().isoformat()
-        params["fitted_on"] = "validation/measured.csv (from the two fixed starts; p99 from validation/latency_pairs.csv)"
+        params["fitted_on"] = "validation/measured.csv (from the three fixed starts; p99 from validation/latency_pairs.csv)"
         rounded = _round(params)
         out = {**table, "calibrated": rounded}  # schema_version and derated kept as they are
         path = ROOT / "src" / "tokenfab" / "data" / "efficiency.yaml"

@@ -2,7 +2,7 @@
 
     python benchmarks/fit_speed.py [--rounds 3] [--repeat 2]
 
-Both fits start from the two fixed starts on validation/measured.csv (the shipped fit's first
+Both fits start from the fixed starts on validation/measured.csv (the shipped fit's first
 ``--rounds`` rounds; accuracy/calibration.py ``fit_neutral``, ``restrict`` True and False), alternating
 in one process so machine noise hits both. Prints each run's seconds, whether the two fits'
 factors are identical (they must be: the same objective), and the ratio of the medians.

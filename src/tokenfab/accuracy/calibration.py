@@ -17,8 +17,8 @@ consistently differ still departs. A step of the default stack's factor moves ev
 stack's by the same ratio, so the stacks move together and only their differences cost.
 
 The shipped factors and every cross-validation fold (``accuracy.crossval``) come from
-:func:`fit_neutral`: the same two fixed starts (:func:`neutral_start` with the derated and with
-the datasheet memory efficiency, no fitted value in either; the fit with the lower objective on
+:func:`fit_neutral`: the same fixed starts (:data:`STARTS`: the derated or the datasheet memory
+efficiency, no per-pass cost or 1 ms, no fitted value in any; the fit with the lowest objective on
 its rows is kept) and only the rows the fit may see, so the result depends on those rows alone. The p99/mean
 latency factors are the medians of the measured pairs (validation/latency_pairs.csv) of
 those same rows.
@@ -83,26 +83,34 @@ NEUTRAL_GLOBAL: dict[str, float] = {
 NEUTRAL_STACK: dict[str, float] = {"compute_scale": 1.0, "overhead_s": 0.0, "seq_overhead_s": 0.0}  # + memory_eff = derated
 
 
-# The memory efficiency each fit starts from, in turn: the derated figure and the datasheet's whole
-# bandwidth. Neither is a fitted value. The objective has two basins along this factor (streaming
-# at ~0.45 of the bandwidth with small fixed costs, or at full bandwidth with ~80-100 us per
-# layer), and coordinate descent stays in the one its start leads to: without GB200's rows the
-# derated start ended at 0.44 with a training objective of 0.165, the datasheet start at 1.0 with
-# 0.140 (docs/engine.md section 5, "Calibration method").
+# The memory efficiencies a start may take: the derated figure or the datasheet's whole bandwidth
+# (neither is a fitted value). The objective has two basins along this factor (streaming at ~0.45
+# of the bandwidth with small fixed costs, or at full bandwidth with ~80-100 us per layer), and
+# coordinate descent stays in the one its start leads to (docs/engine.md section 5).
 MEMORY_STARTS: tuple[str, ...] = ("derated", "datasheet")
+# The fixed starts of every fit, shipped and in every cross-validation fold, as (memory efficiency,
+# per-pass overhead [s] on every stack), the rest neutral; the fit with the lowest objective on its
+# own rows is kept. The third (the whole bandwidth and 1 ms per pass, the order of a scheduler
+# iteration's host-side cost) came in with the chunked-decode physics of the thirtieth session,
+# under which the first two both ended at 0.1276 and it at 0.1248 on the 134 fitted rows: a start
+# chosen on all fitted rows, as the trial steps were (docs/engine.md section 5).
+STARTS: tuple[tuple[str, float], ...] = (("derated", 0.0), ("datasheet", 0.0), ("datasheet", 1e-3))
 
 
 def neutral_start(table: Mapping[str, Any], stacks: list[str], default_stack: str,
-                  memory: str = "derated") -> dict[str, Any]:
-    """The fixed start of every fit: :data:`NEUTRAL_GLOBAL`, each of ``stacks`` at
-    :data:`NEUTRAL_STACK` with the memory efficiency ``memory`` (``derated``: the derated
-    figure; ``datasheet``: 1, the whole bandwidth), the default p99/mean factors."""
+                  memory: str = "derated", overhead_s: float = 0.0) -> dict[str, Any]:
+    """A fixed start: :data:`NEUTRAL_GLOBAL`, each of ``stacks`` at :data:`NEUTRAL_STACK` with the
+    memory efficiency ``memory`` (``derated``: the derated figure; ``datasheet``: 1, the whole
+    bandwidth) and ``overhead_s`` per forward pass, the default p99/mean factors."""
     if memory not in MEMORY_STARTS:
         raise ValueError(f"memory = {memory!r}: use one of {', '.join(MEMORY_STARTS)}")
+    if not BOUNDS["overhead_s"][0] <= overhead_s <= BOUNDS["overhead_s"][1]:
+        raise ValueError(f"overhead_s = {overhead_s!r}: use a value in {BOUNDS['overhead_s']}")
     mem = float(table["derated"]["memory_eff"]) if memory == "derated" else 1.0
     return {**NEUTRAL_GLOBAL, "dtype_compute_scale": {}, "p99_ttft_factor": ROOFLINE["p99_ttft_factor"],
             "p99_tpot_factor": ROOFLINE["p99_tpot_factor"],
-            "stacks": {s: {**NEUTRAL_STACK, "memory_eff": mem} for s in sorted(set(stacks) | {default_stack})},
+            "stacks": {s: {**NEUTRAL_STACK, "memory_eff": mem, "overhead_s": float(overhead_s)}
+                       for s in sorted(set(stacks) | {default_stack})},
             "default_stack": default_stack}
 
 
@@ -317,10 +325,12 @@ def fit(
 
 def fit_neutral(prep: Prepared, pairs: LatencyPairs, mask: np.ndarray | None = None,
                 log: Callable[[str], None] | None = None, fidelity: str = "calibrated",
-                rounds: int = NEUTRAL_ROUNDS, restrict: bool = True) -> dict[str, Any]:
-    """The one deterministic fit: from each of the fixed starts of :func:`neutral_start`
-    (:data:`MEMORY_STARTS`) on the rows selected by ``mask`` (all rows when None) only, keeping
-    the result with the lowest objective on those rows (the first start on a tie). The p99/mean
+                rounds: int = NEUTRAL_ROUNDS, restrict: bool = True,
+                starts: tuple[tuple[str, float], ...] = STARTS) -> dict[str, Any]:
+    """The one deterministic fit: from each fixed start of :data:`STARTS` (``starts``, each a
+    :func:`neutral_start`'s memory efficiency and per-pass overhead), keeping the result with the
+    lowest objective on the fitted rows (the first on a tie), on the rows selected by
+    ``mask`` (all rows when None) only. The p99/mean
     factors are the medians of those rows' measured pairs; the default stack is the stack with
     the most of those rows (the factors a stack without rows borrows)."""
     keep = np.ones(len(prep.rows), bool) if mask is None else np.asarray(mask, bool)
@@ -334,17 +344,18 @@ def fit_neutral(prep: Prepared, pairs: LatencyPairs, mask: np.ndarray | None = N
     fitted_dtypes = sorted({(a, d) for (a, _, d), k in zip(row_combos(prep), keep) if k and d in FITTED_DTYPES})
     p99 = p99_factors(pairs, [r.id for r in rows])
     best: tuple[float, dict[str, Any]] | None = None
-    for memory in MEMORY_STARTS:
-        start = neutral_start(table, stacks, default, memory)
+    for memory, overhead_s in starts:
+        start = neutral_start(table, stacks, default, memory, overhead_s)
         start.update(p99)
         for acc, dtype in fitted_dtypes:
             start["dtype_compute_scale"].setdefault(dtype, {})[arch.get(acc, acc)] = 1.0
+        name = f"memory efficiency {memory} ({start['stacks'][default]['memory_eff']:.2f}), {overhead_s * 1e3:g} ms per pass"
         if log:
-            log(f"start: memory efficiency {memory} ({start['stacks'][default]['memory_eff']:.2f})")
+            log(f"start: {name}")
         params = fit(prep, start, mask=keep, rounds=rounds, log=log, fidelity=fidelity, restrict=restrict)
         objective = loss(prep, params, keep, fidelity)
         if log:
-            log(f"start {memory}: objective {objective:.4f}")
+            log(f"start {name}: objective {objective:.4f}")
         if best is None or objective < best[0] - 1e-9:
             best = (objective, params)
     assert best is not None

@@ -2,7 +2,7 @@
 
 For each group of a key (every accelerator, every model, every serving stack) the calibrated
 factors are fitted by :func:`~tokenfab.accuracy.calibration.fit_neutral` on the other groups'
-rows only (the same two fixed starts in every fold, the p99/mean factors from those rows'
+rows only (the same fixed starts in every fold, the p99/mean factors from those rows'
 logs too), and the group's rows are predicted with that fold's factors. Nothing fitted on the
 left-out rows reaches their prediction, so the pooled error is an out-of-sample figure.
 """

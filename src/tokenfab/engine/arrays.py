@@ -125,6 +125,11 @@ class Efficiency(_Columns):
     ``chunked_kv_full`` (1 or 0): 1 where the stack keeps a chunked-attention layer's
     (``ModelArrays.chunked_attention``) KV cache for the whole context (TensorRT-LLM), though each
     token attends within its chunk; 0 where it holds at most the chunk (``memory.kv_model``).
+    ``chunked_reads_per_query_head`` (1 or 0): 1 where the stack's decode kernel for a
+    chunked-attention layer reads each KV head's chunk once per query head it serves instead of
+    once (TensorRT-LLM on Hopper, whose grouped-query XQA kernel declines chunked attention and
+    falls back to one thread block per query head, ``efficiency.chunked_decode_kernel``); it
+    applies once a sequence outgrows the chunk (``serving.chunked_rereads``).
     """
 
     compute_eff: np.ndarray
@@ -149,6 +154,7 @@ class Efficiency(_Columns):
     kv_fraction_of_free: np.ndarray
     kv_reserve_request: np.ndarray
     chunked_kv_full: np.ndarray
+    chunked_reads_per_query_head: np.ndarray
 
 
 # p99 / mean latency when no fitted figure is given: the medians over the MLPerf Inference v5.1
@@ -164,5 +170,5 @@ ROOFLINE = dict(
     p99_tpot_factor=P99_TPOT_FACTOR, attention_eff=1.0, seq_overhead_s=0.0,
     moe_half_width=0.0, gemm_half_tokens=0.0, prefill_attention_scale=1.0, expert_compute_scale=1.0, measured_gemm=0.0,
     measured_moe=0.0, kv_memory_fraction=DEFAULT_KV_MEMORY_FRACTION, kv_fraction_of_free=0.0, kv_reserve_request=0.0,
-    chunked_kv_full=0.0,
+    chunked_kv_full=0.0, chunked_reads_per_query_head=0.0,
 )

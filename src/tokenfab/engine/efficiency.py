@@ -151,6 +151,21 @@ def kv_budget(table: Mapping[str, Any], stack: str) -> dict[str, float]:
             "chunked_kv_full": 1.0 if chunked == "full" else 0.0}
 
 
+def chunked_decode_kernel(table: Mapping[str, Any], accelerator: str, stack: str) -> dict[str, float]:
+    """How the stack's decode kernel reads a chunked-attention layer's KV cache on this chip
+    (``chunked_decode_kernel`` of the table, a property of the stack's kernels, the same at every
+    fidelity): ``chunked_reads_per_query_head`` 1 where the chip's tensor-core architecture is
+    listed under the stack's ``per_query_head`` (each KV head's chunk read once per query head),
+    else 0 (once per KV head)."""
+    spec = table.get("chunked_decode_kernel", {}).get("stacks", {}).get(stack) or {}
+    archs = spec.get("per_query_head", [])
+    if not isinstance(archs, list) or not all(isinstance(a, str) for a in archs):
+        raise CatalogError(f"efficiency.yaml chunked_decode_kernel for stack {stack!r}: per_query_head = {archs!r}. "
+                           "Fix: a list of architecture names (derated: architecture), e.g. [nvidia-hopper]")
+    arch = table["derated"].get("architecture", {}).get(accelerator, accelerator)
+    return {"chunked_reads_per_query_head": 1.0 if arch in archs else 0.0}
+
+
 def with_memory_fraction(eff: Efficiency, fraction: ArrayLike) -> Efficiency:
     """``eff`` with the stack's memory-budget fraction replaced where ``fraction`` is finite (a run's
     or a user's own ``--memory-fraction``); the stack's rule (of the whole memory or of the free
@@ -169,7 +184,8 @@ def with_kv_reserve(eff: Efficiency, reserve_request: ArrayLike) -> Efficiency:
 
 
 def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: str, fidelity: str) -> dict[str, float]:
-    fixed = {**p99_factors(table), **kv_budget(table, stack)}  # the same at every fidelity
+    # the same at every fidelity: the server's settings and its kernels' reads
+    fixed = {**p99_factors(table), **kv_budget(table, stack), **chunked_decode_kernel(table, accelerator, stack)}
     if fidelity == "roofline":
         return dict(ROOFLINE, **fixed)
     d = table["derated"]

@@ -37,6 +37,45 @@ def effective_context_layers(m: ModelArrays, context_tokens: ArrayLike) -> np.nd
     return (m.num_layers - m.num_sliding_layers) * c + m.num_sliding_layers * np.minimum(c, window)
 
 
+def chunk_offset_mean(start_tokens: ArrayLike, new_tokens: ArrayLike, chunk_tokens: ArrayLike) -> np.ndarray:
+    """Mean of ``p mod chunk`` over the positions ``p = start .. start + new - 1`` [tokens]: how far
+    into its own chunk a token generated at each of those positions sits, so how many tokens a
+    chunked-attention layer attends to on average while decoding them. With ``S(n)`` the sum of
+    ``p mod C`` over ``p < n`` (``q C (C - 1) / 2 + r (r - 1) / 2``, ``n = q C + r``), the mean is
+    ``(S(start + new) - S(start)) / new``."""
+    c = np.asarray(chunk_tokens, float)
+    n0 = np.asarray(start_tokens, float)
+    k = np.asarray(new_tokens, float)
+
+    def below(n: np.ndarray) -> np.ndarray:
+        q = np.floor(n / c)
+        r = n - q * c
+        return q * (c * (c - 1.0) / 2.0) + r * (r - 1.0) / 2.0
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((k > 0) & (c > 0), (below(n0 + k) - below(n0)) / k, 0.0)
+
+
+def wraps_chunk(m: ModelArrays, isl: ArrayLike, osl: ArrayLike) -> np.ndarray:
+    """True where the model has chunked-attention layers and a request (``isl + osl`` tokens)
+    outgrows the chunk."""
+    return ((np.asarray(m.chunked_attention, float) > 0) & (m.num_sliding_layers > 0) & (m.sliding_window_tokens > 0)
+            & (np.asarray(isl, float) + np.asarray(osl, float) > m.sliding_window_tokens))
+
+
+def decode_context_layers(m: ModelArrays, context_tokens: ArrayLike, isl: ArrayLike, osl: ArrayLike) -> np.ndarray:
+    """Token-layers a decode token attends to, summed over layers, for requests of ``isl`` prompt
+    and ``osl`` output tokens at mean ``context_tokens``: ``effective_context_layers``, except that
+    the chunked-attention layers of a request that outgrows its chunk attend from the start of the
+    token's own chunk, ``chunk_offset_mean(isl, osl, chunk)`` tokens on average (e.g. 511.5 at
+    8,192 / 1,024 with 8,192-token chunks, where ``min(context, chunk)`` would give the chunk)."""
+    c = np.asarray(context_tokens, float)
+    window = np.where(m.sliding_window_tokens > 0, m.sliding_window_tokens, np.inf)
+    local = np.where(wraps_chunk(m, isl, osl), chunk_offset_mean(isl, osl, m.sliding_window_tokens),
+                     np.minimum(c, window))
+    return (m.num_layers - m.num_sliding_layers) * c + m.num_sliding_layers * local
+
+
 def kv_model(m: ModelArrays, chunked_kv_full: ArrayLike) -> ModelArrays:
     """``m`` as a stack holds its KV cache: where ``chunked_kv_full`` is 1, chunked-attention layers
     (``m.chunked_attention``) keep the whole context like global layers (TensorRT-LLM allocates no

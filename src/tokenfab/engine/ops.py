@@ -79,11 +79,14 @@ def _attn_flops_per_pair(m: ModelArrays, prefill: bool) -> np.ndarray:
     return np.where(m.mla > 0, mla, gqa)
 
 
-def attention_flops_decode(m: ModelArrays, context_tokens: ArrayLike) -> np.ndarray:
-    """Attention FLOPs of one new token attending ``context_tokens`` [FLOP]."""
+def attention_flops_decode(m: ModelArrays, context_tokens: ArrayLike, context_layers: ArrayLike | None = None
+                           ) -> np.ndarray:
+    """Attention FLOPs of one new token attending ``context_tokens`` [FLOP] (or, where given, the
+    token-layers ``context_layers`` it attends to summed over layers: ``memory.decode_context_layers``)."""
     from .memory import effective_context_layers
 
-    return _attn_flops_per_pair(m, prefill=False) * effective_context_layers(m, context_tokens)
+    layers = effective_context_layers(m, context_tokens) if context_layers is None else np.asarray(context_layers)
+    return _attn_flops_per_pair(m, prefill=False) * layers
 
 
 def causal_pairs(seq_tokens: ArrayLike, window: ArrayLike) -> np.ndarray:

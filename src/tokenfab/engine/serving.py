@@ -37,12 +37,15 @@ from numpy.typing import ArrayLike
 from . import comm, speculative
 from .arrays import Efficiency, HardwareArrays, ModelArrays, _Columns
 from .memory import (
+    chunk_offset_mean,
+    decode_context_layers,
     kv_bytes_sequence,
     kv_elements_per_token_layer,
     kv_model,
     kv_shards,
     max_concurrency,
     weight_groups,
+    wraps_chunk,
 )
 from .ops import (
     attention_flops_decode,
@@ -125,6 +128,17 @@ def expert_gemm_rate(gemm_rate: ArrayLike, rows_per_expert: ArrayLike, width: Ar
         return (np.asarray(gemm_rate, float) * (w / (w + eff.moe_half_width))) * (rows / (rows + eff.moe_half_tokens))
 
 
+def chunked_rereads(m: ModelArrays, eff: Efficiency, isl: ArrayLike, osl: ArrayLike) -> np.ndarray:
+    """Token-layers a decode token's attention reads again, beyond those it attends to, where the
+    stack's kernel reads a chunked-attention layer's chunk once per query head
+    (``Efficiency.chunked_reads_per_query_head``) and the request outgrows the chunk: its chunked
+    layers' ``chunk_offset_mean`` tokens ``heads / kv_heads - 1`` more times (4 for
+    Llama-4-Maverick's 40 query and 8 KV heads) [token-layers]."""
+    heads_per_kv = m.num_attention_heads / np.maximum(m.num_kv_heads, 1.0)
+    extra = m.num_sliding_layers * chunk_offset_mean(isl, osl, m.sliding_window_tokens) * (heads_per_kv - 1.0)
+    return np.where(wraps_chunk(m, isl, osl) & (np.asarray(eff.chunked_reads_per_query_head) > 0), extra, 0.0)
+
+
 # pass_time and steady_state run over 60 lines on purpose: each is one block of equations
 # (docs/engine.md) whose terms are easier to check side by side than split across helpers.
 def pass_time(
@@ -186,13 +200,16 @@ def pass_time(
     t_lin_c = (f_other / dense_rate + t_kept + t_exp) / devices_per_stage
     stage_bw = devices_per_stage * (hw.memory_bandwidth_bytes_per_s * eff.memory_eff)
     t_lin_m = b_lin / stage_bw
-    # attention: decode reads the KV cache it attends to (a chunked layer: its chunk, however much
-    # the stack caches); prefill computes causal attention and writes KV
+    # attention: decode reads the KV cache it attends to (a chunked layer: its token's chunk so far,
+    # however much the stack caches; some kernels read it once per query head); prefill computes
+    # causal attention and writes KV
     share2 = share * share  # the replica's sequences, one micro-batch of them, one stage's layers
-    f_att_dec = n_dec * (attention_flops_decode(m, context) * share2)
+    ctx_layers = decode_context_layers(m, context, cfg.isl, cfg.osl)
+    f_att_dec = n_dec * (attention_flops_decode(m, context, ctx_layers) * share2)
     f_att_pre = prompts * (attention_flops_prefill(m, cfg.isl) * share2)
     f_att = f_att_dec + f_att_pre
-    b_att = (n_dec * (kv_bytes_sequence(m, cfg.kv_bytes_per_element, context)
+    read_layers = ctx_layers + chunked_rereads(m, eff, cfg.isl, cfg.osl)
+    b_att = (n_dec * (kv_elements_per_token_layer(m) * read_layers * cfg.kv_bytes_per_element
                       / np.asarray(queries_per_sequence, float) * share2)
              + n_pre * (kv_elements_per_token_layer(m) * m.num_layers * cfg.kv_bytes_per_element * share2))
     # prompt attention at its own scale; 0 (a column left out of Efficiency.stack) = neutral 1
