@@ -294,6 +294,18 @@ def test_compare_lists_self_hosting_beside_apis():
     assert all(r["price_as_of"] for r in d["apis"])
 
 
+def test_compare_prices_a_prefill_with_no_time_share_at_zero():
+    """1,000,000 output tokens per 1,000-token prompt: on the B200 offers the prompt adds nothing
+    measurable to a step, so the prefill's share of the time is clipped to 0 and the row's input
+    price is $0/M. That is a price: compare answers (it once turned the 0 into NaN and failed its
+    own row check), and every self-hosted input price is a finite number >= 0."""
+    proc = run_cli("compare", "--model", "mixtral-8x7b", "--isl", "1000", "--osl", "1000000", "--json")
+    assert proc.returncode == 0
+    prices = [r["usd_per_mtok_input_price"] for r in json.loads(proc.stdout)["self_hosted"]]
+    assert prices and all(np.isfinite(p) and p >= 0 for p in prices)
+    assert 0.0 in prices  # the case this test exists for
+
+
 def test_compare_holds_self_hosting_to_the_api_speed():
     """Issue 10: every self-hosted row streams at least the APIs' per-user speed (50 tok/s mean,
     Artificial Analysis medians) at a stated utilization below 1. The p99 TPOT limit is the mean

@@ -18,7 +18,7 @@ MODELS = ["llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "deepseek-v3", "gpt-o
 ACCELS = ["h100-sxm", "h200", "b200", "mi300x", "gb200", "tpu-v6e", "l40s"]
 EFF = dict(compute_eff=0.6, memory_eff=0.8, network_eff=0.8, overhead_s=2e-3, collective_latency_s=1e-5,
            layer_overhead_s=3e-5, moe_half_tokens=256.0, attention_eff=0.6, seq_overhead_s=5e-6,
-           moe_half_width=512.0, gemm_half_tokens=64.0, prefill_attention_scale=0.5)
+           moe_half_width=512.0, gemm_half_tokens=64.0, prefill_attention_scale=0.5, expert_load_dispersion=12.0)
 
 configs = st.fixed_dictionaries(dict(
     model=st.sampled_from(MODELS),

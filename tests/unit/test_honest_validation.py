@@ -49,11 +49,13 @@ def test_neutral_start_holds_no_fitted_value():
         assert st == {"compute_scale": 1.0, "overhead_s": 0.0, "seq_overhead_s": 0.0,
                       "memory_eff": table["derated"]["memory_eff"]}
     # every GEMM at full efficiency whatever its rows or width (half-efficiency points 0), prompt
-    # attention at the same efficiency as the stack's GEMMs (scale 1)
+    # attention at the same efficiency as the stack's GEMMs (scale 1), experts routed evenly over
+    # the expert-parallel ranks (dispersion 0)
     assert {k: s[k] for k in NEUTRAL_GLOBAL} == {"layer_overhead_s": 0.0, "collective_latency_s": 2e-6,
                                                 "alltoall_latency_s": 2e-6,
                                                 "moe_half_tokens": 0.0, "moe_half_width": 0.0,
-                                                "gemm_half_tokens": 0.0, "prefill_attention_scale": 1.0}
+                                                "gemm_half_tokens": 0.0, "prefill_attention_scale": 1.0,
+                                                "expert_load_dispersion": 0.0}
     assert s["dtype_compute_scale"] == {} and (s["p99_ttft_factor"], s["p99_tpot_factor"]) == (2.5, 1.2)
 
 

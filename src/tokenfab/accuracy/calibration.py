@@ -57,6 +57,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "gemm_half_tokens": (0.0, 2048.0),  # tokens of a pass at which a dense GEMM reaches half its efficiency
     "seq_overhead_s": (0.0, 2e-4),  # per sequence per step: sampling and bookkeeping, 0-200 us
     "prefill_attention_scale": (0.1, 1.0),  # causal prompt attention's efficiency relative to the stack's GEMMs
+    # variance of an expert-parallel rank's routed load over a Poisson's; 256 would slow DeepSeek-R1 on 8 B200 at
+    # 1,236 sequences 1.65x, the largest power-law / balanced MoE time ratio in aiconfigurator's measured tables
+    "expert_load_dispersion": (0.0, 256.0),
 }
 # multiplicative trial steps of the coordinate descent; the 0.25 and 4x steps let a factor leave the
 # basin its first moves led it into (twentieth session: on the 134 fitted rows the objective from
@@ -78,6 +81,7 @@ NEUTRAL_GLOBAL: dict[str, float] = {
     "moe_half_width": 0.0,
     "gemm_half_tokens": 0.0,
     "prefill_attention_scale": 1.0,
+    "expert_load_dispersion": 0.0,
 }
 # no per-sequence cost at the start
 NEUTRAL_STACK: dict[str, float] = {"compute_scale": 1.0, "overhead_s": 0.0, "seq_overhead_s": 0.0}  # + memory_eff = derated
@@ -93,7 +97,8 @@ MEMORY_STARTS: tuple[str, ...] = ("derated", "datasheet")
 # own rows is kept. The third (the whole bandwidth and 1 ms per pass, the order of a scheduler
 # iteration's host-side cost) came in with the chunked-decode physics of the thirtieth session,
 # under which the first two both ended at 0.1276 and it at 0.1248 on the 134 fitted rows: a start
-# chosen on all fitted rows, as the trial steps were (docs/engine.md section 5).
+# chosen on all fitted rows, as the trial steps were (docs/engine.md section 5). With the
+# expert-parallel straggler of the thirty-second session the first ends lowest: 0.1229, 0.1254, 0.1241.
 STARTS: tuple[tuple[str, float], ...] = (("derated", 0.0), ("datasheet", 0.0), ("datasheet", 1e-3))
 
 
@@ -166,7 +171,8 @@ def _paths(params: dict[str, Any], stacks: list[str]) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = [("layer_overhead_s",), ("collective_latency_s",), ("alltoall_latency_s",)]
     for dtype, archs in sorted(params.get("dtype_compute_scale", {}).items()):
         out += [("dtype_compute_scale", dtype, a) for a in sorted(archs)]
-    out += [("gemm_half_tokens",), ("moe_half_tokens",), ("moe_half_width",), ("prefill_attention_scale",)]
+    out += [("gemm_half_tokens",), ("moe_half_tokens",), ("moe_half_width",), ("prefill_attention_scale",),
+            ("expert_load_dispersion",)]
     for s in stacks:
         out += [("stacks", s, k) for k in ("compute_scale", "memory_eff", "overhead_s", "seq_overhead_s")]
     return out

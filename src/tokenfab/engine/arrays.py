@@ -130,6 +130,9 @@ class Efficiency(_Columns):
     once (TensorRT-LLM on Hopper, whose grouped-query XQA kernel declines chunked attention and
     falls back to one thread block per query head, ``efficiency.chunked_decode_kernel``); it
     applies once a sequence outgrows the chunk (``serving.chunked_rereads``).
+    ``expert_load_dispersion`` [-] the variance of an expert-parallel rank's routed load over a
+    Poisson's of the same mean (0: every rank carries exactly its share; 1: independent
+    routing); the slowest of ``ep`` ranks sets the MoE layer's pace (``serving.ep_straggler``).
     """
 
     compute_eff: np.ndarray
@@ -155,6 +158,7 @@ class Efficiency(_Columns):
     kv_reserve_request: np.ndarray
     chunked_kv_full: np.ndarray
     chunked_reads_per_query_head: np.ndarray
+    expert_load_dispersion: np.ndarray
 
 
 # p99 / mean latency when no fitted figure is given: the medians over the MLPerf Inference v5.1
@@ -170,5 +174,5 @@ ROOFLINE = dict(
     p99_tpot_factor=P99_TPOT_FACTOR, attention_eff=1.0, seq_overhead_s=0.0,
     moe_half_width=0.0, gemm_half_tokens=0.0, prefill_attention_scale=1.0, expert_compute_scale=1.0, measured_gemm=0.0,
     measured_moe=0.0, kv_memory_fraction=DEFAULT_KV_MEMORY_FRACTION, kv_fraction_of_free=0.0, kv_reserve_request=0.0,
-    chunked_kv_full=0.0, chunked_reads_per_query_head=0.0,
+    chunked_kv_full=0.0, chunked_reads_per_query_head=0.0, expert_load_dispersion=0.0,
 )

@@ -224,6 +224,7 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
         alltoall_latency_s=float(c["alltoall_latency_s"]),
         layer_overhead_s=float(c["layer_overhead_s"]),
         moe_half_tokens=float(c["moe_half_tokens"]),
+        expert_load_dispersion=float(c.get("expert_load_dispersion", 0.0)),
         measured_gemm=0.0,
         measured_moe=0.0,
         **fixed,

@@ -29,6 +29,7 @@ step carries (``overhead_s + layer_overhead_s * layers + seq_overhead_s * sequen
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -128,6 +129,26 @@ def expert_gemm_rate(gemm_rate: ArrayLike, rows_per_expert: ArrayLike, width: Ar
         return (np.asarray(gemm_rate, float) * (w / (w + eff.moe_half_width))) * (rows / (rows + eff.moe_half_tokens))
 
 
+# expected maximum of n independent standard normals, n = 1 .. 1,024, by Blom's approximation
+# Phi^-1((n - 0.375) / (n + 0.25)): 0 at n = 1, 0.589 at n = 2 (exactly 1 / sqrt(pi) = 0.564), 1.434 at
+# n = 8 (1.424), 2.380 at n = 72 (2.388)
+_MAX_RANKS = np.arange(1, 1025, dtype=float)
+_EXPECTED_MAX_NORMAL = np.array([NormalDist().inv_cdf((n - 0.375) / (n + 0.25)) for n in _MAX_RANKS])
+
+
+def ep_straggler(assignments: ArrayLike, ep: ArrayLike, dispersion: ArrayLike) -> np.ndarray:
+    """Load of the most loaded of ``ep`` expert-parallel ranks over the mean rank's [-]:
+    ``1 + z(ep) sqrt(dispersion / L)``, ``L`` the token-expert ``assignments`` of the pass per rank
+    (tokens x experts per token / ep) and ``z(ep)`` the expected maximum of ``ep`` standard normals;
+    1 at ``ep`` = 1, with no assignments, or at dispersion 0; at most ``ep`` (one rank carrying every
+    assignment), which binds only below about one assignment per rank (docs/engine.md)."""
+    per_rank, ranks = np.asarray(assignments, float), np.maximum(np.asarray(ep, float), 1.0)
+    z = np.interp(ranks, _MAX_RANKS, _EXPECTED_MAX_NORMAL)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread = z * np.sqrt(np.asarray(dispersion, float) / per_rank)
+    return np.minimum(1.0 + np.where((per_rank > 0) & np.isfinite(spread), spread, 0.0), ranks)
+
+
 def chunked_rereads(m: ModelArrays, eff: Efficiency, isl: ArrayLike, osl: ArrayLike) -> np.ndarray:
     """Token-layers a decode token's attention reads again, beyond those it attends to, where the
     stack's kernel reads a chunked-attention layer's chunk once per query head
@@ -181,7 +202,11 @@ def pass_time(
         width = m.moe_intermediate_size * np.maximum(np.asarray(cfg.ep, float), 1.0) / tp  # expert slice per device
         expert_scale = np.where(eff.expert_compute_scale > 0, eff.expert_compute_scale, 1.0)  # 0 = not given = 1
         moe_rate = expert_gemm_rate(gemm_rate * expert_scale, rows_per_expert, width, eff)
-        t_exp = np.where(f_exp > 0, f_exp / moe_rate, 0.0)
+        # the most loaded expert-parallel rank sets the layer's pace: its expert GEMMs and the
+        # all-to-all bytes it receives
+        ep = np.asarray(cfg.ep, float)
+        straggler = ep_straggler(n_mb * m.experts_per_token / np.maximum(ep, 1.0), ep, eff.expert_load_dispersion)
+        t_exp = np.where(f_exp > 0, f_exp * straggler / moe_rate, 0.0)
         # data-parallel attention: each device's dense GEMMs carry its own share of the tokens
         def row_efficiency(tokens: np.ndarray) -> np.ndarray:
             n_dev = np.where(dpa, tokens / tp, tokens)
@@ -223,8 +248,7 @@ def pass_time(
     act = n_mb * (m.hidden_size * ACTIVATION_BYTES)
     alpha, neff = eff.collective_latency_s, eff.network_eff
     ar = comm.allreduce_time(act, tp, bw_tp, alpha, neff)
-    ep = np.asarray(cfg.ep, float)
-    a2a_bytes = n_mb * (2.0 * m.experts_per_token * m.hidden_size * ACTIVATION_BYTES / tp)
+    a2a_bytes = n_mb * (2.0 * m.experts_per_token * m.hidden_size * ACTIVATION_BYTES / tp) * straggler
     moe_tp = tp / np.maximum(ep, 1.0)
     # the expert-parallel and the expert tensor-parallel groups sit inside the tp group: on a full
     # mesh each reaches only its own members' links

@@ -117,8 +117,11 @@ def compare(question: CompareQuestion | Mapping[str, Any], catalog: Catalog | No
         rows.append(ComparisonRow(
             kind="self-hosted", name=cap.id, provider=cap.provider, region=cap.region,
             accelerator=f"{cap.accelerator.id} x{cap.count}", usd_per_mtok_output=float(m.usd_per_mtok_output or np.nan),
-            usd_per_mtok_input_price=float(m.usd_per_mtok_input_prefill_share or np.nan),
-            usd_per_mtok_output_price=float(m.usd_per_mtok_output_decode_share or np.nan),
+            # a share of 0 is a price (a prefill too short to register), not a missing one
+            usd_per_mtok_input_price=float(np.nan if m.usd_per_mtok_input_prefill_share is None
+                                           else m.usd_per_mtok_input_prefill_share),
+            usd_per_mtok_output_price=float(np.nan if m.usd_per_mtok_output_decode_share is None
+                                            else m.usd_per_mtok_output_decode_share),
             usd_per_mtok_output_low=m.usd_per_mtok_output_low, usd_per_mtok_output_high=m.usd_per_mtok_output_high,
             output_tok_per_s_per_user=perf.output_tok_per_s_per_user, speed_source="tokenfab engine (mean)",
             utilization=m.utilization, price_as_of=cap.rent.as_of if cap.rent else "-", evaluation=ev))
