@@ -197,14 +197,14 @@ def pass_time(
     b_lin = weight_bytes_read(m, cfg.weight_bytes_per_param, n_mb, np.where(dpa, tp, 1.0), groups,
                               cfg.attention_weight_bytes_per_param, cfg.head_weight_bytes_per_param) / pp
     gemm_rate = cfg.gemm_flop_per_s * eff.compute_eff
+    ep = np.asarray(cfg.ep, float)
     with np.errstate(divide="ignore", invalid="ignore"):
         rows_per_expert = n_mb * np.where(m.num_experts > 0, m.experts_per_token / np.maximum(m.num_experts, 1), 0)
-        width = m.moe_intermediate_size * np.maximum(np.asarray(cfg.ep, float), 1.0) / tp  # expert slice per device
+        width = m.moe_intermediate_size * np.maximum(ep, 1.0) / tp  # expert slice per device
         expert_scale = np.where(eff.expert_compute_scale > 0, eff.expert_compute_scale, 1.0)  # 0 = not given = 1
         moe_rate = expert_gemm_rate(gemm_rate * expert_scale, rows_per_expert, width, eff)
         # the most loaded expert-parallel rank sets the layer's pace: its expert GEMMs and the
         # all-to-all bytes it receives
-        ep = np.asarray(cfg.ep, float)
         straggler = ep_straggler(n_mb * m.experts_per_token / np.maximum(ep, 1.0), ep, eff.expert_load_dispersion)
         t_exp = np.where(f_exp > 0, f_exp * straggler / moe_rate, 0.0)
         # data-parallel attention: each device's dense GEMMs carry its own share of the tokens
