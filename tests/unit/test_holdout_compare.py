@@ -4,19 +4,14 @@ are paired and pooled with the holdout."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import load_benchmark
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("holdout_compare", ROOT / "benchmarks" / "holdout_compare.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("holdout_compare")
 
 
 def _dump(path: Path, ratios: dict[str, list[float]]) -> Path:

@@ -1,0 +1,98 @@
+"""Decode attention's achieved share of HBM bandwidth in NVIDIA aiconfigurator's measured kernel tables.
+
+    python benchmarks/attention_kernels.py        # needs the optional extra: pip install 'tokenfab[measured]'
+
+aiconfigurator-core (Apache-2.0) ships, per GPU system x serving backend x version, the latency of one
+decode ("generation") attention call of one layer on one GPU:
+``attention/<backend>/<version>/generation_attention_perf.parquet`` with columns ``batch_size, step``
+(the context each sequence attends to), ``num_heads, num_key_value_heads, head_dim, window_size,
+kv_cache_dtype, latency`` [ms]. A call reads ``batch_size x (step + 1) x num_key_value_heads x head_dim
+x 2`` KV elements; divided by the latency and the chip's datasheet HBM bandwidth (the catalog's
+``memory_bandwidth_bytes_per_s``) that is the share of the bandwidth the kernel reaches.
+
+For each system x backend (newest version) this prints that share, median over the measured head
+shapes (global attention, ``window_size`` 0), at growing sizes (tokens read per call =
+``batch_size x (step + 1)``), per KV dtype, and in the last column (``large``) the median over the
+head shapes and both KV dtypes of the calls that read at least ``LARGE_TOKENS`` tokens, where the
+share has stopped growing with size (a smaller call is dominated by its fixed cost, which the
+engine's per-layer overhead carries).
+
+The engine does not use these figures: it streams the KV cache at the stack's fitted memory
+efficiency, like the weights. Reading it at the ``large`` share instead (trial x19) was refitted and
+failed its rule (docs/engine.md section 6, thirty-third session).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from tokenfab.catalog import load_catalog  # noqa: E402
+from tokenfab.engine.measured_kernels import SYSTEMS, _version_key, database_root  # noqa: E402
+
+TABLE = "generation_attention_perf.parquet"
+BACKENDS = ("trtllm", "vllm", "sglang")
+BYTES = {"bfloat16": 2.0, "float16": 2.0, "fp8": 1.0}
+SIZES = (2**14, 2**16, 2**18, 2**20, 2**22)  # tokens read per call, lower edges of the columns
+LARGE_TOKENS = 2**20
+
+
+def newest(folder: Path) -> Path | None:
+    versions = [p for p in folder.glob("*") if (p / TABLE).is_file()]
+    return max(versions, key=lambda p: _version_key(p.name)) if versions else None
+
+
+def shares(path: Path, bandwidth: float) -> dict[str, np.ndarray]:
+    """Per call: tokens read, achieved share of ``bandwidth``, KV dtype and head shape."""
+    import pyarrow.parquet as pq
+
+    t = {c: np.asarray(v) for c, v in pq.read_table(path).to_pydict().items()}
+    kv = np.array([str(x) for x in t["kv_cache_dtype"]])
+    window = t.get("window_size", np.zeros(len(t["latency"])))
+    keep = (window == 0) & np.isin(kv, list(BYTES)) & (t["latency"] > 0)
+    tokens = t["batch_size"] * (t["step"] + 1.0)
+    bytes_read = tokens * t["num_key_value_heads"] * t["head_dim"] * 2.0 * np.array([BYTES.get(k, np.nan) for k in kv])
+    share = bytes_read / (t["latency"] * 1e-3) / bandwidth
+    shape = np.array([f"{h}/{g}/{d}" for h, g, d in zip(t["num_heads"], t["num_key_value_heads"], t["head_dim"])])
+    return {"tokens": tokens[keep], "share": share[keep], "kv": kv[keep], "shape": shape[keep]}
+
+
+def median_over_shapes(s: dict[str, np.ndarray], mask: np.ndarray) -> float:
+    """Median over head shapes of each shape's median share in ``mask`` (NaN when empty)."""
+    per_shape = [float(np.median(s["share"][mask & (s["shape"] == k)])) for k in np.unique(s["shape"][mask])]
+    return float(np.median(per_shape)) if per_shape else float("nan")
+
+
+def main() -> int:
+    root = database_root()
+    cat = load_catalog()
+    print(f"{'chip':12} {'backend':7} {'version':10} {'kv':9} "
+          + " ".join(f"{'>=2^' + str(int(np.log2(x))):>7}" for x in SIZES) + f" {'large':>7}")
+    for chip, system in SYSTEMS.items():
+        bandwidth = cat.accelerator(chip).memory_bandwidth_bytes_per_s
+        if not bandwidth:
+            continue
+        bw = float(bandwidth)
+        for backend in BACKENDS:
+            v = newest(root / system / "attention" / backend)
+            if v is None:
+                continue
+            s = shares(v / TABLE, bw)
+            large = s["tokens"] >= LARGE_TOKENS
+            figure = median_over_shapes(s, large)
+            for k in sorted(np.unique(s["kv"])):
+                cols = []
+                for lo, hi in zip(SIZES, (*SIZES[1:], np.inf)):
+                    cols.append(median_over_shapes(s, (s["kv"] == k) & (s["tokens"] >= lo) & (s["tokens"] < hi)))
+                print(f"{chip:12} {backend:7} {v.name:10} {k:9} " + " ".join(f"{c:7.2f}" for c in cols)
+                      + f" {figure:7.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
