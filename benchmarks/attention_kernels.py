@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.catalog import load_catalog  # noqa: E402
-from tokenfab.engine.measured_kernels import SYSTEMS, _version_key, database_root  # noqa: E402
+from tokenfab.engine.measured_kernels import SYSTEMS, database_root, table_versions  # noqa: E402
 
 TABLE = "generation_attention_perf.parquet"
 BACKENDS = ("trtllm", "vllm", "sglang")
@@ -43,8 +43,8 @@ LARGE_TOKENS = 2**20
 
 
 def newest(folder: Path) -> Path | None:
-    versions = [p for p in folder.glob("*") if (p / TABLE).is_file()]
-    return max(versions, key=lambda p: _version_key(p.name)) if versions else None
+    versions = table_versions(folder, TABLE)
+    return versions[0] if versions else None
 
 
 def shares(path: Path, bandwidth: float) -> dict[str, np.ndarray]:

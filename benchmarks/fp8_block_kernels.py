@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.catalog import assumptions as A  # noqa: E402
-from tokenfab.engine.measured_kernels import MIN_LATENCY_SOURCE, MIN_SHAPE, SYSTEMS, _version_key, database_root  # noqa: E402
+from tokenfab.engine.measured_kernels import MIN_LATENCY_SOURCE, MIN_SHAPE, SYSTEMS, database_root, table_versions  # noqa: E402
 
 GEMM_M = (64, 1024, 4096, 16384, 32768)
 MOE_TOKENS = (64, 1024, 4096, 8192, 16384)
@@ -43,8 +43,7 @@ def newest_with_both(folder: Path, table: str, column: str) -> tuple[str, dict[s
     """(version, columns) of the newest version whose table holds both fp8 and fp8_block rows."""
     import pyarrow.parquet as pq
 
-    versions = [p for p in folder.glob("*") if (p / table).is_file()]
-    for v in sorted(versions, key=lambda p: _version_key(p.name), reverse=True):
+    for v in table_versions(folder, table):
         t = pq.read_table(v / table).to_pydict()
         kinds = set(t[column])
         if {"fp8", "fp8_block"} <= kinds:

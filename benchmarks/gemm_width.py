@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.catalog import assumptions as A  # noqa: E402
-from tokenfab.engine.measured_kernels import SYSTEMS, _version_key, database_root  # noqa: E402
+from tokenfab.engine.measured_kernels import SYSTEMS, database_root, table_versions  # noqa: E402
 
 BACKEND = "trtllm"
 DTYPES = {"bf16": "bfloat16", "fp8": "fp8", "fp4": "nvfp4"}
@@ -44,10 +44,10 @@ GRID = np.geomspace(16, 16384, 97)
 def newest(folder: Path) -> tuple[str, dict[str, np.ndarray]] | None:
     import pyarrow.parquet as pq
 
-    versions = [p for p in folder.glob("*") if (p / "gemm_perf.parquet").is_file()]
+    versions = table_versions(folder, "gemm_perf.parquet")
     if not versions:
         return None
-    v = max(versions, key=lambda p: _version_key(p.name))
+    v = versions[0]
     t = pq.read_table(v / "gemm_perf.parquet").to_pydict()
     return v.name, {c: np.asarray(vals) for c, vals in t.items()}
 

@@ -36,6 +36,7 @@ from tokenfab.accuracy.measured import read_measured  # noqa: E402
 from tokenfab.accuracy.score import evaluate, prepare  # noqa: E402
 from tokenfab.catalog import assumptions as A  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
+from tokenfab.engine.efficiency import stack_extra, stack_factors  # noqa: E402
 
 FILES = (ROOT / "validation" / "measured.csv", ROOT / "validation" / "holdout.csv")
 DELTA_S = 1e-7  # 0.1 us per sequence per step
@@ -57,9 +58,9 @@ def main() -> int:
         return 1
     prep = prepare(rows, load_catalog())
     table = A.efficiency_table()
-    stacks = table["calibrated"]["stacks"]
-    own = stacks.get(args.stack) or stacks[table["calibrated"]["default_stack"]]
-    seq_s = float(own["seq_overhead_s"])
+    calibrated = table["calibrated"]
+    own = stack_factors(calibrated, "", args.stack)  # the stack's shipped factors (no chip's own calibration)
+    seq_s = stack_extra(calibrated, own, args.stack, "seq_overhead_s", 0.0)
     shifted_table = copy.deepcopy(table)
     shifted_table["calibrated"]["stacks"].setdefault(args.stack, copy.deepcopy(own))
     shifted_table["calibrated"]["stacks"][args.stack]["seq_overhead_s"] = seq_s + DELTA_S

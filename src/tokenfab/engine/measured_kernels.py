@@ -134,14 +134,19 @@ def _version_key(v: str) -> tuple[int, object]:
         return (0, v)
 
 
+def table_versions(folder: Path, table: str) -> list[Path]:
+    """The version folders under ``folder`` (``<kind>/<backend>``) that hold ``table``, newest first."""
+    versions = [p for p in folder.glob("*") if (p / table).is_file()]
+    return sorted(versions, key=lambda p: _version_key(p.name), reverse=True)
+
+
 @lru_cache(maxsize=256)
 def load_curve(root: Path, accelerator: str, stack: str, compute_dtype: str) -> GemmCurve | None:
     """The newest measured version's curve for one chip x stack x dtype, None when not covered."""
     system, dtype = SYSTEMS.get(accelerator), GEMM_DTYPES.get(compute_dtype)
     if system is None or dtype is None or stack not in BACKENDS:
         return None
-    versions = [p for p in (root / system / "gemm" / stack).glob("*") if (p / "gemm_perf.parquet").is_file()]
-    for v in sorted(versions, key=lambda p: _version_key(p.name), reverse=True):
+    for v in table_versions(root / system / "gemm" / stack, "gemm_perf.parquet"):
         rate = read_gemm(v / "gemm_perf.parquet", dtype)
         if rate is not None:
             return GemmCurve(system, stack, v.name, dtype, rate)
@@ -222,8 +227,7 @@ def _moe_tables(root: Path, system: str, backend: str) -> tuple[tuple[str, dict[
     import pyarrow.parquet as pq
 
     out = []
-    paths = [p for p in (root / system / "moe" / backend).glob("*") if (p / "moe_perf.parquet").is_file()]
-    for v in sorted(paths, key=lambda p: _version_key(p.name), reverse=True):
+    for v in table_versions(root / system / "moe" / backend, "moe_perf.parquet"):
         cols = ["moe_dtype", "num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_tp_size",
                 "moe_ep_size", "distribution", "kernel_source", "latency"]
         try:
