@@ -20,6 +20,13 @@ engine's per-layer overhead carries).
 The engine does not use these figures: it streams the KV cache at the stack's fitted memory
 efficiency, like the weights. Reading it at the ``large`` share instead (trial x19) was refitted and
 failed its rule (docs/engine.md section 6, thirty-third session).
+
+A second table: the cost of a call that does not depend on the context, per sequence and KV head
+[ns] (calls of at least ``FIXED_MIN_BATCH`` sequences at steps up to ``FIXED_MAX_STEP``, where the KV
+read is negligible; median over the grouped-query shapes with 2-16 query heads per KV head and head
+size 64 or 128, the models the catalog serves). On TensorRT-LLM it is about 39 ns on Hopper with a
+BF16 KV cache and 13-14 ns with FP8, 15-16 ns on Blackwell either way. Charging it per decode step
+(trial x24) was refitted and failed its rule too (thirty-fourth session).
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ BACKENDS = ("trtllm", "vllm", "sglang")
 BYTES = {"bfloat16": 2.0, "float16": 2.0, "fp8": 1.0}
 SIZES = (2**14, 2**16, 2**18, 2**20, 2**22)  # tokens read per call, lower edges of the columns
 LARGE_TOKENS = 2**20
+FIXED_MIN_BATCH = 256  # sequences per call, so a call's own launch cost is spread thin
+FIXED_MAX_STEP = 63  # context per sequence at most, so the KV read is negligible
 
 
 def newest(folder: Path) -> Path | None:
@@ -49,9 +58,7 @@ def newest(folder: Path) -> Path | None:
 
 def shares(path: Path, bandwidth: float) -> dict[str, np.ndarray]:
     """Per call: tokens read, achieved share of ``bandwidth``, KV dtype and head shape."""
-    import pyarrow.parquet as pq
-
-    t = {c: np.asarray(v) for c, v in pq.read_table(path).to_pydict().items()}
+    t = read_table(path)
     kv = np.array([str(x) for x in t["kv_cache_dtype"]])
     window = t.get("window_size", np.zeros(len(t["latency"])))
     keep = (window == 0) & np.isin(kv, list(BYTES)) & (t["latency"] > 0)
@@ -60,6 +67,33 @@ def shares(path: Path, bandwidth: float) -> dict[str, np.ndarray]:
     share = bytes_read / (t["latency"] * 1e-3) / bandwidth
     shape = np.array([f"{h}/{g}/{d}" for h, g, d in zip(t["num_heads"], t["num_key_value_heads"], t["head_dim"])])
     return {"tokens": tokens[keep], "share": share[keep], "kv": kv[keep], "shape": shape[keep]}
+
+
+def read_table(path: Path) -> dict[str, np.ndarray]:
+    import pyarrow.parquet as pq
+
+    return {c: np.asarray(v) for c, v in pq.read_table(path).to_pydict().items()}
+
+
+def fixed_cost_ns(t: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per KV dtype, the context-independent cost of one decode-attention call per sequence and KV
+    head [ns]: ``latency / (batch x KV heads)`` of calls with at least ``FIXED_MIN_BATCH`` sequences at
+    steps up to ``FIXED_MAX_STEP``, median per grouped-query head shape (2-16 query heads per KV head,
+    head size 64 or 128, any window), then median over the shapes."""
+    heads, kv_heads, head_dim = t["num_heads"], t["num_key_value_heads"], t["head_dim"]
+    window = t.get("window_size", np.zeros(len(t["latency"])))
+    kv = np.array([str(x) for x in t["kv_cache_dtype"]])
+    per = t["latency"] * 1e-3 / (t["batch_size"] * kv_heads) * 1e9
+    keep = ((t["batch_size"] >= FIXED_MIN_BATCH) & (t["step"] <= FIXED_MAX_STEP) & (t["latency"] > 0)
+            & (heads >= 2 * kv_heads) & (heads <= 16 * kv_heads) & np.isin(head_dim, (64, 128)))
+    out = {}
+    for k in sorted(set(kv[keep])):
+        m = keep & (kv == k)
+        shapes = sorted(set(zip(heads[m], kv_heads[m], head_dim[m], window[m])))
+        medians = [float(np.median(per[m & (heads == h) & (kv_heads == g) & (head_dim == d) & (window == w)]))
+                   for h, g, d, w in shapes]
+        out[k] = float(np.median(medians))
+    return out
 
 
 def median_over_shapes(s: dict[str, np.ndarray], mask: np.ndarray) -> float:
@@ -91,6 +125,13 @@ def main() -> int:
                     cols.append(median_over_shapes(s, (s["kv"] == k) & (s["tokens"] >= lo) & (s["tokens"] < hi)))
                 print(f"{chip:12} {backend:7} {v.name:10} {k:9} " + " ".join(f"{c:7.2f}" for c in cols)
                       + f" {figure:7.2f}")
+    print(f"\nfixed cost of a call per sequence and KV head [ns] (batch >= {FIXED_MIN_BATCH}, step <= {FIXED_MAX_STEP})")
+    for chip, system in SYSTEMS.items():
+        for backend in BACKENDS:
+            v = newest(root / system / "attention" / backend)
+            if v is not None:
+                fixed = fixed_cost_ns(read_table(v / TABLE))
+                print(f"{chip:12} {backend:7} {v.name:10} " + "  ".join(f"{k} {c:5.1f}" for k, c in fixed.items()))
     return 0
 
 

@@ -215,13 +215,14 @@ def _chunks(prep: Prepared) -> list[tuple[int, int]]:
 
 def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: str = "calibrated"
              ) -> dict[str, np.ndarray]:
-    """Predicted metric per kept row (NaN when nothing fits), the chosen candidate per row, and
-    whether it meets the row's latency limits (``feasible``: False where no candidate does and
+    """Predicted metric per kept row (NaN when nothing fits), the chosen candidate per row, the
+    whole deployment's concurrency it was predicted at (``concurrency``, NaN when nothing fits),
+    and whether it meets the row's latency limits (``feasible``: False where no candidate does and
     the row falls back to its best fit, or nothing fits)."""
     check_fidelity(fidelity)
     eff_u = efficiency_for(prep, table or prep.efficiency or A.efficiency_table(), fidelity)
     n_rows = len(prep.rows)
-    pred, best = np.full(n_rows, np.nan), np.full(n_rows, -1)
+    pred, best, conc = np.full(n_rows, np.nan), np.full(n_rows, -1), np.full(n_rows, np.nan)
     met = np.zeros(n_rows, dtype=bool)
     metric = np.array([METRICS.index(r.metric) for r in prep.rows], dtype=int)
     for a, b in _chunks(prep):
@@ -242,8 +243,9 @@ def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: s
         fits = np.isfinite(score[first])
         pred[rows_here] = np.where(fits, got, np.nan)
         best[rows_here] = np.where(fits, first + a, -1)
+        conc[rows_here] = np.where(fits, pt.concurrency[first] * np.asarray(cfg.replicas, float)[first], np.nan)
         met[rows_here] = fits & np.asarray(feasible, bool)[first]
-    return {"predicted": pred, "best": best, "feasible": met}
+    return {"predicted": pred, "best": best, "concurrency": conc, "feasible": met}
 
 
 def _at_fixed_concurrency(prep: Prepared, ri: np.ndarray, ti: np.ndarray, eff: Efficiency, cfg: ParallelConfig,
