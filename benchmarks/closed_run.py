@@ -72,7 +72,8 @@ def main() -> int:
     k, r = waves(n, b)
     tail = np.isfinite(b) & (k >= 1) & (r >= 1)
     # the last wave's steady state: the same row at a fixed concurrency of r (the validate format's
-    # ``concurrency`` column), so the engine evaluates exactly that batch
+    # ``concurrency`` column), so the engine evaluates exactly that batch; a row that states no split
+    # gets the engine's best split at that batch, which may differ from the full waves' one
     rest = [prep.rows[i].model_copy(update={"concurrency": int(r[i]), "num_requests": None}) for i in np.flatnonzero(tail)]
     at_rest = np.full(len(prep.rows), np.nan)
     if rest:
