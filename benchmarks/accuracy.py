@@ -44,6 +44,7 @@ from tokenfab.accuracy.measured import MeasuredRow, read_measured  # noqa: E402
 from tokenfab.accuracy.score import evaluate, prepare  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
 from tokenfab.engine import dtypes  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 PAIRS = ROOT / "validation" / "latency_pairs.csv"
 HOLDOUT = ROOT / "validation" / "holdout.csv"
@@ -203,4 +204,4 @@ def latency_at_measured_concurrency(rows: Sequence[MeasuredRow], cat: Any, table
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_script(main))

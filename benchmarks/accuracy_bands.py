@@ -52,6 +52,7 @@ from tokenfab.accuracy.latency import (  # noqa: E402
 from tokenfab.accuracy.measured import MeasuredRow, read_measured  # noqa: E402
 from tokenfab.accuracy.score import evaluate, prepare  # noqa: E402
 from tokenfab.catalog import Catalog, load_catalog  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 FITTED = ROOT / "validation" / "measured.csv"
 HOLDOUT = ROOT / "validation" / "holdout.csv"
@@ -142,4 +143,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_script(main))

@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.catalog import load_catalog  # noqa: E402
 from tokenfab.engine.measured_kernels import SYSTEMS, database_root, table_versions  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 TABLE = "generation_attention_perf.parquet"
 BACKENDS = ("trtllm", "vllm", "sglang")
@@ -136,4 +137,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_script(main))

@@ -28,6 +28,7 @@ from tokenfab.accuracy.measured import read_measured  # noqa: E402
 from tokenfab.accuracy.score import prepare  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
 from tokenfab.catalog.assumptions import efficiency_table  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 HEADER = """\
 # tokenfab engine efficiency factors, kept apart from the datasheet peaks.
@@ -74,4 +75,4 @@ def _round(d):
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_script(main))

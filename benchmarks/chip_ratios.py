@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.accuracy.measured import read_measured  # noqa: E402
 from tokenfab.accuracy.score import evaluate, prepare  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 # (label, numerator row, denominator row)
 PAIRS = (
@@ -87,4 +88,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_script(main))

@@ -29,6 +29,7 @@ from tokenfab.engine import HardwareArrays, ModelArrays, ParallelConfig, best_po
 from tokenfab.engine.dtypes import WEIGHT_BYTES_PER_PARAM  # noqa: E402
 from tokenfab.engine.efficiency import efficiency_arrays  # noqa: E402
 from tokenfab.engine.serving import concurrency_grid, meets_limits  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 ACCELERATORS = ("h100-sxm", "h200", "b200", "mi300x")
 MODELS = (("llama-3.1-8b", 1), ("llama-3.1-70b", 2), ("llama-3.1-70b", 4), ("mixtral-8x7b", 2), ("qwen3-30b-a3b", 1))
@@ -105,4 +106,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_script(main))

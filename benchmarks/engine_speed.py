@@ -32,6 +32,7 @@ from tokenfab.engine import HardwareArrays, ModelArrays, ParallelConfig, steady_
 from tokenfab.engine.dtypes import WEIGHT_BYTES_PER_PARAM  # noqa: E402
 from tokenfab.engine.efficiency import efficiency_arrays  # noqa: E402
 from tokenfab.engine.serving import concurrency_grid  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 
 def build_grid():
@@ -114,4 +115,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_script(main))

@@ -24,6 +24,7 @@ from tokenfab.accuracy import calibration as cal  # noqa: E402
 from tokenfab.accuracy.measured import read_measured  # noqa: E402
 from tokenfab.accuracy.score import prepare  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 
 def main() -> None:
@@ -54,4 +55,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_script(main))

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.catalog import assumptions as A  # noqa: E402
 from tokenfab.engine.measured_kernels import MIN_LATENCY_SOURCE, MIN_SHAPE, SYSTEMS, database_root, table_versions  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 GEMM_M = (64, 1024, 4096, 16384, 32768)
 MOE_TOKENS = (64, 1024, 4096, 8192, 16384)
@@ -111,4 +112,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_script(main))

@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.catalog import assumptions as A  # noqa: E402
 from tokenfab.engine.measured_kernels import SYSTEMS, database_root, table_versions  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 BACKEND = "trtllm"
 DTYPES = {"bf16": "bfloat16", "fp8": "fp8", "fp4": "nvfp4"}
@@ -110,4 +111,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_script(main))

@@ -33,6 +33,7 @@ from tokenfab.accuracy.measured import read_measured  # noqa: E402
 from tokenfab.accuracy.score import Prepared, efficiency_for, evaluate, prepare  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
 from tokenfab.engine.measured_kernels import database_version  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 FILES = (("holdout.csv", "never used in fitting: out of sample"),
          ("measured.csv", "the calibrated factors were fitted on these rows: in sample, favours 'calibrated'"))
@@ -90,4 +91,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_script(main))

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from tokenfab.accuracy.measured import MeasuredRow, read_measured  # noqa: E402
 from tokenfab.accuracy.score import evaluate, prepare  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 LENGTH_TOLERANCE = 0.05  # relative: MLPerf runs report their own mean output length (292-302 tokens on one task)
 
@@ -107,4 +108,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_script(main))

@@ -42,6 +42,7 @@ from tokenfab.engine.efficiency import efficiency_arrays  # noqa: E402
 from tokenfab.engine.measured_kernels import SYSTEMS, database_root, moe_curve, moe_dtype  # noqa: E402
 from tokenfab.engine.ops import distinct_experts, expert_flops_per_token  # noqa: E402
 from tokenfab.engine.serving import expert_gemm_rate  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 TOKENS = np.array([16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192], dtype=float)
 SPLITS = (1, 4, 8)
@@ -151,4 +152,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_script(main))

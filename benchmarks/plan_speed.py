@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import tokenfab  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 SCENARIO = dict(model="llama-3.1-70b", rate_rps=5, isl=1000, osl=200)
 
@@ -49,4 +50,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_script(main))

@@ -37,6 +37,7 @@ from tokenfab.accuracy.score import evaluate, prepare  # noqa: E402
 from tokenfab.catalog import assumptions as A  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
 from tokenfab.engine.efficiency import stack_extra, stack_factors  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 FILES = (ROOT / "validation" / "measured.csv", ROOT / "validation" / "holdout.csv")
 DELTA_S = 1e-7  # 0.1 us per sequence per step
@@ -82,4 +83,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_script(main))

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.accuracy.measured import OPTIONAL_COLUMNS, VALIDATION_HEADER, read_measured  # noqa: E402
 from tokenfab.accuracy.score import measure_accuracy  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 
 OUT = ROOT / "validation" / "step_times.csv"
 SOURCES = (ROOT / "validation" / "measured.csv", ROOT / "validation" / "holdout.csv")
@@ -119,4 +120,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_script(main))

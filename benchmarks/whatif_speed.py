@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import tokenfab  # noqa: E402
 from tokenfab.catalog.uncertainty import load_uncertainty  # noqa: E402
+from tokenfab.errors import run_script  # noqa: E402
 from tokenfab.planner.search import prepare, solve  # noqa: E402
 from tokenfab.whatif.rows import gather  # noqa: E402
 from tokenfab.whatif.run import sample  # noqa: E402
@@ -54,4 +55,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_script(main))

@@ -8,7 +8,9 @@
 * ``ExpectedOutcome``: the input was fine but the answer is "no": the model does
   not fit in memory, no plan meets the constraints. Not a failure of tokenfab.
 
-Anything else that escapes is a bug and keeps its traceback.
+Anything else that escapes is a bug and keeps its traceback. The CLI turns the first two
+into one ``error:`` line and their exit code; :func:`run_script` does the same for the
+benchmark scripts.
 
 Every message about a value goes through :func:`show_value` (values are quoted and
 cut to :data:`MAX_VALUE_CHARS`, so a whole request body or config is never echoed) and
@@ -17,8 +19,11 @@ every pydantic validation error through :func:`describe_validation_error`.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Iterable, Mapping
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 MAX_VALUE_CHARS = 60
@@ -71,6 +76,23 @@ class NoFeasiblePlanError(ExpectedOutcome):
     def __init__(self, message: str, rejected: Mapping[str, int] | None = None):
         super().__init__(message)
         self.rejected = dict(rejected or {})
+
+
+def run_script(main: Callable[[], int | None]) -> int:
+    """Run a script's ``main`` (the benchmarks) and return its exit code: a :class:`TokenfabError`
+    becomes one ``error:`` line on stderr and the error's own code, a reader that closed the pipe
+    (``| head``) ends the run quietly with 1, and anything else is a bug and keeps its traceback."""
+    try:
+        rc = main()
+    except TokenfabError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return exc.exit_code
+    except BrokenPipeError:
+        # point stdout at nothing, so the interpreter's own flush at exit does not fail again
+        with contextlib.suppress(OSError, ValueError):  # a stdout without a file descriptor (captured)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return rc or 0
 
 
 _SINGULAR = {"facilities": "facility", "ids": "", "accelerators": "accelerator", "static files": "static file",
