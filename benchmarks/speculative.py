@@ -31,7 +31,7 @@ from tokenfab.accuracy.score import evaluate, prepare  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
 from tokenfab.catalog.speculative import SpeculativeMethod  # noqa: E402
 from tokenfab.deployment.evaluate import evaluate_deployment  # noqa: E402
-from tokenfab.errors import TokenfabError  # noqa: E402
+from tokenfab.errors import TokenfabError, run_script  # noqa: E402
 
 
 def rows_before_after() -> None:
@@ -71,6 +71,10 @@ def interactive_15ms() -> None:
               f"conc={d.concurrency_per_instance} tp={d.tp} ep={d.ep} dpa={d.dp_attention}")
 
 
-if __name__ == "__main__":
+def main() -> None:
     rows_before_after()
     interactive_15ms()
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_script(main))
