@@ -59,9 +59,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stack", default="trtllm")
     args = ap.parse_args()
-    rows = [r for f in FILES for r in read_measured(f)
-            if r.stack == args.stack and r.metric == "output_tok_per_s" and r.scenario == "offline"
-            and r.num_requests and r.concurrency is None]
+    # the shipped factors were fitted on measured.csv: its rows are in sample, holdout.csv's are not
+    tagged = [(r, f == FILES[1]) for f in FILES for r in read_measured(f)
+              if r.stack == args.stack and r.metric == "output_tok_per_s" and r.scenario == "offline"
+              and r.num_requests and r.concurrency is None]
+    rows = [r for r, _ in tagged]
+    held_out = {r.id for r, out in tagged if out}
     if not rows:
         print(f"no offline output_tok_per_s rows with a request count for stack {args.stack!r}")
         return 1
@@ -93,9 +96,12 @@ def main() -> int:
               f"{n[i]:6.0f} {b[i]:7.0f} {k[i]:3.0f} {r[i]:6.0f} {closed[i] / steady[i]:6.2f} "
               f"{steady[i] / measured[i]:6.2f} {closed[i] / measured[i]:6.2f}")
     ok = np.isfinite(steady) & np.isfinite(closed)
-    for name, pred in (("steady state (shipped)", steady), ("closed-run waves", closed)):
-        ape = np.abs(pred[ok] / measured[ok] - 1.0)
-        print(f"{name:24} MAPE {100 * ape.mean():5.1f} %  median {100 * np.median(ape):5.1f} %  over {ok.sum()} rows")
+    out_of_sample = np.array([r.id in held_out for r in prep.rows])
+    for part, sel in (("fitted rows (in sample)", ok & ~out_of_sample), ("held-out rows", ok & out_of_sample)):
+        for name, pred in (("steady state (shipped)", steady), ("closed-run waves", closed)):
+            ape = np.abs(pred[sel] / measured[sel] - 1.0)
+            print(f"{part:24} {name:24} MAPE {100 * ape.mean():5.1f} %  median {100 * np.median(ape):5.1f} %  "
+                  f"over {sel.sum()} rows")
     small = tail & (r < 0.1 * b)
     print(f"rows whose last wave is under 10 % of B (knife edge: a capacity a few % higher removes it): {int(small.sum())}")
     return 0
