@@ -151,4 +151,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from tokenfab.errors import run_script
+
+    raise SystemExit(run_script(main))

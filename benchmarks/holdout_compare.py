@@ -75,8 +75,23 @@ def _ratios(rows: dict[str, dict[str, object]], ids: list[str]) -> np.ndarray:
     return np.array([float(rows[i]["predicted"]) / float(rows[i]["measured"]) for i in ids])  # type: ignore[arg-type]
 
 
+def _read_dump(path: Path) -> dict[str, dict[str, dict[str, object]]]:
+    """A file written by ``--dump``; a missing or malformed one is bad input (one line)."""
+    from tokenfab.errors import InputError
+
+    try:
+        got = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"--compare {path}: cannot read it as a --dump file ({exc}). Fix: give two files "
+                         "written by `holdout_compare.py --dump FILE`") from None
+    if not isinstance(got, dict) or not all(name in got for name in FILES):
+        raise InputError(f"--compare {path}: not a --dump file (it needs the keys {', '.join(FILES)}). Fix: give two "
+                         "files written by `holdout_compare.py --dump FILE`")
+    return got
+
+
 def compare(a_path: Path, b_path: Path) -> None:
-    a_all, b_all = (json.loads(p.read_text(encoding="utf-8")) for p in (a_path, b_path))
+    a_all, b_all = _read_dump(a_path), _read_dump(b_path)
     rng = np.random.default_rng(SEED)
     sections = [*FILES, *sorted(k for k in set(a_all) & set(b_all) if k not in FILES)]
     for cv in sections[len(FILES):]:  # out-of-fold rows pooled with the holdout: all out of sample
@@ -128,4 +143,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from tokenfab.errors import run_script
+
+    raise SystemExit(run_script(main))

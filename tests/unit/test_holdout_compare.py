@@ -43,3 +43,21 @@ def test_halved_errors_are_better_and_pooled(tmp_path, capsys):
     assert "A: MAPE 36.00%" in out and "B: MAPE 18.00%" in out
     assert "A: rows beyond 1.6x: le0 1.60x" not in out  # 1.6 itself is not beyond
     assert "A: rows beyond 1.6x: le1 1.67x" in out  # 1 / 0.6
+
+
+def test_a_missing_or_foreign_file_is_one_line_and_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    good = _dump(tmp_path / "a.json", {"holdout": [1.0], "measured": [1.0]})
+    foreign = tmp_path / "f.json"
+    foreign.write_text("[1, 2]")
+    for bad, says in ((tmp_path / "absent.json", "cannot read it as a --dump file"),
+                      (foreign, "not a --dump file (it needs the keys holdout, measured)")):
+        proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "holdout_compare.py"), "--compare",
+                               str(good), str(bad)], capture_output=True, text=True, timeout=120)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+        assert lines[0].startswith(f"error: --compare {bad}: ") and says in lines[0]
