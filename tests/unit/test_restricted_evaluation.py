@@ -59,7 +59,7 @@ def _plain_fit(prep, start, mask, rounds):
                 trial = copy.deepcopy(params)
                 cal._set(trial, path, cand)
                 if path[0] == "stacks" and path[1] == cal.default_stack_of(params):
-                    cal._move_with_default(trial, path, cur, cand, stacks, lo, hi)
+                    cal._move_with_default(trial, path, cal._get(params, path), cand, stacks, lo, hi)
                 val = cal.loss(prep, trial, mask)
                 if val < best - 1e-6:
                     best, params, improved = val, trial, True

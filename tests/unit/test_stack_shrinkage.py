@@ -61,6 +61,22 @@ def test_default_stack_step_moves_every_stack_by_the_same_ratio():
     assert trial["stacks"]["vllm"]["overhead_s"] == pytest.approx(5e-3)
 
 
+
+def test_steps_built_one_on_another_keep_the_stacks_ratio():
+    """The fit accepts a step of the default stack's factor, then builds its next trial from the
+    parameters as accepted: the other stack ends at the last step's ratio to the start, as if that
+    step alone had been taken, not at the product of both steps (the fit did that until the
+    thirty-fifth session: docs/engine.md section 6)."""
+    params = {"default_stack": "trtllm",
+              "stacks": {"trtllm": {"compute_scale": 0.8}, "vllm": {"compute_scale": 0.6}}}
+    path = ("stacks", "trtllm", "compute_scale")
+    first = cal._trial(params, path, 0.84, ["trtllm", "vllm"], 0.2, 1.25)  # x 1.05, accepted
+    second = cal._trial(first, path, 0.96, ["trtllm", "vllm"], 0.2, 1.25)  # x 1.2 of the start
+    # vLLM keeps 0.6 / 0.8 = 0.75 of the default's: 0.96 x 0.75 = 0.72 (compounded: 0.6 x 1.05 x 1.2 = 0.756)
+    assert second["stacks"]["vllm"]["compute_scale"] == pytest.approx(0.72)
+    assert second["stacks"]["vllm"]["compute_scale"] == pytest.approx(
+        cal._trial(params, path, 0.96, ["trtllm", "vllm"], 0.2, 1.25)["stacks"]["vllm"]["compute_scale"])
+
 def test_one_row_cannot_bend_its_stack(monkeypatch):
     """One vLLM row (GT174, 8x H200 Llama-3.1-70B FP8 offline, measured 30,893 tok/s) among three
     TensorRT-LLM rows. Moving vLLM's compute scale by a ratio r changes that one row's |log

@@ -98,7 +98,8 @@ MEMORY_STARTS: tuple[str, ...] = ("derated", "datasheet")
 # iteration's host-side cost) came in with the chunked-decode physics of the thirtieth session,
 # under which the first two both ended at 0.1276 and it at 0.1248 on the 134 fitted rows: a start
 # chosen on all fitted rows, as the trial steps were (docs/engine.md section 5). With the
-# expert-parallel straggler of the thirty-second session the first ends lowest: 0.1229, 0.1254, 0.1241.
+# expert-parallel straggler of the thirty-second session the first ends lowest: 0.1229, 0.1254, 0.1241;
+# with the co-moved stacks fixed (thirty-fifth session) 0.1209, 0.1239, 0.1237.
 STARTS: tuple[tuple[str, float], ...] = (("derated", 0.0), ("datasheet", 0.0), ("datasheet", 1e-3))
 
 
@@ -251,12 +252,15 @@ def _move_with_default(trial: dict[str, Any], path: tuple[str, ...], cur: float,
             trial["stacks"][s][path[2]] = min(max((trial["stacks"][s][path[2]] + soft) * ratio - soft, lo), hi)
 
 
-def _trial(params: dict[str, Any], path: tuple[str, ...], cur: float, cand: float, stacks: list[str],
+def _trial(params: dict[str, Any], path: tuple[str, ...], cand: float, stacks: list[str],
            lo: float, hi: float) -> dict[str, Any]:
+    """``params`` with the factor ``path`` at ``cand``; a default stack's factor moves every other
+    stack's by the ratio of ``cand`` to its value in ``params`` (``_move_with_default``), so trials built
+    one on another (a step accepted, then another) keep the stacks' differences."""
     trial = copy.deepcopy(params)
     _set(trial, path, cand)
     if path[0] == "stacks" and path[1] == default_stack_of(params):
-        _move_with_default(trial, path, cur, cand, stacks, lo, hi)
+        _move_with_default(trial, path, _get(params, path), cand, stacks, lo, hi)
     return trial
 
 
@@ -310,12 +314,12 @@ def fit(
             cur = _get(params, path)
             base = cur if cur > 0 else (hi - lo) * 0.01
             moved = (_moved_rows(work, table, params,
-                                 [_trial(params, path, cur, v, rows_stacks, lo, hi) for v in (lo, hi)], fidelity)
+                                 [_trial(params, path, v, rows_stacks, lo, hi) for v in (lo, hi)], fidelity)
                      if restrict else np.arange(len(work.rows)))
             part = subset(work, moved) if len(moved) else None
             for step in STEPS:
                 cand = min(max(base * step, lo), hi)
-                trial = _trial(params, path, cur, cand, rows_stacks, lo, hi)
+                trial = _trial(params, path, cand, rows_stacks, lo, hi)
                 trial_err = err.copy()
                 if part is not None:
                     trial_err[moved] = _log_errors(part, predict(part, trial, fidelity))
