@@ -89,6 +89,21 @@ def test_offline_runs_up_to_the_memory_fit():
     assert want[0] / 1.03 <= pt.throughput_output_tok_per_s[0] <= want[0] * (1 + 1e-12)
 
 
+
+def test_offline_reaches_the_memory_fit_itself():
+    """The refinement's points stop at the last one below the fit; the capacity itself (the most
+    sequences whose KV cache fits) is tried too, so an offline answer is the brute-force best,
+    not up to one refinement step (~3 %) short of it (thirty-fifth session). At 0.35 of the memory
+    the fit falls between two of the refinement's points (it is 199 sequences; the points alone
+    stopped at 196)."""
+    m, hw, eff, cfg = h100_llama_8b()
+    small = HardwareArrays(**{**hw.__dict__, "memory_bytes": np.asarray(hw.memory_bytes) * 0.35})
+    want, at = brute_force(m, small, eff, cfg, np.inf, np.inf)
+    pt, feasible = best_point(m, small, eff, cfg)
+    assert feasible[0] and pt.fits[0]
+    assert pt.concurrency[0] == at[0] == np.floor(pt.max_concurrency[0])
+    assert pt.throughput_output_tok_per_s[0] == pytest.approx(want[0], rel=1e-12)
+
 @pytest.fixture()
 def h100_offers(tmp_path):
     from tokenfab.catalog import Catalog
@@ -103,12 +118,13 @@ def h100_offers(tmp_path):
 
 
 def test_the_planner_has_the_refined_point_of_every_config(h100_offers):
-    """Each config row the planner evaluates has, beside the grid, the refined point: its best
-    throughput under the workload's TPOT limit is within 3 % of the brute-force best."""
+    """Each config row the planner evaluates has, beside the grid, the refined point and its
+    capacity point: its best throughput under the workload's TPOT limit is within 3 % of the
+    brute-force best."""
     s = Scenario(model="llama-3.1-8b", rate_rps=2, isl=1000, osl=200, pricing=("on_demand",), tpot_max_s=0.02)
     _, _, c = prepare(s, h100_offers)
     inp = c.inputs
-    assert c.per_replica.shape[1] == len(concurrency_grid()) + 1
+    assert c.per_replica.shape[1] == len(concurrency_grid()) + 2
     ok = meets_limits(c.point, np.inf, 0.02)
     got = np.where(ok, c.point.throughput_output_tok_per_s, -1.0).max(axis=1)
     want, _ = brute_force(inp.m, inp.hw, inp.eff, inp.cfg, np.inf, 0.02)
@@ -130,7 +146,7 @@ def test_under_a_risk_quantile_the_planner_refines_at_the_limits_it_judges(h100_
                  risk="p90")
     _, _, c = prepare(s, h100_offers)
     inp = c.inputs
-    assert c.per_replica.shape[1] == len(concurrency_grid()) + 2
+    assert c.per_replica.shape[1] == len(concurrency_grid()) + 3
     ratio = np.ones(len(inp.idle))
     ratio[c.pair_config] = pair_ratios(c, RISK_LEVELS["p90"])
     assert np.all(ratio < 1.0)
@@ -141,6 +157,22 @@ def test_under_a_risk_quantile_the_planner_refines_at_the_limits_it_judges(h100_
     assert some.any()
     assert np.all(got[some] >= want[some] / 1.03)
 
+
+
+def test_the_planner_reaches_the_memory_fit_itself(h100_offers):
+    """No latency limit that binds: the planner's candidates hold each config row's brute-force
+    best exactly, the most sequences that fit (as ``best_point`` does for validate), not a
+    refinement step short of it."""
+    s = Scenario(model="llama-3.1-8b", rate_rps=2, isl=1000, osl=200, pricing=("on_demand",), tpot_max_s=5.0,
+                 ttft_max_s=600.0)
+    _, _, c = prepare(s, h100_offers)
+    inp = c.inputs
+    ok = meets_limits(c.point, 600.0, 5.0)
+    got = np.where(ok, c.point.throughput_output_tok_per_s, -1.0).max(axis=1)
+    want, at = brute_force(inp.m, inp.hw, inp.eff, inp.cfg, 600.0, 5.0)
+    some = (want > 0) & (at < INTEGERS[-1])  # the fit binds inside the brute force's range
+    assert some.any()
+    assert np.allclose(got[some], want[some], rtol=1e-12)
 
 def test_a_refined_point_that_repeats_another_is_one_candidate(h100_offers):
     """Where the memory fit binds rather than a latency limit, the refined point under the risk

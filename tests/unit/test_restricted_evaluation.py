@@ -48,9 +48,11 @@ def _plain_fit(prep, start, mask, rounds):
     for s in stacks:
         params["stacks"].setdefault(s, copy.deepcopy(params["stacks"][cal.default_stack_of(params)]))
     best = cal.loss(prep, params, mask)
+    paths = cal._paths(params, stacks)
     for _ in range(rounds):
         improved = False
-        for path in cal._paths(params, stacks):
+        before = copy.deepcopy(params)
+        for path in paths:
             lo, hi = cal.BOUNDS.get(path[-1]) or cal.BOUNDS[path[0]]
             cur = cal._get(params, path)
             base = cur if cur > 0 else (hi - lo) * 0.01
@@ -63,6 +65,17 @@ def _plain_fit(prep, start, mask, rounds):
                 val = cal.loss(prep, trial, mask)
                 if val < best - 1e-6:
                     best, params, improved = val, trial, True
+        if improved:  # the pattern move: every factor once and twice more along the round's change
+            for a in (1.0, 2.0):
+                trial = copy.deepcopy(params)
+                for path in paths:
+                    lo, hi = cal.BOUNDS.get(path[-1]) or cal.BOUNDS[path[0]]
+                    v, v0 = cal._get(params, path), cal._get(before, path)
+                    moved = v * (v / v0) ** a if v > 0 and v0 > 0 else v + a * (v - v0)
+                    cal._set(trial, path, min(max(moved, lo), hi))
+                val = cal.loss(prep, trial, mask)
+                if val < best - 1e-6:
+                    best, params = val, trial
         if not improved:
             break
     return params

@@ -77,6 +77,22 @@ def test_steps_built_one_on_another_keep_the_stacks_ratio():
     assert second["stacks"]["vllm"]["compute_scale"] == pytest.approx(
         cal._trial(params, path, 0.96, ["trtllm", "vllm"], 0.2, 1.25)["stacks"]["vllm"]["compute_scale"])
 
+
+def test_a_pattern_move_goes_on_along_the_rounds_change():
+    """After a round, every factor moves once (a = 1) or twice (a = 2) more along its change in
+    log space, linearly where a value is 0, within its bounds (Hooke and Jeeves' pattern move)."""
+    before = {"stacks": {"trtllm": {"compute_scale": 0.5, "overhead_s": 0.0}}, "layer_overhead_s": 1e-4}
+    after = {"stacks": {"trtllm": {"compute_scale": 0.6, "overhead_s": 1e-3}}, "layer_overhead_s": 2e-4}
+    paths = [("stacks", "trtllm", "compute_scale"), ("stacks", "trtllm", "overhead_s"), ("layer_overhead_s",)]
+    once = cal._pattern(after, before, paths, 1.0)
+    assert once["stacks"]["trtllm"]["compute_scale"] == pytest.approx(0.6 * 1.2)  # x 1.2 again
+    assert once["stacks"]["trtllm"]["overhead_s"] == pytest.approx(2e-3)  # from 0: + 1 ms again
+    assert once["layer_overhead_s"] == pytest.approx(4e-4)  # x 2 again
+    twice = cal._pattern(after, before, paths, 2.0)
+    assert twice["stacks"]["trtllm"]["compute_scale"] == pytest.approx(0.6 * 1.44)
+    assert twice["layer_overhead_s"] == pytest.approx(5e-4)  # 8e-4 clamped to the bound 5e-4
+    assert after["layer_overhead_s"] == 2e-4  # the parameters it starts from are left as they are
+
 def test_one_row_cannot_bend_its_stack(monkeypatch):
     """One vLLM row (GT174, 8x H200 Llama-3.1-70B FP8 offline, measured 30,893 tok/s) among three
     TensorRT-LLM rows. Moving vLLM's compute scale by a ratio r changes that one row's |log

@@ -6,7 +6,8 @@ per-sequence overhead; globally a per-layer overhead, a
 collective latency, an FP4 compute scale per tensor-core architecture and a routed-expert
 GEMM efficiency with its half-efficiency rows and width per expert. Objective: mean |log(predicted / measured)| (symmetric in
 over- and under-prediction) plus a shrinkage term, minimised by coordinate descent over
-multiplicative steps.
+multiplicative steps, each improving round followed by a pattern move along the round's change
+(Hooke and Jeeves), which lets the descent follow a valley no single factor's step can.
 
 Shrinkage: a stack other than the default (the stack with the most rows) keeps the default's
 four factors unless its own rows pay for the difference: each factor's |log| distance from the
@@ -65,6 +66,10 @@ BOUNDS: dict[str, tuple[float, float]] = {
 # basin its first moves led it into (twentieth session: on the 134 fitted rows the objective from
 # the fixed starts fell from 0.1354 to 0.1284 with them; docs/engine.md section 6)
 STEPS = (0.25, 0.5, 0.7, 0.85, 0.95, 1.05, 1.2, 1.5, 2.0, 4.0)
+# how far a pattern move goes on along a round's change: once, twice (Hooke and Jeeves 1961, "Direct
+# search solution of numerical and statistical problems", J. ACM 8(2): the pattern move of their
+# pattern search, here after each improving round of coordinate descent)
+PATTERN_STEPS = (1.0, 2.0)
 NEUTRAL_ROUNDS = 40  # coordinate-descent rounds from the neutral start (it stops earlier once nothing improves)
 
 # The neutral start: what each factor means when nothing is known beyond the datasheet and the
@@ -99,7 +104,8 @@ MEMORY_STARTS: tuple[str, ...] = ("derated", "datasheet")
 # under which the first two both ended at 0.1276 and it at 0.1248 on the 134 fitted rows: a start
 # chosen on all fitted rows, as the trial steps were (docs/engine.md section 5). With the
 # expert-parallel straggler of the thirty-second session the first ends lowest: 0.1229, 0.1254, 0.1241;
-# with the co-moved stacks fixed (thirty-fifth session) 0.1209, 0.1239, 0.1237.
+# with the co-moved stacks fixed (thirty-fifth session) 0.1209, 0.1239, 0.1237; with the capacity point
+# and the pattern move (the same session) the second ends lowest: 0.1238, 0.1225, 0.1249.
 STARTS: tuple[tuple[str, float], ...] = (("derated", 0.0), ("datasheet", 0.0), ("datasheet", 1e-3))
 
 
@@ -292,7 +298,9 @@ def fit(
 ) -> dict[str, Any]:
     """Coordinate descent from ``start`` on the rows selected by ``mask``, over every
     calibrated factor or only over ``paths`` (e.g. one accelerator x stack's three factors,
-    ``('accelerator_stacks', acc, stack, 'compute_scale')``...).
+    ``('accelerator_stacks', acc, stack, 'compute_scale')``...). After a round that improved, a
+    pattern move tries every factor at once :data:`PATTERN_STEPS` times further along the round's
+    change (``_pattern``; thirty-fifth session, docs/engine.md section 6).
 
     Each trial value re-evaluates only the fitted rows the factor can move (``_moved_rows``, found
     by setting the factor to both its bounds) and keeps the other rows' errors: the objective, and
@@ -307,9 +315,11 @@ def fit(
     work = subset(prep, np.flatnonzero(keep))  # the fitted rows, in order
     err = _log_errors(work, predict(work, params, fidelity))
     best = float(np.mean(err)) + _shrinkage(prep, params, mask)
+    all_paths = paths if paths is not None else _paths(params, rows_stacks)
     for rnd in range(rounds):
         improved = False
-        for path in paths if paths is not None else _paths(params, rows_stacks):
+        before = copy.deepcopy(params)
+        for path in all_paths:
             lo, hi = BOUNDS.get(path[-1]) or BOUNDS[path[0]]
             cur = _get(params, path)
             base = cur if cur > 0 else (hi - lo) * 0.01
@@ -326,11 +336,34 @@ def fit(
                 val = float(np.mean(trial_err)) + _shrinkage(prep, trial, mask)
                 if val < best - 1e-6:
                     best, params, err, improved = val, trial, trial_err, True
+        if improved:  # a pattern move along the round's change (Hooke and Jeeves)
+            for a in PATTERN_STEPS:
+                trial = _pattern(params, before, all_paths, a)
+                trial_err = _log_errors(work, predict(work, trial, fidelity))
+                val = float(np.mean(trial_err)) + _shrinkage(prep, trial, mask)
+                if val < best - 1e-6:
+                    best, params, err = val, trial, trial_err
         if log:
             log(f"round {rnd + 1}: mean |log error| = {best:.4f}")
         if not improved:
             break
     return params
+
+
+
+def _pattern(params: dict[str, Any], before: dict[str, Any], paths: list[tuple[str, ...]], a: float) -> dict[str, Any]:
+    """Every factor of ``paths`` moved ``a`` times further along its change from ``before`` to
+    ``params`` (in log space; linearly where either value is 0), clamped to its bounds."""
+    trial = copy.deepcopy(params)
+    for path in paths:
+        lo, hi = BOUNDS.get(path[-1]) or BOUNDS[path[0]]
+        v, v0 = _get(params, path), _get(before, path)
+        if v > 0 and v0 > 0:
+            cand = v * (v / v0) ** a
+        else:
+            cand = v + a * (v - v0)
+        _set(trial, path, min(max(cand, lo), hi))
+    return trial
 
 
 def fit_neutral(prep: Prepared, pairs: LatencyPairs, mask: np.ndarray | None = None,

@@ -165,6 +165,17 @@ def _engine(spec: ModelSpec, wl: Workload, blocks: list[Block], space: SearchSpa
             fine, _, fine_b = refined_point(inp.m, inp.hw, inp.eff, inp.cfg, grid, score, lim_ttft * r, lim_tpot * r)
             pt = fieldwise(lambda v, f: np.concatenate([v, np.asarray(f)[:, None]], axis=1), pt, fine)
             per_replica = np.concatenate([per_replica, fine_b[:, None]], axis=1)
+        # and the capacity itself, as engine.serving.best_point tries it: the most sequences the
+        # best point's KV cache or batch cap allows, which the refined points stop short of (a
+        # config row without room above its best point repeats it, and ``distinct`` drops that)
+        ok = meets_limits(pt, lim_ttft, lim_tpot)
+        top = np.argmax(np.where(ok, pt.throughput_output_tok_per_s, -1.0), axis=1)[:, None]
+        here = np.take_along_axis(per_replica, top, axis=1)[:, 0]
+        cap = np.floor(np.take_along_axis(np.asarray(pt.max_concurrency, float), top, axis=1)[:, 0])
+        at_b = np.where(np.isfinite(cap) & (cap > here), cap, here)
+        at = steady_state(ex(inp.m), ex(inp.hw), ex(inp.eff), ex(inp.cfg), at_b[:, None])
+        pt = fieldwise(lambda v, a: np.concatenate([v, np.broadcast_to(a, (len(at_b), 1))], axis=1), pt, at)
+        per_replica = np.concatenate([per_replica, at_b[:, None]], axis=1)
     return inp, pt, np.asarray(per_replica, float)
 
 

@@ -575,4 +575,15 @@ def best_point(
         better = fine_ok & (~feasible | (fine.throughput_output_tok_per_s > chosen.throughput_output_tok_per_s))
         chosen = fieldwise(lambda f, c: np.where(better, f, c), fine, chosen)
         feasible = feasible | fine_ok
+    # the capacity itself (KV cache or batch cap): refinement stops at its last point below it
+    cap = np.floor(np.asarray(chosen.max_concurrency, float))
+    here = np.asarray(chosen.concurrency, float)
+    room = np.isfinite(cap) & (cap > here)
+    if np.any(room):
+        at = steady_state(m2, hw2, eff2, cfg2, np.where(room, cap, here)[..., None])
+        at_ok = meets_limits(at, ttft_limit_s, tpot_limit_s)[..., 0]
+        at = _pick(at, np.zeros(np.shape(here), dtype=int))
+        better = room & at_ok & (~feasible | (at.throughput_output_tok_per_s > chosen.throughput_output_tok_per_s))
+        chosen = fieldwise(lambda a, c: np.where(better, a, c), at, chosen)
+        feasible = feasible | better
     return chosen, feasible
