@@ -91,11 +91,12 @@ def test_the_shipped_fit_keeps_the_best_coordinate_descent_of_the_three_starts()
     assert fit_neutral(base, PAIRS, mask=~held) == best[1]
 
 
-@pytest.mark.parametrize("scale,winner", [(0.6, "derated"), (0.8, "datasheet")])
+@pytest.mark.parametrize("scale,winner", [(1.3, "derated"), (0.8, "datasheet")])
 def test_with_several_starts_the_fit_keeps_the_one_whose_result_fits_its_rows_best(scale, winner):
-    # the six rows measured 0.6x and 0.8x as high (inputs to the fit): on these TensorRT-LLM rows
+    # the six rows measured 1.3x and 0.8x as high (inputs to the fit): on these TensorRT-LLM rows
     # each start ends in its own basin and a different one fits better (with the wider trial steps
-    # of the twentieth session the rows as measured and 1.3x higher no longer separate them)
+    # of the twentieth session the rows as measured no longer separate them; with the pattern move
+    # of the thirty-fifth session the two starts end at the same fit at 0.6x, once this test's case)
     plain = prepare(_rows())
     base = prepare(_rows({r.id: r.value * scale for r in plain.rows}))
     held = np.array([r.stack == "vllm" for r in base.rows])
