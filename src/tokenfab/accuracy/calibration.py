@@ -350,7 +350,6 @@ def fit(
     return params
 
 
-
 def _pattern(params: dict[str, Any], before: dict[str, Any], paths: list[tuple[str, ...]], a: float) -> dict[str, Any]:
     """Every factor of ``paths`` moved ``a`` times further along its change from ``before`` to
     ``params`` (in log space; linearly where either value is 0), clamped to its bounds."""
