@@ -31,7 +31,15 @@ from ..economics import cost as C
 from ..economics import energy as EN
 from ..economics.ownership import ownership_usd_per_accel_hour
 from ..engine.efficiency import KvReserveRule
-from ..engine.serving import ServingPoint, concurrency_grid, fieldwise, meets_limits, refined_point, steady_state
+from ..engine.serving import (
+    ServingPoint,
+    capacity_point,
+    concurrency_grid,
+    fieldwise,
+    meets_limits,
+    refined_point,
+    steady_state,
+)
 from ..errors import InputError
 from .capacity import Capacity
 from .problem import Block, EngineInputs, blocks_for, engine_inputs, speculations
@@ -165,15 +173,12 @@ def _engine(spec: ModelSpec, wl: Workload, blocks: list[Block], space: SearchSpa
             fine, _, fine_b = refined_point(inp.m, inp.hw, inp.eff, inp.cfg, grid, score, lim_ttft * r, lim_tpot * r)
             pt = fieldwise(lambda v, f: np.concatenate([v, np.asarray(f)[:, None]], axis=1), pt, fine)
             per_replica = np.concatenate([per_replica, fine_b[:, None]], axis=1)
-        # and the capacity itself, as engine.serving.best_point tries it: the most sequences the
-        # best point's KV cache or batch cap allows, which the refined points stop short of (a
-        # config row without room above its best point repeats it, and ``distinct`` drops that)
+        # and the capacity itself (engine.serving.capacity_point, as best_point tries it) above the
+        # best point: a config row without room above it repeats it, and ``distinct`` drops that
         ok = meets_limits(pt, lim_ttft, lim_tpot)
         top = np.argmax(np.where(ok, pt.throughput_output_tok_per_s, -1.0), axis=1)[:, None]
-        here = np.take_along_axis(per_replica, top, axis=1)[:, 0]
-        cap = np.floor(np.take_along_axis(np.asarray(pt.max_concurrency, float), top, axis=1)[:, 0])
-        at_b = np.where(np.isfinite(cap) & (cap > here), cap, here)
-        at = steady_state(ex(inp.m), ex(inp.hw), ex(inp.eff), ex(inp.cfg), at_b[:, None])
+        at, at_b, _ = capacity_point(inp.m, inp.hw, inp.eff, inp.cfg, np.take_along_axis(per_replica, top, axis=1)[:, 0],
+                                     np.take_along_axis(np.asarray(pt.max_concurrency, float), top, axis=1)[:, 0])
         pt = fieldwise(lambda v, a: np.concatenate([v, np.broadcast_to(a, (len(at_b), 1))], axis=1), pt, at)
         per_replica = np.concatenate([per_replica, at_b[:, None]], axis=1)
     return inp, pt, np.asarray(per_replica, float)

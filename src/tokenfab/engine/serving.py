@@ -547,6 +547,23 @@ def refined_point(
         np.take_along_axis(fine, pick[..., None], axis=-1)[..., 0]
 
 
+def capacity_point(
+    m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, concurrency: ArrayLike,
+    max_concurrency: ArrayLike,
+) -> tuple[ServingPoint, np.ndarray, np.ndarray]:
+    """Each configuration at its capacity, ``floor(max_concurrency)`` of a point already chosen
+    (the KV cache's or the stack's batch cap's limit), where that lies above the point's
+    ``concurrency``, else at ``concurrency`` again: the point (a last axis of length 1, as
+    ``refined_point``'s grid), its concurrency, and whether it lies above. ``best_point`` and the
+    planner's candidates (``deployment/candidates.py``) both try it."""
+    cap = np.floor(np.asarray(max_concurrency, float))
+    here = np.asarray(concurrency, float)
+    room = np.isfinite(cap) & (cap > here)
+    at_b = np.where(room, cap, here)
+    m2, hw2, eff2, cfg2 = _extended(m, hw, eff, cfg)
+    return steady_state(m2, hw2, eff2, cfg2, at_b[..., None]), at_b, room
+
+
 def best_point(
     m: ModelArrays,
     hw: HardwareArrays,
@@ -576,13 +593,10 @@ def best_point(
         chosen = fieldwise(lambda f, c: np.where(better, f, c), fine, chosen)
         feasible = feasible | fine_ok
     # the capacity itself (KV cache or batch cap): refinement stops at its last point below it
-    cap = np.floor(np.asarray(chosen.max_concurrency, float))
-    here = np.asarray(chosen.concurrency, float)
-    room = np.isfinite(cap) & (cap > here)
+    at, _, room = capacity_point(m, hw, eff, cfg, chosen.concurrency, chosen.max_concurrency)
     if np.any(room):
-        at = steady_state(m2, hw2, eff2, cfg2, np.where(room, cap, here)[..., None])
         at_ok = meets_limits(at, ttft_limit_s, tpot_limit_s)[..., 0]
-        at = _pick(at, np.zeros(np.shape(here), dtype=int))
+        at = _pick(at, np.zeros(np.shape(room), dtype=int))
         better = room & at_ok & (~feasible | (at.throughput_output_tok_per_s > chosen.throughput_output_tok_per_s))
         chosen = fieldwise(lambda a, c: np.where(better, a, c), at, chosen)
         feasible = feasible | better
