@@ -133,6 +133,10 @@ class Efficiency(_Columns):
     ``expert_load_dispersion`` [-] the variance of an expert-parallel rank's routed load over a
     Poisson's of the same mean (0: every rank carries exactly its share; 1: independent
     routing); the slowest of ``ep`` ranks sets the MoE layer's pace (``serving.ep_straggler``).
+    ``moe_token_cost_s_per_element`` [s] the time an MoE layer spends per element of the routed
+    hidden states it is given (tokens x hidden x top-k: routing, permutation, finalize), which every
+    rank pays for every token of the micro-batch however the experts are split (measured per
+    stack x architecture x MoE dtype, ``efficiency.moe_token_cost``; 0 = none).
     """
 
     compute_eff: np.ndarray
@@ -159,6 +163,7 @@ class Efficiency(_Columns):
     chunked_kv_full: np.ndarray
     chunked_reads_per_query_head: np.ndarray
     expert_load_dispersion: np.ndarray
+    moe_token_cost_s_per_element: np.ndarray
 
 
 # p99 / mean latency when no fitted figure is given: the medians over the MLPerf Inference v5.1
@@ -175,4 +180,5 @@ ROOFLINE = dict(
     moe_half_width=0.0, gemm_half_tokens=0.0, prefill_attention_scale=1.0, expert_compute_scale=1.0, measured_gemm=0.0,
     measured_moe=0.0, kv_memory_fraction=DEFAULT_KV_MEMORY_FRACTION, kv_fraction_of_free=0.0, kv_reserve_request=0.0,
     chunked_kv_full=0.0, chunked_reads_per_query_head=0.0, expert_load_dispersion=0.0,
+    moe_token_cost_s_per_element=0.0,
 )

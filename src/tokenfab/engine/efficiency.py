@@ -118,6 +118,21 @@ def block_scale_factors(table: Mapping[str, Any], accelerator: str, efficiency_d
     return out[0], out[1] / out[0]
 
 
+def moe_token_cost(table: Mapping[str, Any], accelerator: str, stack: str, efficiency_dtype: str) -> float:
+    """Seconds an MoE layer of this stack spends per element of the routed hidden states it is
+    given (tokens x hidden x top-k), the part of the layer an expert-parallel split does not
+    divide: measured per tensor-core architecture x MoE dtype from NVIDIA aiconfigurator's kernel
+    tables (efficiency.yaml ``moe_token_cost``, ``benchmarks/moe_token_cost.py``), not fitted;
+    0 where the stack, architecture or dtype is not measured."""
+    spec = table.get("moe_token_cost", {}).get("stacks", {}).get(stack) or {}
+    arch = table["derated"].get("architecture", {}).get(accelerator, accelerator)
+    v = (spec.get(arch) or {}).get(efficiency_dtype, 0.0)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1e-9:
+        raise CatalogError(f"efficiency.yaml moe_token_cost {stack} {arch} {efficiency_dtype} = {v!r}. "
+                           "Fix: seconds per element, 0 <= value < 1e-9 (measured figures are ~1e-13 to 6e-12)")
+    return float(v)
+
+
 # a KV admission rule as Efficiency.kv_reserve_request: 1 = the whole request reserved, 0 = the live context
 KvReserveRule = Literal["live", "request"]
 KV_RESERVE_REQUEST: dict[str, float] = {"live": 0.0, "request": 1.0}
@@ -196,9 +211,11 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
     # block-scaled FP8 (a measured kernel factor, every fidelity but the roofline): attention is not
     # a block-scaled GEMM and keeps the chip's figure
     block, experts = block_scale_factors(table, accelerator, compute_dtype)
+    token_cost = moe_token_cost(table, accelerator, stack, compute_dtype)  # a kernel's measured time, not fitted
     if fidelity == "derated":
         return dict(ROOFLINE, compute_eff=hw * block, memory_eff=float(d["memory_eff"]),
-                    network_eff=float(d["network_eff"]), attention_eff=hw, expert_compute_scale=experts, **fixed)
+                    network_eff=float(d["network_eff"]), attention_eff=hw, expert_compute_scale=experts,
+                    moe_token_cost_s_per_element=token_cost, **fixed)
     if fidelity == "measured":
         from .measured_kernels import register, register_moe
 
@@ -227,6 +244,7 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
         expert_load_dispersion=float(c.get("expert_load_dispersion", 0.0)),
         measured_gemm=0.0,
         measured_moe=0.0,
+        moe_token_cost_s_per_element=token_cost,
         **fixed,
     )
 

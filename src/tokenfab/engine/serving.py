@@ -272,14 +272,18 @@ def pass_time(
     sequences = n_dec + prompts  # sequences of one micro-batch, times pp (decode + prompts it carries)
     overhead = np.broadcast_to((eff.overhead_s + eff.layer_overhead_s * layers) + sequences * (eff.seq_overhead_s * share),
                                np.shape(t_comm))
+    # per-token work of an MoE layer (routing, permutation, finalize) that every rank does for the
+    # micro-batch's tokens however the experts are split; a measured MoE table already holds it
+    t_route = np.where(np.asarray(eff.measured_moe) > 0, 0.0,
+                       moe_layers * n_mb * (m.experts_per_token * m.hidden_size * eff.moe_token_cost_s_per_element))
     t_lin = np.maximum(t_lin_c, t_lin_m)
     measured = (np.asarray(eff.measured_gemm) > 0) | (np.asarray(eff.measured_moe) > 0)
     if np.any(measured):
         t_lin = np.where(measured, _measured_linear(m, hw, eff, cfg, n_mb, dpa, groups, f_lin - f_exp, t_exp, b_lin,
                                                     gemm_rate), t_lin)
     t_att = np.maximum(t_att_c, t_att_m)
-    t_stage = t_lin + t_att + t_comm + overhead
-    compute = np.where(t_lin_c >= t_lin_m, t_lin, 0.0) + np.where(t_att_c >= t_att_m, t_att, 0.0)
+    t_stage = t_lin + t_att + t_route + t_comm + overhead
+    compute = np.where(t_lin_c >= t_lin_m, t_lin, 0.0) + np.where(t_att_c >= t_att_m, t_att, 0.0) + t_route
     memory = np.where(t_lin_c < t_lin_m, t_lin, 0.0) + np.where(t_att_c < t_att_m, t_att, 0.0)
     return PassTime(
         total_s=pp * t_stage,
