@@ -21,8 +21,8 @@ table per chip, and prints ``c`` per token and per element of the tokens' routed
 (``c / (tokens x hidden x top-k)``), the median over shapes per chip x MoE dtype, and the median
 over the chips of one tensor-core architecture (negative medians, noise around 0, printed as 0).
 The W4A16 MXFP4 lines are the figures of efficiency.yaml ``moe_token_cost``; every other family
-stays within 0.2-0.8 ps per element, with shapes on both sides of 0, and is left to the fitted
-laws (docs/engine.md section 5).
+stays within 0.2-0.8 ps per element on Hopper and Blackwell (1.0 on the L40S), with shapes on
+both sides of 0, and is left to the fitted laws (docs/engine.md section 5).
 """
 
 from __future__ import annotations
