@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.catalog import assumptions as A  # noqa: E402
-from tokenfab.engine.measured_kernels import MIN_LATENCY_SOURCE, SYSTEMS, database_root, table_versions  # noqa: E402
+from tokenfab.engine.measured_kernels import MIN_LATENCY_SOURCE, SYSTEMS, database_root, moe_tables  # noqa: E402
 from tokenfab.errors import run_script  # noqa: E402
 
 BACKEND = "trtllm"
@@ -72,8 +72,6 @@ def intercepts(cols: dict[str, np.ndarray], tokens: int = TOKENS) -> dict[str, l
 
 
 def main() -> int:
-    import pyarrow.parquet as pq
-
     root = database_root()
     arch = A.efficiency_table()["derated"].get("architecture", {})
     by_arch: dict[tuple[str, str], list[float]] = {}
@@ -81,11 +79,9 @@ def main() -> int:
           "element (token x hidden x top-k), median over shapes")
     print(f"{'chip (system, version)':34} {'moe dtype':18} {'shapes':>6} {'ns / token':>22} {'ps / element':>22}")
     for chip, system in SYSTEMS.items():
-        versions = table_versions(root / system / "moe" / BACKEND, "moe_perf.parquet")
         seen: set[str] = set()
-        for v in versions:  # newest first: each dtype from the newest table that has it
-            t = pq.read_table(v / "moe_perf.parquet").to_pydict()
-            found = intercepts({c: np.asarray(x) for c, x in t.items()})
+        for version, cols in moe_tables(root, system, BACKEND):  # newest first: each dtype from the newest table that has it
+            found = intercepts(cols)
             for dtype, fits in sorted(found.items()):
                 if dtype in seen or dtype not in EFFICIENCY_DTYPE:
                     continue
@@ -94,7 +90,7 @@ def main() -> int:
                 per_el = np.array([c / (TOKENS * s[0] * s[3]) for s, c in fits])
                 med = float(np.median(per_el))
                 by_arch.setdefault((arch.get(chip, chip), EFFICIENCY_DTYPE[dtype]), []).append(med)
-                print(f"{chip + ' (' + system + ', ' + v.name + ')':34} {dtype:18} {len(fits):6d} "
+                print(f"{chip + ' (' + system + ', ' + version + ')':34} {dtype:18} {len(fits):6d} "
                       f"{1e9 * np.median(per_tok):8.1f} [{1e9 * per_tok.min():5.1f}, {1e9 * per_tok.max():5.1f}] "
                       f"{1e12 * med:8.3f} [{1e12 * per_el.min():6.3f}, {1e12 * per_el.max():6.3f}]")
     print()

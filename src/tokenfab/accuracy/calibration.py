@@ -313,8 +313,11 @@ def fit(
         params["stacks"].setdefault(s, copy.deepcopy(params["stacks"][default_stack_of(params)]))
     table = prep.efficiency or A.efficiency_table()
     work = subset(prep, np.flatnonzero(keep))  # the fitted rows, in order
+    def objective(errors: np.ndarray, trial: dict[str, Any]) -> float:
+        return float(np.mean(errors)) + _shrinkage(prep, trial, mask)
+
     err = _log_errors(work, predict(work, params, fidelity))
-    best = float(np.mean(err)) + _shrinkage(prep, params, mask)
+    best = objective(err, params)
     all_paths = paths if paths is not None else _paths(params, rows_stacks)
     for rnd in range(rounds):
         improved = False
@@ -333,14 +336,14 @@ def fit(
                 trial_err = err.copy()
                 if part is not None:
                     trial_err[moved] = _log_errors(part, predict(part, trial, fidelity))
-                val = float(np.mean(trial_err)) + _shrinkage(prep, trial, mask)
+                val = objective(trial_err, trial)
                 if val < best - 1e-6:
                     best, params, err, improved = val, trial, trial_err, True
         if improved:  # a pattern move along the round's change (Hooke and Jeeves)
             for a in PATTERN_STEPS:
                 trial = _pattern(params, before, all_paths, a)
                 trial_err = _log_errors(work, predict(work, trial, fidelity))
-                val = float(np.mean(trial_err)) + _shrinkage(prep, trial, mask)
+                val = objective(trial_err, trial)
                 if val < best - 1e-6:
                     best, params, err = val, trial, trial_err
         if log:

@@ -222,7 +222,7 @@ def moe_dtype(compute_dtype: str, weight_bytes_per_param: float) -> tuple[str, .
 
 
 @lru_cache(maxsize=64)
-def _moe_tables(root: Path, system: str, backend: str) -> tuple[tuple[str, dict[str, np.ndarray]], ...]:
+def moe_tables(root: Path, system: str, backend: str) -> tuple[tuple[str, dict[str, np.ndarray]], ...]:
     """Every version's ``moe_perf.parquet`` of a system x backend, newest first, as numpy columns."""
     import pyarrow.parquet as pq
 
@@ -247,7 +247,7 @@ def moe_curve(root: Path, system: str, backend: str, dtypes: tuple[str, ...], sh
     ``distributions`` (expert-load distributions) it has; None when none did. The min-latency
     mode's rows are left out; where kernels of several sources timed one token count, the
     fastest is kept (the one an autotuner would pick)."""
-    for version, t in _moe_tables(root, system, backend):
+    for version, t in moe_tables(root, system, backend):
         for dtype in dtypes:
             for dist in distributions:
                 sel = ((t["moe_dtype"] == dtype) & (t["hidden_size"] == shape[0]) & (t["inter_size"] == shape[1])
@@ -274,7 +274,7 @@ def register_moe(accelerator: str, stack: str, compute_dtype: str, root: Path | 
     key = (str(base), accelerator, stack, compute_dtype)
     if key not in _MOE_IDS:
         ok = system is not None and stack in BACKENDS and compute_dtype in GEMM_DTYPES and bool(
-            _moe_tables(base, system, stack))
+            moe_tables(base, system, stack))
         if ok:
             _MOE.append((str(base), str(system), stack, compute_dtype))
         _MOE_IDS[key] = len(_MOE) if ok else 0
