@@ -65,7 +65,7 @@ def test_time_per_pass_by_hand_and_the_same_at_any_expert_split():
         assert with_cost.compute_s[0] - base.compute_s[0] == pytest.approx(expected, rel=1e-9)
 
 
-def test_nothing_for_a_dense_model_or_measured_moe_tables():
+def test_nothing_for_a_dense_model_or_measured_moe_tables(monkeypatch):
     dense = arrays("llama-3.1-8b")
     a = pass_time(dense, HW, eff(), cfg(), n_decode=64, context=500, n_prefill=0)
     b = pass_time(dense, HW, eff(moe_token_cost_s_per_element=1e-12), cfg(), n_decode=64, context=500, n_prefill=0)
@@ -73,22 +73,17 @@ def test_nothing_for_a_dense_model_or_measured_moe_tables():
     # where the measured fidelity reads MoE layers from aiconfigurator's tables, they already hold it
     from tokenfab.engine import serving
 
-    moe = arrays("qwen3-30b-a3b")
-    on = eff(moe_token_cost_s_per_element=1e-12, measured_moe=1.0)
-    off = eff(measured_moe=1.0)
     calls = []
-    original = serving._measured_linear
 
     def fake(*args, **kwargs):
         calls.append(1)
         return np.zeros(1)
 
-    serving._measured_linear = fake
-    try:
-        t_on = pass_time(moe, HW, on, cfg(), n_decode=64, context=500, n_prefill=0)
-        t_off = pass_time(moe, HW, off, cfg(), n_decode=64, context=500, n_prefill=0)
-    finally:
-        serving._measured_linear = original
+    monkeypatch.setattr(serving, "_measured_linear", fake)
+    moe = arrays("qwen3-30b-a3b")
+    t_on = pass_time(moe, HW, eff(moe_token_cost_s_per_element=1e-12, measured_moe=1.0), cfg(),
+                     n_decode=64, context=500, n_prefill=0)
+    t_off = pass_time(moe, HW, eff(measured_moe=1.0), cfg(), n_decode=64, context=500, n_prefill=0)
     assert calls and t_on.total_s[0] == t_off.total_s[0]
 
 
