@@ -234,14 +234,20 @@ def pass_time(
     f_att_pre = prompts * (attention_flops_prefill(m, cfg.isl) * share2)
     f_att = f_att_dec + f_att_pre
     read_layers = ctx_layers + chunked_rereads(m, eff, cfg.isl, cfg.osl)
-    b_att = (n_dec * (kv_elements_per_token_layer(m) * read_layers * cfg.kv_bytes_per_element
-                      / np.asarray(queries_per_sequence, float) * share2)
-             + n_pre * (kv_elements_per_token_layer(m) * m.num_layers * cfg.kv_bytes_per_element * share2))
+    b_att_dec = n_dec * (kv_elements_per_token_layer(m) * read_layers * cfg.kv_bytes_per_element
+                         / np.asarray(queries_per_sequence, float) * share2)
+    b_att_pre = n_pre * (kv_elements_per_token_layer(m) * m.num_layers * cfg.kv_bytes_per_element * share2)
+    b_att = b_att_dec + b_att_pre
     # prompt attention at its own scale; 0 (a column left out of Efficiency.stack) = neutral 1
     p_scale = np.where(eff.prefill_attention_scale > 0, eff.prefill_attention_scale, 1.0)
     att_rate = devices_per_stage * (cfg.attention_flop_per_s * eff.attention_eff)
-    t_att_c = (f_att_dec + f_att_pre * (1.0 / p_scale)) / att_rate
-    t_att_m = b_att / stage_bw
+    # a mixed batch runs its generation requests and its context requests through different
+    # attention kernels one after the other (memory-bound decode, compute-bound prompts): one
+    # roofline each, summed, so neither hides behind the other
+    t_dec_c, t_dec_m = f_att_dec / att_rate, b_att_dec / stage_bw
+    t_pre_c, t_pre_m = f_att_pre * (1.0 / p_scale) / att_rate, b_att_pre / stage_bw
+    t_att_c = np.where(t_dec_c >= t_dec_m, t_dec_c, 0.0) + np.where(t_pre_c >= t_pre_m, t_pre_c, 0.0)
+    t_att_m = np.where(t_dec_c < t_dec_m, t_dec_m, 0.0) + np.where(t_pre_c < t_pre_m, t_pre_m, 0.0)
     # communication inside one stage, per micro-batch
     bw_tp = comm.link_bandwidth(tp, hw.scale_up_domain, hw.scale_up_bytes_per_s, hw.scale_out_bytes_per_s,
                                  hw.scale_up_mesh_peers)
@@ -281,10 +287,10 @@ def pass_time(
     if np.any(measured):
         t_lin = np.where(measured, _measured_linear(m, hw, eff, cfg, n_mb, dpa, groups, f_lin - f_exp, t_exp, b_lin,
                                                     gemm_rate), t_lin)
-    t_att = np.maximum(t_att_c, t_att_m)
+    t_att = t_att_c + t_att_m  # each kernel's bound: its compute or its memory time
     t_stage = t_lin + t_att + t_route + t_comm + overhead
-    compute = np.where(t_lin_c >= t_lin_m, t_lin, 0.0) + np.where(t_att_c >= t_att_m, t_att, 0.0) + t_route
-    memory = np.where(t_lin_c < t_lin_m, t_lin, 0.0) + np.where(t_att_c < t_att_m, t_att, 0.0)
+    compute = np.where(t_lin_c >= t_lin_m, t_lin, 0.0) + t_att_c + t_route
+    memory = np.where(t_lin_c < t_lin_m, t_lin, 0.0) + t_att_m
     return PassTime(
         total_s=pp * t_stage,
         compute_s=pp * compute,
