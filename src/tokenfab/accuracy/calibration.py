@@ -61,6 +61,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     # variance of an expert-parallel rank's routed load over a Poisson's; 256 would slow DeepSeek-R1 on 8 B200 at
     # 1,236 sequences 1.65x, the largest power-law / balanced MoE time ratio in aiconfigurator's measured tables
     "expert_load_dispersion": (0.0, 256.0),
+    # the share of its limit-bound capacity a deployment under TTFT/TPOT limits sustains (random arrivals)
+    "server_utilization": (0.5, 1.0),
 }
 # multiplicative trial steps of the coordinate descent; the 0.25 and 4x steps let a factor leave the
 # basin its first moves led it into (twentieth session: on the 134 fitted rows the objective from
@@ -87,6 +89,7 @@ NEUTRAL_GLOBAL: dict[str, float] = {
     "gemm_half_tokens": 0.0,
     "prefill_attention_scale": 1.0,
     "expert_load_dispersion": 0.0,
+    "server_utilization": 1.0,
 }
 # no per-sequence cost at the start
 NEUTRAL_STACK: dict[str, float] = {"compute_scale": 1.0, "overhead_s": 0.0, "seq_overhead_s": 0.0}  # + memory_eff = derated
@@ -179,7 +182,7 @@ def _paths(params: dict[str, Any], stacks: list[str]) -> list[tuple[str, ...]]:
     for dtype, archs in sorted(params.get("dtype_compute_scale", {}).items()):
         out += [("dtype_compute_scale", dtype, a) for a in sorted(archs)]
     out += [("gemm_half_tokens",), ("moe_half_tokens",), ("moe_half_width",), ("prefill_attention_scale",),
-            ("expert_load_dispersion",)]
+            ("expert_load_dispersion",), ("server_utilization",)]
     for s in stacks:
         out += [("stacks", s, k) for k in ("compute_scale", "memory_eff", "overhead_s", "seq_overhead_s")]
     return out

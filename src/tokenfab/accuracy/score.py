@@ -33,7 +33,7 @@ from ..engine.efficiency import (
     with_kv_reserve,
     with_memory_fraction,
 )
-from ..engine.serving import ParallelConfig, ServingPoint, best_point, fieldwise, steady_state
+from ..engine.serving import ParallelConfig, ServingPoint, best_point, fieldwise, steady_state, sustained
 from ..errors import InputError, TokenfabError
 from ..inputs import ResultModel
 from .bands import band_for
@@ -233,6 +233,9 @@ def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: s
         pt, feasible = best_point(prep.m.take(ti), prep.hw.take(ti), eff, cfg, prep.ttft_limit[ri], prep.tpot_limit[ri])
         pt, feasible = _at_fixed_concurrency(prep, ri, ti, eff, cfg, pt, feasible)
         pt = _within_request_count(prep, ri, ti, eff, cfg, pt)
+        # a server under its latency limits; a fixed-concurrency run set none
+        fixed = np.isfinite(prep.concurrency[ri])
+        pt = sustained(pt, eff, np.where(fixed, np.inf, prep.ttft_limit[ri]), np.where(fixed, np.inf, prep.tpot_limit[ri]))
         thr = np.where(pt.fits, pt.throughput_output_tok_per_s, -np.inf)
         score = np.where(feasible, thr, thr - 1e30)  # rows nothing meets fall back to their best fit
         order = np.lexsort((-score, ri))

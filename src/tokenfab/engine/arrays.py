@@ -137,6 +137,10 @@ class Efficiency(_Columns):
     hidden states it is given (tokens x hidden x top-k: routing, permutation, finalize), which every
     rank pays for every token of the micro-batch however the experts are split (measured per
     stack x architecture x MoE dtype, ``efficiency.moe_token_cost``; 0 = none).
+    ``server_utilization`` [-] where a deployment runs under a TTFT or TPOT limit, the fraction of
+    its limit-bound steady-state capacity it sustains (a server under random arrivals carries less
+    than the load at which its p99 latencies just meet the limits; fitted; 1 = none, offline and
+    fixed-concurrency runs never pay it, ``serving.sustained``).
     """
 
     compute_eff: np.ndarray
@@ -164,6 +168,7 @@ class Efficiency(_Columns):
     chunked_reads_per_query_head: np.ndarray
     expert_load_dispersion: np.ndarray
     moe_token_cost_s_per_element: np.ndarray
+    server_utilization: np.ndarray
 
 
 # p99 / mean latency when no fitted figure is given: the medians over the MLPerf Inference v5.1
@@ -180,5 +185,5 @@ ROOFLINE = dict(
     moe_half_width=0.0, gemm_half_tokens=0.0, prefill_attention_scale=1.0, expert_compute_scale=1.0, measured_gemm=0.0,
     measured_moe=0.0, kv_memory_fraction=DEFAULT_KV_MEMORY_FRACTION, kv_fraction_of_free=0.0, kv_reserve_request=0.0,
     chunked_kv_full=0.0, chunked_reads_per_query_head=0.0, expert_load_dispersion=0.0,
-    moe_token_cost_s_per_element=0.0,
+    moe_token_cost_s_per_element=0.0, server_utilization=1.0,
 )

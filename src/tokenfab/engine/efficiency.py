@@ -245,6 +245,7 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
         measured_gemm=0.0,
         measured_moe=0.0,
         moe_token_cost_s_per_element=token_cost,
+        server_utilization=float(c.get("server_utilization", 1.0)),
         **fixed,
     )
 

@@ -520,6 +520,19 @@ def _extended(*objs: Any) -> list[Any]:
     return [type(o)(**{k: np.asarray(v)[..., None] for k, v in o.__dict__.items()}) for o in objs]
 
 
+def sustained(pt: ServingPoint, eff: Efficiency, ttft_limit_s: ArrayLike, tpot_limit_s: ArrayLike) -> ServingPoint:
+    """``pt`` as a server carries it: where a TTFT or TPOT limit is finite, its throughput is
+    ``eff.server_utilization`` of the limit-bound steady state's (a server under random arrivals
+    runs below the load at which its p99 latencies just meet the limits); without a limit
+    (offline, a fixed concurrency) unchanged. The concurrency and latencies stay those the limits
+    were checked at. ``pt``'s fields are per configuration along axis 0, like ``eff``'s."""
+    limited = np.isfinite(np.asarray(ttft_limit_s, float)) | np.isfinite(np.asarray(tpot_limit_s, float))
+    u = np.where(limited, np.asarray(eff.server_utilization, float), 1.0)
+    u = u.reshape(u.shape + (1,) * (np.ndim(pt.throughput_output_tok_per_s) - u.ndim))
+    return replace(pt, throughput_output_tok_per_s=pt.throughput_output_tok_per_s * u,
+                   throughput_per_device_tok_per_s=pt.throughput_per_device_tok_per_s * u)
+
+
 def meets_limits(pt: ServingPoint, ttft_limit_s: ArrayLike, tpot_limit_s: ArrayLike) -> np.ndarray:
     """Fits in memory, p99 latencies under the limits (``inf`` = none), a finite throughput."""
     ex = lambda a: np.asarray(a, float)[..., None]
