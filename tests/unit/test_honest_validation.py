@@ -50,12 +50,12 @@ def test_neutral_start_holds_no_fitted_value():
                       "memory_eff": table["derated"]["memory_eff"]}
     # every GEMM at full efficiency whatever its rows or width (half-efficiency points 0), prompt
     # attention at the same efficiency as the stack's GEMMs (scale 1), experts routed evenly over
-    # the expert-parallel ranks (dispersion 0)
+    # the expert-parallel ranks (dispersion 0), a server under limits at its whole capacity (share 1)
     assert {k: s[k] for k in NEUTRAL_GLOBAL} == {"layer_overhead_s": 0.0, "collective_latency_s": 2e-6,
                                                 "alltoall_latency_s": 2e-6,
                                                 "moe_half_tokens": 0.0, "moe_half_width": 0.0,
                                                 "gemm_half_tokens": 0.0, "prefill_attention_scale": 1.0,
-                                                "expert_load_dispersion": 0.0}
+                                                "expert_load_dispersion": 0.0, "server_utilization": 1.0}
     assert s["dtype_compute_scale"] == {} and (s["p99_ttft_factor"], s["p99_tpot_factor"]) == (2.5, 1.2)
 
 
@@ -91,12 +91,14 @@ def test_the_shipped_fit_keeps_the_best_coordinate_descent_of_the_three_starts()
     assert fit_neutral(base, PAIRS, mask=~held) == best[1]
 
 
-@pytest.mark.parametrize("scale,winner", [(1.3, "derated"), (0.8, "datasheet")])
+@pytest.mark.parametrize("scale,winner", [(1.4, "derated"), (0.5, "datasheet")])
 def test_with_several_starts_the_fit_keeps_the_one_whose_result_fits_its_rows_best(scale, winner):
-    # the six rows measured 1.3x and 0.8x as high (inputs to the fit): on these TensorRT-LLM rows
+    # the six rows measured 1.4x and 0.5x as high (inputs to the fit): on these TensorRT-LLM rows
     # each start ends in its own basin and a different one fits better (with the wider trial steps
     # of the twentieth session the rows as measured no longer separate them; with the pattern move
-    # of the thirty-fifth session the two starts end at the same fit at 0.6x, once this test's case)
+    # of the thirty-fifth session the two starts end at the same fit at 0.6x, once this test's case;
+    # with the server share of the thirty-seventh session, which two of the three TensorRT-LLM rows
+    # (Server) pay, they end within 3e-4 of each other at the earlier 1.3x and 0.8x)
     plain = prepare(_rows())
     base = prepare(_rows({r.id: r.value * scale for r in plain.rows}))
     held = np.array([r.stack == "vllm" for r in base.rows])

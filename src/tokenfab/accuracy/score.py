@@ -233,9 +233,10 @@ def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: s
         pt, feasible = best_point(prep.m.take(ti), prep.hw.take(ti), eff, cfg, prep.ttft_limit[ri], prep.tpot_limit[ri])
         pt, feasible = _at_fixed_concurrency(prep, ri, ti, eff, cfg, pt, feasible)
         pt = _within_request_count(prep, ri, ti, eff, cfg, pt)
-        # a server under its latency limits; a fixed-concurrency run set none
-        fixed = np.isfinite(prep.concurrency[ri])
-        pt = sustained(pt, eff, np.where(fixed, np.inf, prep.ttft_limit[ri]), np.where(fixed, np.inf, prep.tpot_limit[ri]))
+        # a server under its latency limits carries the fitted share; offline and fixed-concurrency
+        # runs (closed loops that set no limit) none
+        limited = (np.isfinite(prep.ttft_limit[ri]) | np.isfinite(prep.tpot_limit[ri])) & ~np.isfinite(prep.concurrency[ri])
+        pt = sustained(pt, np.where(limited, np.asarray(eff.server_utilization, float), 1.0))
         thr = np.where(pt.fits, pt.throughput_output_tok_per_s, -np.inf)
         score = np.where(feasible, thr, thr - 1e30)  # rows nothing meets fall back to their best fit
         order = np.lexsort((-score, ri))

@@ -66,7 +66,9 @@ def performance_rows(t: Table, ev: Evaluation) -> None:
     _row(t, "workload", f"{w.isl:g} in / {w.osl:g} out{spread}, scenario {w.scenario}{lim}")
     _row(t, "throughput", f"{p.throughput_output_tok_per_s:,.1f} output tok/s per instance"
               f"{span(p.throughput_output_tok_per_s_low, p.throughput_output_tok_per_s_high, ',.0f')} "
-              f"({p.throughput_per_accelerator_tok_per_s:,.1f} per accelerator paid)")
+              f"({p.throughput_per_accelerator_tok_per_s:,.1f} per accelerator paid)"
+              + (f"; {d.server_utilization:.2f} of the capacity at the limits, what a server under random arrivals "
+                 "carries" if d.server_utilization != 1.0 else ""))
     _row(t, "latency (mean)", f"TTFT {p.ttft_s * 1e3:,.0f} ms{span(p.ttft_s_low, p.ttft_s_high, ',.0f', 1e3)}, "
               f"TPOT {p.tpot_s * 1e3:.1f} ms{span(p.tpot_s_low, p.tpot_s_high, '.1f', 1e3)} "
               f"({p.output_tok_per_s_per_user:,.1f} tok/s per user); p99 approx. TTFT {p.ttft_p99_s * 1e3:,.0f} ms, "

@@ -30,6 +30,7 @@ from ..catalog.model_spec import ModelSpec
 from ..economics import cost as C
 from ..economics import energy as EN
 from ..economics.ownership import ownership_usd_per_accel_hour
+from ..engine.arrays import Efficiency
 from ..engine.efficiency import KvReserveRule
 from ..engine.serving import (
     ServingPoint,
@@ -39,6 +40,7 @@ from ..engine.serving import (
     meets_limits,
     refined_point,
     steady_state,
+    sustained,
 )
 from ..errors import InputError
 from .capacity import Capacity
@@ -66,6 +68,7 @@ class SearchSpace:
     draft_tokens: int | None = None  # None = the catalog's default per method
     acceptance_rate: float | None = None
     risk: str | None = None  # plan --risk: the latency limits that quantile judges are refined too
+    server_utilization: float | None = None  # under latency limits; None = fitted if searched, 1 if stated
 
 
 BANDED_FIDELITIES = ("calibrated",)  # the fidelities whose out-of-sample spread was measured
@@ -181,7 +184,22 @@ def _engine(spec: ModelSpec, wl: Workload, blocks: list[Block], space: SearchSpa
                                      np.take_along_axis(np.asarray(pt.max_concurrency, float), top, axis=1)[:, 0])
         pt = fieldwise(lambda v, a: np.concatenate([v, np.broadcast_to(a, (len(at_b), 1))], axis=1), pt, at)
         per_replica = np.concatenate([per_replica, at_b[:, None]], axis=1)
+    # a server under the workload's latency limits carries a share of the capacity at each point
+    pt = sustained(pt, server_share(space, wl, inp.eff))
     return inp, pt, np.asarray(per_replica, float)
+
+
+def server_share(space: SearchSpace, wl: Workload, eff: Efficiency) -> np.ndarray:
+    """Per config row, the share of its limit-bound capacity the deployment carries
+    (``engine.serving.sustained``): 1 without a latency limit; under limits the share the
+    deployment states, else the fitted ``Efficiency.server_utilization`` where the concurrency is
+    searched and 1 where it is stated (a closed loop, as a benchmark at a fixed concurrency)."""
+    fitted = np.asarray(eff.server_utilization, float)
+    if not any(np.isfinite(x) for x in wl.limits_s()):
+        return np.ones_like(fitted)
+    if space.server_utilization is not None:
+        return np.full_like(fitted, float(space.server_utilization))
+    return np.ones_like(fitted) if space.concurrency is not None else fitted
 
 
 def _col(caps: Sequence[Capacity], pc_cap: np.ndarray, fn: Any) -> np.ndarray:

@@ -28,7 +28,7 @@ from ..errors import DoesNotFitError, InputError
 from ..inputs import parse_input
 from ..units import format_bytes
 from . import capacity as K
-from .candidates import Candidates, SearchSpace, best, build, feasible
+from .candidates import Candidates, SearchSpace, best, build, feasible, server_share
 from .problem import efficiency_key, hardware_row, kept_dtypes, kept_formats, model_row, weight_search
 from .ranges import band_of, ends_of, perf_range, risk_figures
 from .result import (
@@ -114,7 +114,8 @@ def _layout(c: Candidates, p: int, g: int) -> Layout:
         speculative=blk.speculation.method,
         draft_tokens=blk.speculation.draft_tokens,
         acceptance_rate=blk.speculation.acceptance_rate if blk.speculation.draft_tokens else None,
-        tokens_per_step=float(tokens_per_step(blk.speculation.acceptance_rate, blk.speculation.draft_tokens)))
+        tokens_per_step=float(tokens_per_step(blk.speculation.acceptance_rate, blk.speculation.draft_tokens)),
+        server_utilization=float(server_share(c.space, c.workload, c.inputs.eff)[ci]))
 
 
 def _money(c: Candidates, p: int, g: int, perf: Performance) -> Money:
@@ -219,6 +220,9 @@ def evaluation_at(c: Candidates, p: int, g: int, how: tuple[tuple[str, str], ...
             source=str(f["source"]), as_of=str(f.get("fitted_at", "")), kind="user calibration"))
     if layout.fidelity == "measured":
         seen.setdefault("measured_kernels", _measured_assumption(c, layout))
+    utilization = _server_utilization(c, layout)
+    if utilization is not None:
+        seen.setdefault("server_utilization", utilization)
     for note in (_four_bit_note(c.spec, layout), _block_scale_note(c, layout)):
         if note is not None:
             notes = (*notes, note)
@@ -233,6 +237,23 @@ def evaluation_at(c: Candidates, p: int, g: int, how: tuple[tuple[str, str], ...
                       money=_money(c, p, g, perf), energy=_energy(c, p, g, perf.accuracy), sovereignty=_sovereignty(cap),
                       choices=choices, assumptions=tuple(seen.values()), notes=notes, warnings=warnings,
                       risk=None if risk is None else risk_figures(c, p, g, risk))
+
+
+def _server_utilization(c: Candidates, layout: Layout) -> Assumption | None:
+    """The share of its limit-bound capacity the throughput carries (``serving.sustained``), where
+    it is below 1: fitted, or given by the deployment."""
+    if layout.server_utilization == 1.0:
+        return None
+    if c.space.server_utilization is not None:
+        return Assumption(name="server_utilization", value=layout.server_utilization, kind="estimate",
+                          source="given (server_utilization, --server-utilization)")
+    cal = c.efficiency.get("calibrated", {})
+    return Assumption(
+        name="server_utilization", value=layout.server_utilization, as_of=str(cal.get("fitted_at", "")),
+        kind="derived",
+        source=f"{cal.get('fitted_on', 'validation/measured.csv')}: the MLPerf Server and Interactive rows; under "
+               "its latency limits a server under random arrivals carries this share of the steady state's "
+               "limit-bound capacity (docs/engine.md section 4); a stated concurrency is a closed loop and carries 1")
 
 
 def _four_bit_note(spec: ModelSpec, layout: Layout) -> str | None:
@@ -321,7 +342,7 @@ def search_space(d: Deployment) -> SearchSpace:
         fixed_split=dict(tp=d.tp, pp=d.pp, ep=d.ep, dp_attention=d.dp_attention), concurrency=d.concurrency,
         fidelity=d.fidelity, disaggregated=d.disaggregated, chunk_tokens=d.chunk_tokens,
         memory_fraction=d.memory_fraction, kv_reserve=d.kv_reserve, speculative=d.speculative,
-        draft_tokens=d.draft_tokens, acceptance_rate=d.acceptance_rate)
+        draft_tokens=d.draft_tokens, acceptance_rate=d.acceptance_rate, server_utilization=d.server_utilization)
 
 
 SEARCHED = {
@@ -415,6 +436,8 @@ def pinned(ev: Evaluation, **overrides: Any) -> Deployment:
                   disaggregated=lay.disaggregated, speculative=lay.speculative,
                   draft_tokens=lay.draft_tokens or None, acceptance_rate=lay.acceptance_rate,
                   memory_fraction=lay.memory_fraction, kv_reserve=lay.kv_reserve)
+    if lay.server_utilization != 1.0:  # the share the row's throughput carries, stated again
+        fields["server_utilization"] = lay.server_utilization
     if ev.sovereignty is not None:
         fields.update(sovereignty=ev.sovereignty.preset, date=ev.sovereignty.date,
                       buyer_country=ev.sovereignty.buyer_country)

@@ -76,6 +76,9 @@ class Layout(ResultModel):
     draft_tokens: int = 0  # drafted per sequence and step
     acceptance_rate: float | None = None  # per drafted token; None when off
     tokens_per_step: float = 1.0  # output tokens a sequence advances per decode step
+    # under latency limits, the share of its limit-bound capacity the throughput carries (random arrivals;
+    # engine.serving.sustained): the fitted share where the concurrency was searched, 1 = none
+    server_utilization: float = 1.0
 
 
 class Performance(ResultModel):

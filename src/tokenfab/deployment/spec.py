@@ -99,6 +99,10 @@ class Deployment(Workload):
         description="Serving stack id (default: by vendor, tokenfab catalog list stacks).")
     concurrency: int | None = Field(default=None, ge=1, le=10_000_000,
         description="Concurrent requests per instance (default: searched).")
+    server_utilization: float | None = Field(default=None, gt=0, le=1,
+        description="Under latency limits, the share of its limit-bound capacity the deployment carries under random "
+                    "arrivals [-] (default: the fitted share where the concurrency is searched, 1 where it is stated: a "
+                    "closed loop, as a benchmark at a fixed concurrency).")
     fidelity: Fidelity = Field(default="calibrated", description="Engine fidelity: roofline, derated, calibrated or "
                                                                  "measured (needs tokenfab[measured]).")
     disaggregated: bool = Field(default=False, description="Prefill on separate replicas of the same shape.")

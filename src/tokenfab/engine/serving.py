@@ -20,10 +20,11 @@ Inference logs of the rows a fit uses (see docs/engine.md).
 Each forward pass is a sum of per-operation rooflines on one device of a stage:
 ``max(FLOP / (peak * compute_eff), bytes / (bandwidth * memory_eff))`` for the
 linear layers (routed experts at the dense rate scaled by rows and width per expert), the same
-for attention (computing at ``attention_eff``: no FP4 GEMM scale),
-plus communication and a per-step overhead that grows with the layers and the sequences the
-step carries (``overhead_s + layer_overhead_s * layers + seq_overhead_s * sequences``). With
-``pp`` stages the batch runs as ``pp`` micro-batches, so ``T_iter = pp * t_stage``.
+for attention (computing at ``attention_eff``: no FP4 GEMM scale), once for the decode tokens'
+kernel and once for the prompts' (separate kernels: their times add), plus communication and
+a per-step overhead that grows with the layers and the sequences the step carries
+(``overhead_s + layer_overhead_s * layers + seq_overhead_s * sequences``). With ``pp`` stages
+the batch runs as ``pp`` micro-batches, so ``T_iter = pp * t_stage``.
 """
 
 from __future__ import annotations
@@ -520,14 +521,13 @@ def _extended(*objs: Any) -> list[Any]:
     return [type(o)(**{k: np.asarray(v)[..., None] for k, v in o.__dict__.items()}) for o in objs]
 
 
-def sustained(pt: ServingPoint, eff: Efficiency, ttft_limit_s: ArrayLike, tpot_limit_s: ArrayLike) -> ServingPoint:
-    """``pt`` as a server carries it: where a TTFT or TPOT limit is finite, its throughput is
-    ``eff.server_utilization`` of the limit-bound steady state's (a server under random arrivals
-    runs below the load at which its p99 latencies just meet the limits); without a limit
-    (offline, a fixed concurrency) unchanged. The concurrency and latencies stay those the limits
-    were checked at. ``pt``'s fields are per configuration along axis 0, like ``eff``'s."""
-    limited = np.isfinite(np.asarray(ttft_limit_s, float)) | np.isfinite(np.asarray(tpot_limit_s, float))
-    u = np.where(limited, np.asarray(eff.server_utilization, float), 1.0)
+def sustained(pt: ServingPoint, utilization: ArrayLike) -> ServingPoint:
+    """``pt`` as a server carries it: its throughput times ``utilization``, the share of its
+    limit-bound steady-state capacity a deployment under latency limits sustains (a server under
+    random arrivals runs below the load at which its p99 latencies just meet them;
+    ``Efficiency.server_utilization`` where fitted, 1 = none). The concurrency and latencies stay
+    those the limits were checked at. ``utilization`` is per configuration along axis 0."""
+    u = np.asarray(utilization, float)
     u = u.reshape(u.shape + (1,) * (np.ndim(pt.throughput_output_tok_per_s) - u.ndim))
     return replace(pt, throughput_output_tok_per_s=pt.throughput_output_tok_per_s * u,
                    throughput_per_device_tok_per_s=pt.throughput_per_device_tok_per_s * u)
