@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import tokenfab
+from tests.conftest import assert_one_line_error, run_cli
 from tokenfab.accuracy.calibration import BOUNDS, NEUTRAL_GLOBAL
 from tokenfab.accuracy.measured import read_measured
 from tokenfab.accuracy.score import evaluate, prepare
@@ -157,3 +158,12 @@ def test_a_stated_concurrency_is_a_closed_loop_unless_a_share_is_given():
     searched = tokenfab.estimate(scenario="server", ttft_max_s=60.0, tpot_max_s=60.0, **KW)
     again = tokenfab.estimate(pinned(searched))
     assert again.performance.throughput_output_tok_per_s == searched.performance.throughput_output_tok_per_s
+
+
+@pytest.mark.parametrize("value,needles", [("0", ("server_utilization = 0.0", "greater than 0")),
+                                           ("1.5", ("server_utilization = 1.5", "less than or equal to 1")),
+                                           ("often", ("--server-utilization", "valid number"))])
+def test_the_installed_script_refuses_a_bad_share_in_one_line(value, needles):
+    proc = run_cli("estimate", "--model", "llama-3.1-8b", "--accelerator", "h100-sxm", "--isl", "1000", "--osl", "200",
+                   "--server-utilization", value)
+    assert_one_line_error(proc, *needles, code=2)

@@ -33,7 +33,15 @@ from ..engine.efficiency import (
     with_kv_reserve,
     with_memory_fraction,
 )
-from ..engine.serving import ParallelConfig, ServingPoint, best_point, fieldwise, steady_state, sustained
+from ..engine.serving import (
+    ParallelConfig,
+    ServingPoint,
+    best_point,
+    carried_share,
+    fieldwise,
+    steady_state,
+    sustained,
+)
 from ..errors import InputError, TokenfabError
 from ..inputs import ResultModel
 from .bands import band_for
@@ -235,8 +243,8 @@ def evaluate(prep: Prepared, table: Mapping[str, Any] | None = None, fidelity: s
         pt = _within_request_count(prep, ri, ti, eff, cfg, pt)
         # a server under its latency limits carries the fitted share; offline and fixed-concurrency
         # runs (closed loops that set no limit) none
-        limited = (np.isfinite(prep.ttft_limit[ri]) | np.isfinite(prep.tpot_limit[ri])) & ~np.isfinite(prep.concurrency[ri])
-        pt = sustained(pt, np.where(limited, np.asarray(eff.server_utilization, float), 1.0))
+        pt = sustained(pt, carried_share(eff.server_utilization, prep.ttft_limit[ri], prep.tpot_limit[ri],
+                                         np.isfinite(prep.concurrency[ri])))
         thr = np.where(pt.fits, pt.throughput_output_tok_per_s, -np.inf)
         score = np.where(feasible, thr, thr - 1e30)  # rows nothing meets fall back to their best fit
         order = np.lexsort((-score, ri))

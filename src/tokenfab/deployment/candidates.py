@@ -35,6 +35,7 @@ from ..engine.efficiency import KvReserveRule
 from ..engine.serving import (
     ServingPoint,
     capacity_point,
+    carried_share,
     concurrency_grid,
     fieldwise,
     meets_limits,
@@ -194,12 +195,10 @@ def server_share(space: SearchSpace, wl: Workload, eff: Efficiency) -> np.ndarra
     (``engine.serving.sustained``): 1 without a latency limit; under limits the share the
     deployment states, else the fitted ``Efficiency.server_utilization`` where the concurrency is
     searched and 1 where it is stated (a closed loop, as a benchmark at a fixed concurrency)."""
+    given = space.server_utilization
     fitted = np.asarray(eff.server_utilization, float)
-    if not any(np.isfinite(x) for x in wl.limits_s()):
-        return np.ones_like(fitted)
-    if space.server_utilization is not None:
-        return np.full_like(fitted, float(space.server_utilization))
-    return np.ones_like(fitted) if space.concurrency is not None else fitted
+    share = fitted if given is None else np.full_like(fitted, float(given))
+    return carried_share(share, *wl.limits_s(), closed_loop=given is None and space.concurrency is not None)
 
 
 def _col(caps: Sequence[Capacity], pc_cap: np.ndarray, fn: Any) -> np.ndarray:

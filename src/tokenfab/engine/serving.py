@@ -533,6 +533,16 @@ def sustained(pt: ServingPoint, utilization: ArrayLike) -> ServingPoint:
                    throughput_per_device_tok_per_s=pt.throughput_per_device_tok_per_s * u)
 
 
+def carried_share(utilization: ArrayLike, ttft_limit_s: ArrayLike, tpot_limit_s: ArrayLike,
+                  closed_loop: ArrayLike = False) -> np.ndarray:
+    """The share :func:`sustained` applies, per configuration: ``utilization`` where a TTFT or TPOT
+    limit is finite, 1 without one (offline) or in a ``closed_loop`` (a stated concurrency: what a
+    benchmark at a fixed concurrency runs)."""
+    limited = (np.isfinite(np.asarray(ttft_limit_s, float)) | np.isfinite(np.asarray(tpot_limit_s, float))) \
+        & ~np.asarray(closed_loop, bool)
+    return np.where(limited, np.asarray(utilization, float), 1.0)
+
+
 def meets_limits(pt: ServingPoint, ttft_limit_s: ArrayLike, tpot_limit_s: ArrayLike) -> np.ndarray:
     """Fits in memory, p99 latencies under the limits (``inf`` = none), a finite throughput."""
     ex = lambda a: np.asarray(a, float)[..., None]
