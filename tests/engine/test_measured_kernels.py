@@ -176,6 +176,30 @@ def test_moe_step_uses_the_measured_layer_time(database):
     assert t.total_s[0] == pytest.approx(0.13502720594406128e-3 + 195_840 / 4 / 3.35e12, rel=1e-9)
 
 
+def test_an_untimed_moe_split_keeps_the_per_token_work(database):
+    """The same one-layer gpt-oss-120b step with a per-token MoE cost of 1e-12 s per element: where
+    the table times the layer (tp 4 x ep 4) the cost adds nothing, the table's time holds that work;
+    at ep 8, which the table lacks, the layer falls back to the physics and keeps the cost:
+    1 layer x 8 tokens x top-4 x 2,880 hidden x 1e-12 s = 92.16 ns."""
+    cat = load_catalog()
+    row = dict(model_row(cat.model("gpt-oss-120b")), num_layers=1, num_moe_layers=1, num_attention_heads=0,
+               num_kv_heads=0, head_dim=0, vocab_size=0, num_sliding_layers=0)
+    m = ModelArrays.stack([row])
+    hw = HardwareArrays.stack([dict(hardware_row(cat.accelerator("h100-sxm")), scale_up_bytes_per_s=np.inf)])
+    mid = mk.register_moe("h100-sxm", "trtllm", "bf16")
+
+    def step(split: int, cost: float) -> float:
+        eff = Efficiency.stack([dict(ROOFLINE, measured_moe=mid, moe_token_cost_s_per_element=cost)])
+        cfg = ParallelConfig.stack([dict(
+            tp=split, pp=1, ep=split, replicas=1, dp_attention=1, weight_bytes_per_param=4.25 / 8,
+            kv_bytes_per_element=1.0, gemm_flop_per_s=989e12, attention_flop_per_s=989e12, isl=1000, osl=1,
+            chunk_tokens=8192, disaggregated=0)])
+        return float(pass_time(m, hw, eff, cfg, n_decode=8, context=0, n_prefill=0).total_s[0])
+
+    assert step(4, 1e-12) == step(4, 0.0)
+    assert step(8, 1e-12) - step(8, 0.0) == pytest.approx(8 * 4 * 2880 * 1e-12, rel=1e-9)
+
+
 def test_without_the_extra_one_clear_error(monkeypatch):
     monkeypatch.setattr(mk, "PACKAGE", "tokenfab_no_such_package")
     with pytest.raises(InputError, match=r"pip install 'tokenfab\[measured\]'"):

@@ -77,7 +77,7 @@ def test_nothing_for_a_dense_model_or_measured_moe_tables(monkeypatch):
 
     def fake(*args, **kwargs):
         calls.append(1)
-        return np.zeros(1)
+        return np.zeros(1), np.ones(1, bool)  # the table timed the MoE layers
 
     monkeypatch.setattr(serving, "_measured_linear", fake)
     moe = arrays("qwen3-30b-a3b")

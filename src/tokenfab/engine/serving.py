@@ -280,14 +280,16 @@ def pass_time(
     overhead = np.broadcast_to((eff.overhead_s + eff.layer_overhead_s * layers) + sequences * (eff.seq_overhead_s * share),
                                np.shape(t_comm))
     # per-token work of an MoE layer (routing, permutation, finalize) that every rank does for the
-    # micro-batch's tokens however the experts are split; a measured MoE table already holds it
-    t_route = np.where(np.asarray(eff.measured_moe) > 0, 0.0,
-                       moe_layers * n_mb * (m.experts_per_token * m.hidden_size * eff.moe_token_cost_s_per_element))
+    # micro-batch's tokens however the experts are split
+    t_route = moe_layers * n_mb * (m.experts_per_token * m.hidden_size * eff.moe_token_cost_s_per_element)
     t_lin = np.maximum(t_lin_c, t_lin_m)
     measured = (np.asarray(eff.measured_gemm) > 0) | (np.asarray(eff.measured_moe) > 0)
     if np.any(measured):
-        t_lin = np.where(measured, _measured_linear(m, hw, eff, cfg, n_mb, dpa, groups, f_lin - f_exp, t_exp, b_lin,
-                                                    gemm_rate), t_lin)
+        t_measured, moe_timed = _measured_linear(m, hw, eff, cfg, n_mb, dpa, groups, f_lin - f_exp, t_exp, b_lin,
+                                                 gemm_rate)
+        t_lin = np.where(measured, t_measured, t_lin)
+        # a measured MoE layer time already holds that work; a shape or split the table lacks keeps it
+        t_route = np.where(measured & moe_timed, 0.0, t_route)
     t_att = t_att_c + t_att_m  # each kernel's bound: its compute or its memory time
     t_stage = t_lin + t_att + t_route + t_comm + overhead
     compute = np.where(t_lin_c >= t_lin_m, t_lin, 0.0) + t_att_c + t_route
@@ -335,11 +337,12 @@ def step_time(
 
 def _measured_linear(m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, n_mb: np.ndarray,
                      dpa: np.ndarray, groups: dict[str, np.ndarray], f_dense: np.ndarray, t_exp: np.ndarray,
-                     b_lin: np.ndarray, gemm_rate: np.ndarray) -> np.ndarray:
+                     b_lin: np.ndarray, gemm_rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Linear layers of one stage with measured kernel times (``measured_kernels``): dense GEMMs
     at the achieved FLOP/s of ``n_mb`` rows (memory- and compute-bound regimes both measured),
     MoE layers at the measured layer time of the model's shape and split; each part keeps the
-    calibrated roofline where the database has no entry."""
+    calibrated roofline where the database has no entry. Returns the time and where the MoE
+    layers were timed by the table."""
     from .measured_kernels import gemm_rate as measured_rate
     from .measured_kernels import moe_time
 
@@ -352,9 +355,10 @@ def _measured_linear(m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: P
                        np.maximum(f_dense / tp / gemm_rate, b_dense / tp / bw))
     layer_s = moe_time(eff.measured_moe, m.hidden_size, m.moe_intermediate_size, m.experts_per_token, m.num_experts,
                        tp / ep, ep, cfg.weight_bytes_per_param, n_mb)
-    t_moe = np.where(np.isfinite(layer_s), m.num_moe_layers / pp * np.nan_to_num(layer_s),
+    timed = np.isfinite(layer_s) & (np.asarray(m.num_moe_layers) > 0)
+    t_moe = np.where(timed, m.num_moe_layers / pp * np.nan_to_num(layer_s),
                      np.maximum(t_exp / tp, (b_lin - b_dense) / tp / bw))
-    return t_dense + np.where(m.num_moe_layers > 0, t_moe, 0.0)
+    return t_dense + np.where(m.num_moe_layers > 0, t_moe, 0.0), timed
 
 
 @dataclass(frozen=True)
