@@ -62,6 +62,12 @@ ACTIVATION_BYTES = 2.0  # hidden states move between devices in 16-bit
 DEFAULT_CHUNK_TOKENS = 8192  # TensorRT-LLM default max_num_tokens
 MAX_BATCH_PER_RANK = 2048  # TensorRT-LLM default max_batch_size (per attention rank)
 BOUNDS = ("compute", "memory", "communication", "overhead")
+# the terms pass_time reports into its ``parts`` dict [s per iteration]: the first six add up to the
+# iteration's time; the last three say what the linear layers' time is made of (routed experts' and
+# kept-precision GEMMs' compute, weight streaming: the linear layers take the larger of compute and
+# streaming, or the measured kernels' time)
+PASS_PARTS = ("linear", "attention_compute", "attention_memory", "moe_token_work", "communication", "overhead",
+              "linear_experts_compute", "linear_kept_compute", "linear_weight_streaming")
 
 
 @dataclass(frozen=True)
@@ -167,12 +173,14 @@ def pass_time(
     m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, n_decode: ArrayLike, context: ArrayLike,
         n_prefill: ArrayLike,
     groups: dict[str, np.ndarray] | None = None, queries_per_sequence: ArrayLike = 1.0,
+    parts: dict[str, np.ndarray] | None = None,
 ) -> PassTime:
     """Time of one iteration of a replica carrying ``n_decode`` decode tokens at mean
     ``context`` and ``n_prefill`` prompt tokens (prompts of ``cfg.isl`` tokens).
     ``groups`` may pass ``memory.weight_groups(m)`` when the caller already has it.
     ``queries_per_sequence`` decode tokens of one sequence share one read of its KV cache
-    (speculative verification of ``k + 1`` tokens)."""
+    (speculative verification of ``k + 1`` tokens). A ``parts`` dict, where given, receives the
+    iteration's terms [s] (:data:`PASS_PARTS`; those marked additive sum to ``total_s``)."""
     if groups is None:
         groups = weight_groups(m)
     # Terms are grouped so that what depends only on the configuration (model, chip, split) is
@@ -292,6 +300,10 @@ def pass_time(
         t_route = np.where(measured & moe_timed, 0.0, t_route)
     t_att = t_att_c + t_att_m  # each kernel's bound: its compute or its memory time
     t_stage = t_lin + t_att + t_route + t_comm + overhead
+    if parts is not None:  # a diagnostic (benchmarks/step_parts.py), off the engine's hot path
+        terms = (t_lin, t_att_c, t_att_m, t_route, t_comm, overhead,
+                 t_exp / devices_per_stage, t_kept / devices_per_stage, t_lin_m)
+        parts.update({name: pp * np.asarray(v, float) for name, v in zip(PASS_PARTS, terms)})
     compute = np.where(t_lin_c >= t_lin_m, t_lin, 0.0) + t_att_c + t_route
     memory = np.where(t_lin_c < t_lin_m, t_lin, 0.0) + t_att_m
     return PassTime(
