@@ -8,10 +8,11 @@ chosen candidate is evaluated again at the concurrency it was predicted at, and 
 (``B`` decode tokens beside ``B x isl / osl`` prompt tokens, engine.serving.pass_time) is split into
 its terms (engine.serving.PASS_PARTS). ``need`` is the iteration the measured throughput implies at
 that concurrency (the engine's step x predicted / measured; a Server row's prediction carries the
-fitted server share): the gap is what the physics misses or adds. Where NVIDIA's kernel database is installed (``pip install 'tokenfab[measured]'``), the MoE
-layers' measured time at the step's tokens (aiconfigurator's table for the chip x stack x dtype x
-shape x split, engine.measured_kernels.moe_time) is printed beside the engine's routed-expert
-compute, ``-`` where it has none. All times in ms per iteration.
+fitted server share): the gap is what the physics misses or adds. Where NVIDIA's kernel database
+is installed (``pip install 'tokenfab[measured]'``), the MoE layers' measured time at the step's
+tokens (aiconfigurator's table for the chip x stack x dtype x shape x split,
+engine.measured_kernels.moe_time) is printed beside the engine's routed-expert compute, ``-``
+where it has none. All times in ms per iteration.
 
 This is the diagnostic behind the trials of docs/engine.md section 6: it reads the engine, it
 fits nothing. A speculative row's draft passes are not in the split (the row is marked ``spec``).
