@@ -27,6 +27,15 @@ read is negligible; median over the grouped-query shapes with 2-16 query heads p
 size 64 or 128, the models the catalog serves). On TensorRT-LLM it is about 39 ns on Hopper with a
 BF16 KV cache and 13-14 ns with FP8, 15-16 ns on Blackwell either way. Charging it per decode step
 (trial x24) was refitted and failed its rule too (thirty-fourth session).
+
+A third table: the same for multi-head latent attention (DeepSeek-R1's MLA decode kernels,
+``mla/<backend>/<version>/generation_mla_perf.parquet``, columns ``batch_size, step, num_heads,
+tp_size, kv_cache_dtype, latency``), per sequence and query head [ns]: calls of one GPU
+(``tp_size`` 1) with at least 16 query heads, same batch and step limits, median per head count, then
+over the head counts. On TensorRT-LLM about 2.4 ns on H200 with an FP8 cache (some 300 ns per
+sequence and layer at DeepSeek-R1's 128 heads) and 1.2 ns on Blackwell. Charged per decode step
+together with the grouped-query figures (trial x50, thirty-ninth session) it was refitted and
+failed its rule as well.
 """
 
 from __future__ import annotations
@@ -44,6 +53,8 @@ from tokenfab.engine.measured_kernels import SYSTEMS, database_root, table_versi
 from tokenfab.errors import run_script  # noqa: E402
 
 TABLE = "generation_attention_perf.parquet"
+MLA_TABLE = "generation_mla_perf.parquet"
+MLA_MIN_HEADS = 16  # query heads of a call, so a call's own cost is spread thin
 BACKENDS = ("trtllm", "vllm", "sglang")
 BYTES = {"bfloat16": 2.0, "float16": 2.0, "fp8": 1.0}
 SIZES = (2**14, 2**16, 2**18, 2**20, 2**22)  # tokens read per call, lower edges of the columns
@@ -53,7 +64,11 @@ FIXED_MAX_STEP = 63  # context per sequence at most, so the KV read is negligibl
 
 
 def newest(folder: Path) -> Path | None:
-    versions = table_versions(folder, TABLE)
+    return newest_of(folder, TABLE)
+
+
+def newest_of(folder: Path, table: str) -> Path | None:
+    versions = table_versions(folder, table)
     return versions[0] if versions else None
 
 
@@ -97,6 +112,23 @@ def fixed_cost_ns(t: dict[str, np.ndarray]) -> dict[str, float]:
     return out
 
 
+def mla_fixed_cost_ns(t: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per KV dtype, the context-independent cost of one MLA decode call per sequence and query head
+    [ns]: ``latency / (batch x heads)`` of one-GPU calls (``tp_size`` 1) with at least
+    ``MLA_MIN_HEADS`` heads and ``FIXED_MIN_BATCH`` sequences at steps up to ``FIXED_MAX_STEP``,
+    median per head count, then median over the head counts."""
+    heads = t["num_heads"]
+    kv = np.array([str(x) for x in t["kv_cache_dtype"]])
+    per = t["latency"] * 1e-3 / (t["batch_size"] * heads) * 1e9
+    keep = ((t["batch_size"] >= FIXED_MIN_BATCH) & (t["step"] <= FIXED_MAX_STEP) & (t["latency"] > 0)
+            & (heads >= MLA_MIN_HEADS) & (t["tp_size"] == 1))
+    out = {}
+    for k in sorted(set(kv[keep])):
+        m = keep & (kv == k)
+        out[k] = float(np.median([float(np.median(per[m & (heads == h)])) for h in sorted(set(heads[m]))]))
+    return out
+
+
 def median_over_shapes(s: dict[str, np.ndarray], mask: np.ndarray) -> float:
     """Median over head shapes of each shape's median share in ``mask`` (NaN when empty)."""
     per_shape = [float(np.median(s["share"][mask & (s["shape"] == k)])) for k in np.unique(s["shape"][mask])]
@@ -133,6 +165,14 @@ def main() -> int:
             if v is not None:
                 fixed = fixed_cost_ns(read_table(v / TABLE))
                 print(f"{chip:12} {backend:7} {v.name:10} " + "  ".join(f"{k} {c:5.1f}" for k, c in fixed.items()))
+    print(f"\nMLA: fixed cost of a call per sequence and query head [ns] (one GPU, >= {MLA_MIN_HEADS} heads, "
+          f"batch >= {FIXED_MIN_BATCH}, step <= {FIXED_MAX_STEP})")
+    for chip, system in SYSTEMS.items():
+        for backend in BACKENDS:
+            v = newest_of(root / system / "mla" / backend, MLA_TABLE)
+            if v is not None:
+                fixed = mla_fixed_cost_ns(read_table(v / MLA_TABLE))
+                print(f"{chip:12} {backend:7} {v.name:10} " + "  ".join(f"{k} {c:5.2f}" for k, c in fixed.items()))
     return 0
 
 

@@ -34,3 +34,26 @@ def test_fixed_cost_matches_a_hand_table_and_leaves_out_what_it_should():
     got = mod.fixed_cost_ns(t)
     assert got["fp8"] == pytest.approx(31.25, rel=1e-12)
     assert got["bfloat16"] == pytest.approx(75.0, rel=1e-12)
+
+
+def test_mla_fixed_cost_matches_a_hand_table_and_leaves_out_what_it_should():
+    """MLA decode calls: 128 heads x 512 sequences at 0.131072 ms (0.131072e-3 s / (512 x 128) = 2 ns per
+    sequence and head), and two calls of 32 heads x 1,024 sequences at 0.098304 and 0.131072 ms (3 and
+    4 ns, median 3.5 ns); the median over the two head counts is 2.75 ns. Left out, each with a latency
+    that would move the figure: a call split over two GPUs, 8 heads, a small batch, a long context."""
+    mod = load_benchmark("attention_kernels")
+    cols = ("batch_size", "step", "num_heads", "tp_size", "kv_cache_dtype", "latency")
+    rows = [
+        (512, 1, 128, 1, "fp8", 0.131072),
+        (1024, 31, 32, 1, "fp8", 0.098304),
+        (1024, 63, 32, 1, "fp8", 0.131072),
+        (1024, 1, 128, 2, "fp8", 9.0),  # tp 2
+        (1024, 1, 8, 1, "fp8", 9.0),  # too few heads
+        (128, 1, 128, 1, "fp8", 9.0),  # too few sequences
+        (1024, 1023, 128, 1, "fp8", 9.0),  # too long a context
+        (512, 1, 128, 1, "bfloat16", 0.065536),  # the other dtype: 1 ns
+    ]
+    t = {c: np.array([r[i] for r in rows]) for i, c in enumerate(cols)}
+    got = mod.mla_fixed_cost_ns(t)
+    assert got["fp8"] == pytest.approx(2.75, rel=1e-12)
+    assert got["bfloat16"] == pytest.approx(1.0, rel=1e-12)
