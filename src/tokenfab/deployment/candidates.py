@@ -309,10 +309,11 @@ def _ownership(caps: Sequence[Capacity], pu: np.ndarray, pc: np.ndarray, cf: dic
 
 def reprice(c: Candidates, capacities: Sequence[Capacity]) -> Candidates:
     """The same candidates priced on other capacities (same chips and counts, other prices,
-    PUE or grid: what-if shocks); the engine is not run again."""
+    PUE or grid: what-if shocks); the engine is not run again, and the efficiency table it ran on
+    (a user's calibration included) stays with them."""
     out = Candidates(spec=c.spec, workload=c.workload, space=c.space, capacities=list(capacities), blocks=c.blocks,
                      inputs=c.inputs, point=c.point, per_replica=c.per_replica, pair_capacity=c.pair_capacity,
-                     pair_config=c.pair_config, unusable=c.unusable, a={}, masks={})
+                     pair_config=c.pair_config, unusable=c.unusable, a={}, masks={}, efficiency=c.efficiency)
     _money_energy(out)
     return out
 
