@@ -95,6 +95,7 @@ class Candidates:
     inputs: EngineInputs
     point: ServingPoint  # (C, G): per config row
     per_replica: np.ndarray  # (C, G) concurrency per replica
+    server_share: np.ndarray  # (C,) share of the limit-bound capacity carried (serving.carried_share)
     pair_capacity: np.ndarray  # (P,)
     pair_config: np.ndarray  # (P,)
     unusable: dict[str, str]  # capacity id -> why it cannot run the model
@@ -146,7 +147,7 @@ def _blocks(cat: Catalog, spec: ModelSpec, caps: Sequence[Capacity], space: Sear
 
 
 def _engine(spec: ModelSpec, wl: Workload, blocks: list[Block], space: SearchSpace, table: dict[str, Any]
-            ) -> tuple[EngineInputs, ServingPoint, np.ndarray]:
+            ) -> tuple[EngineInputs, ServingPoint, np.ndarray, np.ndarray]:
     inp = engine_inputs(spec, blocks, wl.isl, wl.osl, float(space.chunk_tokens), space.disaggregated, space.fidelity,
                         table, wl.osl_cv, space.memory_fraction, space.kv_reserve)
 
@@ -186,8 +187,8 @@ def _engine(spec: ModelSpec, wl: Workload, blocks: list[Block], space: SearchSpa
         pt = fieldwise(lambda v, a: np.concatenate([v, np.broadcast_to(a, (len(at_b), 1))], axis=1), pt, at)
         per_replica = np.concatenate([per_replica, at_b[:, None]], axis=1)
     # a server under the workload's latency limits carries a share of the capacity at each point
-    pt = sustained(pt, server_share(space, wl, inp.eff))
-    return inp, pt, np.asarray(per_replica, float)
+    share = server_share(space, wl, inp.eff)
+    return inp, sustained(pt, share), np.asarray(per_replica, float), share
 
 
 def server_share(space: SearchSpace, wl: Workload, eff: Efficiency) -> np.ndarray:
@@ -312,7 +313,8 @@ def reprice(c: Candidates, capacities: Sequence[Capacity]) -> Candidates:
     PUE or grid: what-if shocks); the engine is not run again, and the efficiency table it ran on
     (a user's calibration included) stays with them."""
     out = Candidates(spec=c.spec, workload=c.workload, space=c.space, capacities=list(capacities), blocks=c.blocks,
-                     inputs=c.inputs, point=c.point, per_replica=c.per_replica, pair_capacity=c.pair_capacity,
+                     inputs=c.inputs, point=c.point, per_replica=c.per_replica, server_share=c.server_share,
+                     pair_capacity=c.pair_capacity,
                      pair_config=c.pair_config, unusable=c.unusable, a={}, masks={}, efficiency=c.efficiency)
     _money_energy(out)
     return out
@@ -328,7 +330,7 @@ def build(cat: Catalog, spec: ModelSpec, workload: Workload, capacities: Sequenc
     if not blocks:
         reasons = sorted(set(unusable.values()))
         raise InputError(reasons[0] if reasons else f"nothing can run {spec.id}")
-    inp, pt, per_replica = _engine(spec, workload, blocks, space, cat.efficiency)
+    inp, pt, per_replica, share = _engine(spec, workload, blocks, space, cat.efficiency)
     rows_of_block = [np.flatnonzero(inp.block == b) for b in range(len(blocks))]
     pu, pc = [], []
     for i, bl in enumerate(per_cap):
@@ -336,7 +338,8 @@ def build(cat: Catalog, spec: ModelSpec, workload: Workload, capacities: Sequenc
             pu.extend([i] * len(rows_of_block[b]))
             pc.extend(rows_of_block[b].tolist())
     c = Candidates(spec=spec, workload=workload, space=space, capacities=caps, blocks=blocks, inputs=inp, point=pt,
-                   per_replica=per_replica, pair_capacity=np.array(pu, dtype=int), pair_config=np.array(pc, dtype=int),
+                   per_replica=per_replica, server_share=share, pair_capacity=np.array(pu, dtype=int),
+                   pair_config=np.array(pc, dtype=int),
                    unusable=unusable, a={}, masks={}, efficiency=cat.efficiency)
     _money_energy(c)
     return c

@@ -28,7 +28,7 @@ from ..errors import DoesNotFitError, InputError
 from ..inputs import parse_input
 from ..units import format_bytes
 from . import capacity as K
-from .candidates import Candidates, SearchSpace, best, build, feasible, server_share
+from .candidates import Candidates, SearchSpace, best, build, feasible
 from .problem import efficiency_key, hardware_row, kept_dtypes, kept_formats, model_row, weight_search
 from .ranges import band_of, ends_of, perf_range, risk_figures
 from .result import (
@@ -115,7 +115,7 @@ def _layout(c: Candidates, p: int, g: int) -> Layout:
         draft_tokens=blk.speculation.draft_tokens,
         acceptance_rate=blk.speculation.acceptance_rate if blk.speculation.draft_tokens else None,
         tokens_per_step=float(tokens_per_step(blk.speculation.acceptance_rate, blk.speculation.draft_tokens)),
-        server_utilization=float(server_share(c.space, c.workload, c.inputs.eff)[ci]))
+        server_utilization=float(c.server_share[ci]))
 
 
 def _money(c: Candidates, p: int, g: int, perf: Performance) -> Money:
