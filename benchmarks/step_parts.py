@@ -37,7 +37,7 @@ from tokenfab.catalog import assumptions as A  # noqa: E402
 from tokenfab.catalog import load_catalog  # noqa: E402
 from tokenfab.engine import ModelArrays, ParallelConfig  # noqa: E402
 from tokenfab.engine.efficiency import kernel_key  # noqa: E402
-from tokenfab.engine.serving import PASS_PARTS, live_context, measured_moe_layer_s, pass_time  # noqa: E402
+from tokenfab.engine.serving import PASS_PARTS, live_context, pass_time  # noqa: E402
 from tokenfab.errors import InputError, run_script  # noqa: E402
 
 SOURCES = (ROOT / "validation" / "measured.csv", ROOT / "validation" / "holdout.csv")
@@ -55,7 +55,7 @@ def measured_moe_s(accelerator: str, stack: str, dtype: str, m: ModelArrays, cfg
         mid = mk.register_moe(accelerator, stack, kernel_key(dtype))
     except InputError:  # the optional extra is not installed
         return float("nan")
-    layer = measured_moe_layer_s(mid, m, cfg, tokens / float(cfg.pp[0]))
+    layer = mk.model_moe_time(mid, m, cfg, tokens / float(cfg.pp[0]))
     return float(np.ravel(layer)[0]) * float(m.num_moe_layers[0])
 
 

@@ -314,8 +314,8 @@ def reprice(c: Candidates, capacities: Sequence[Capacity]) -> Candidates:
     (a user's calibration included) stays with them."""
     out = Candidates(spec=c.spec, workload=c.workload, space=c.space, capacities=list(capacities), blocks=c.blocks,
                      inputs=c.inputs, point=c.point, per_replica=c.per_replica, server_share=c.server_share,
-                     pair_capacity=c.pair_capacity,
-                     pair_config=c.pair_config, unusable=c.unusable, a={}, masks={}, efficiency=c.efficiency)
+                     pair_capacity=c.pair_capacity, pair_config=c.pair_config, unusable=c.unusable, a={}, masks={},
+                     efficiency=c.efficiency)
     _money_energy(out)
     return out
 
@@ -339,8 +339,7 @@ def build(cat: Catalog, spec: ModelSpec, workload: Workload, capacities: Sequenc
             pc.extend(rows_of_block[b].tolist())
     c = Candidates(spec=spec, workload=workload, space=space, capacities=caps, blocks=blocks, inputs=inp, point=pt,
                    per_replica=per_replica, server_share=share, pair_capacity=np.array(pu, dtype=int),
-                   pair_config=np.array(pc, dtype=int),
-                   unusable=unusable, a={}, masks={}, efficiency=cat.efficiency)
+                   pair_config=np.array(pc, dtype=int), unusable=unusable, a={}, masks={}, efficiency=cat.efficiency)
     _money_energy(c)
     return c
 

@@ -35,11 +35,16 @@ import importlib.util
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from .arrays import ModelArrays
+    from .serving import ParallelConfig
 
 PACKAGE = "aiconfigurator_core"
 INSTALL_HINT = "fidelity = 'measured' needs NVIDIA aiconfigurator's kernel database: pip install 'tokenfab[measured]'"
@@ -279,6 +284,15 @@ def register_moe(accelerator: str, stack: str, compute_dtype: str, root: Path | 
             _MOE.append((str(base), str(system), stack, compute_dtype))
         _MOE_IDS[key] = len(_MOE) if ok else 0
     return _MOE_IDS[key]
+
+
+def model_moe_time(moe_id: ArrayLike, m: ModelArrays, cfg: ParallelConfig, tokens: ArrayLike) -> np.ndarray:
+    """:func:`moe_time` of one of ``m``'s MoE layers on one GPU of ``cfg``'s split at ``tokens`` per
+    micro-batch [s]: the experts split ``ep`` ways and each expert ``tp / ep`` ways; NaN where the
+    table ``moe_id`` has no entry."""
+    tp, ep = np.asarray(cfg.tp, float), np.maximum(np.asarray(cfg.ep, float), 1.0)
+    return moe_time(moe_id, m.hidden_size, m.moe_intermediate_size, m.experts_per_token, m.num_experts,
+                    tp / ep, ep, cfg.weight_bytes_per_param, tokens)
 
 
 def moe_time(moe_id: ArrayLike, hidden: ArrayLike, inter: ArrayLike, topk: ArrayLike, experts: ArrayLike,

@@ -347,17 +347,6 @@ def step_time(
     return t, speculative.tokens_per_step(cfg.acceptance_rate, k)
 
 
-def measured_moe_layer_s(moe_id: ArrayLike, m: ModelArrays, cfg: ParallelConfig, tokens: ArrayLike) -> np.ndarray:
-    """Measured time of one of ``m``'s MoE layers on one GPU of ``cfg``'s split at ``tokens`` per
-    micro-batch [s] (``measured_kernels.moe_time`` for table ``moe_id``: the experts split ``ep`` ways
-    and each expert ``tp / ep`` ways); NaN where the table has no entry."""
-    from .measured_kernels import moe_time
-
-    tp, ep = np.asarray(cfg.tp, float), np.maximum(np.asarray(cfg.ep, float), 1.0)
-    return moe_time(moe_id, m.hidden_size, m.moe_intermediate_size, m.experts_per_token, m.num_experts,
-                    tp / ep, ep, cfg.weight_bytes_per_param, tokens)
-
-
 def _measured_linear(m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: ParallelConfig, n_mb: np.ndarray,
                      dpa: np.ndarray, groups: dict[str, np.ndarray], f_dense: np.ndarray, t_exp: np.ndarray,
                      b_lin: np.ndarray, gemm_rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -367,6 +356,7 @@ def _measured_linear(m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: P
     calibrated roofline where the database has no entry. Returns the time and where the MoE
     layers were timed by the table."""
     from .measured_kernels import gemm_rate as measured_rate
+    from .measured_kernels import model_moe_time
 
     tp, pp = np.asarray(cfg.tp, float), np.asarray(cfg.pp, float)
     bw = hw.memory_bandwidth_bytes_per_s * eff.memory_eff
@@ -375,7 +365,7 @@ def _measured_linear(m: ModelArrays, hw: HardwareArrays, eff: Efficiency, cfg: P
     rate = measured_rate(eff.measured_gemm, n_mb)
     t_dense = np.where(rate > 0, f_dense / tp / np.where(rate > 0, rate, 1.0),
                        np.maximum(f_dense / tp / gemm_rate, b_dense / tp / bw))
-    layer_s = measured_moe_layer_s(eff.measured_moe, m, cfg, n_mb)
+    layer_s = model_moe_time(eff.measured_moe, m, cfg, n_mb)
     timed = np.isfinite(layer_s) & (np.asarray(m.num_moe_layers) > 0)
     t_moe = np.where(timed, m.num_moe_layers / pp * np.nan_to_num(layer_s),
                      np.maximum(t_exp / tp, (b_lin - b_dense) / tp / bw))
