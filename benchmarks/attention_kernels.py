@@ -36,6 +36,14 @@ over the head counts. On TensorRT-LLM about 2.4 ns on H200 with an FP8 cache (so
 sequence and layer at DeepSeek-R1's 128 heads) and 1.2 ns on Blackwell. Charged per decode step
 together with the grouped-query figures (trial x50, thirty-ninth session) it was refitted and
 failed its rule as well.
+
+A fourth table: prompt (context) attention, ``attention/<backend>/<version>/context_attention_perf.parquet``
+(columns ``batch_size, isl, num_heads, head_dim, window_size, attn_dtype, kv_cache_dtype, latency``):
+per KV dtype and head size, the law ``latency = heads x batch x (isl^2 / 2 + tokens x isl) x 4 x
+head_dim / (fraction x BF16 dense peak)`` fitted by least squares (:func:`context_law`). These are
+the figures of efficiency.yaml ``context_attention``, which the measured fidelity reads (fortieth
+session); at the derated and calibrated fidelities the same law was refitted as trial x52 and
+failed its rule.
 """
 
 from __future__ import annotations
@@ -61,6 +69,10 @@ SIZES = (2**14, 2**16, 2**18, 2**20, 2**22)  # tokens read per call, lower edges
 LARGE_TOKENS = 2**20
 FIXED_MIN_BATCH = 256  # sequences per call, so a call's own launch cost is spread thin
 FIXED_MAX_STEP = 63  # context per sequence at most, so the KV read is negligible
+CONTEXT_TABLE = "context_attention_perf.parquet"
+CONTEXT_KV = {"bfloat16": "bf16", "fp8": "fp8"}  # the tables' KV dtypes, as tokenfab names them
+CONTEXT_MIN_ISL = 512  # prompt tokens of a call at least
+CONTEXT_MIN_TOKENS = 8192  # tokens of a call at least (batch x prompt), so launch costs are spread thin
 
 
 def newest(folder: Path) -> Path | None:
@@ -129,6 +141,33 @@ def mla_fixed_cost_ns(t: dict[str, np.ndarray]) -> dict[str, float]:
     return out
 
 
+def context_law(t: dict[str, np.ndarray], peak_flop_per_s: float) -> dict[str, dict[int, tuple[float, float]]]:
+    """Per KV dtype and head size, the prompt-attention law of a chip x backend's measured
+    ``context_attention_perf`` calls: ``latency = heads x batch x (isl^2 / 2 + tokens x isl) x 4 x
+    head_dim / (fraction x peak)``, i.e. the causal pairs plus ``tokens`` pairs' worth of work per
+    query token (the diagonal tiles, softmax and epilogue that do not shrink with the context), at
+    ``fraction`` of the BF16 dense peak. Least squares of ``latency x peak / (heads x batch x 2 x
+    head_dim x isl^2) = 1 / fraction + (2 tokens / fraction) / isl`` over the global-attention calls
+    (``window_size`` 0) with prompts of at least ``CONTEXT_MIN_ISL`` tokens and at least
+    ``CONTEXT_MIN_TOKENS`` tokens per call, pooled over head counts and attention dtypes."""
+    kv = np.array([str(x) for x in t["kv_cache_dtype"]])
+    window = t.get("window_size", np.zeros(len(t["latency"])))
+    b, h, isl, hd, lat = t["batch_size"], t["num_heads"], t["isl"], t["head_dim"], t["latency"] * 1e-3
+    keep = ((window == 0) & (isl >= CONTEXT_MIN_ISL) & (b * isl >= CONTEXT_MIN_TOKENS) & (lat > 0)
+            & np.isin(kv, list(CONTEXT_KV)))
+    out: dict[str, dict[int, tuple[float, float]]] = {}
+    for k in sorted(set(kv[keep])):
+        for d in sorted(set(hd[keep & (kv == k)])):
+            m = keep & (kv == k) & (hd == d)
+            if m.sum() < 10:
+                continue
+            y = lat[m] * peak_flop_per_s / (h[m] * b[m] * 2.0 * d * isl[m] ** 2)
+            (a, c), *_ = np.linalg.lstsq(np.c_[np.ones(m.sum()), 1.0 / isl[m]], y, rcond=None)
+            if a > 0 and c >= 0:
+                out.setdefault(CONTEXT_KV[k], {})[int(d)] = (float(1.0 / a), float(c / a / 2.0))
+    return out
+
+
 def median_over_shapes(s: dict[str, np.ndarray], mask: np.ndarray) -> float:
     """Median over head shapes of each shape's median share in ``mask`` (NaN when empty)."""
     per_shape = [float(np.median(s["share"][mask & (s["shape"] == k)])) for k in np.unique(s["shape"][mask])]
@@ -173,6 +212,18 @@ def main() -> int:
             if v is not None:
                 fixed = mla_fixed_cost_ns(read_table(v / MLA_TABLE))
                 print(f"{chip:12} {backend:7} {v.name:10} " + "  ".join(f"{k} {c:5.2f}" for k, c in fixed.items()))
+    print("\nprompt attention: fraction of the BF16 dense peak and pairs of work per query token, per KV dtype x head "
+          f"size (global attention, prompts >= {CONTEXT_MIN_ISL}, calls >= {CONTEXT_MIN_TOKENS} tokens); "
+          "efficiency.yaml context_attention")
+    for chip, system in SYSTEMS.items():
+        peak = cat.accelerator(chip).bf16_dense_flop_per_s
+        for backend in BACKENDS:
+            v = newest_of(root / system / "attention" / backend, CONTEXT_TABLE)
+            if v is None or not peak:
+                continue
+            law = context_law(read_table(v / CONTEXT_TABLE), float(peak))
+            print(f"{chip:12} {backend:7} {v.name:10} " + "  ".join(
+                f"{k}/{d} {f:.3f} {n:5.0f}" for k, by in law.items() for d, (f, n) in by.items()))
     return 0
 
 

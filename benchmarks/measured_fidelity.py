@@ -65,7 +65,8 @@ def main() -> None:
     t0 = time.perf_counter()
     cat = load_catalog()
     table = cat.efficiency
-    print(f"# measured kernels: {database_version()} (dense GEMMs and MoE layers; attention, communication, overheads: physics)")
+    print(f"# measured kernels: {database_version()} (dense GEMMs, MoE layers, prompt attention; decode attention, "
+          "communication, overheads: physics)")
     runs = {"calibrated": (table, "calibrated"), "measured": (table, "measured")}
     if not args.no_refit:
         fitted = prepare(read_measured(ROOT / "validation" / "measured.csv"), cat)

@@ -111,8 +111,10 @@ def test_not_covered_falls_back_to_the_calibrated_physics(database):
     # mi300x and TPU have no table; h100 x vllm has none in this fixture (only trtllm)
     assert list(mea.measured_gemm) == [0, 0, 0]
     for f in ROOFLINE:
-        if f != "measured_gemm":
+        if f not in ("measured_gemm", "context_attention_measured"):
             assert np.array_equal(getattr(mea, f), getattr(cal, f)), f
+    # the measured fidelity reads the prompt-attention law (efficiency.yaml context_attention) wherever it has one
+    assert list(mea.context_attention_measured) == [1, 1, 1] and list(cal.context_attention_measured) == [0, 0, 0]
     assert mk.coverage_line("mi300x", "vllm-rocm", "fp8", 0).startswith("measured: none")
     cid = mk.register("h100-sxm", "trtllm", "fp8")
     line = mk.coverage_line("h100-sxm", "trtllm", "fp8", cid)
@@ -120,6 +122,10 @@ def test_not_covered_falls_back_to_the_calibrated_physics(database):
     # a dense model has no MoE part to name
     assert mk.coverage_line("h100-sxm", "trtllm", "fp8", cid, None, has_moe=False).endswith(
         "physics: attention, communication, overheads")
+    # with a measured prompt-attention law, only decode attention is left to the physics
+    line = mk.coverage_line("h100-sxm", "trtllm", "fp8", cid, None, False, "bf16 head 128")
+    assert "prompt attention (h100_sxm trtllm bf16 head 128)" in line
+    assert line.endswith("physics: decode attention, communication, overheads")
 
 
 def test_moe_layer_time_from_the_table(database):

@@ -20,7 +20,7 @@ from ..catalog.model_spec import ModelSpec
 from ..economics.cost import split_by_phase
 from ..engine.arrays import ModelArrays
 from ..engine.dtypes import BLOCK_SCALED_EFFICIENCY, FOUR_BIT_FORMATS, WEIGHT_BYTES_PER_PARAM
-from ..engine.efficiency import KvReserveRule, block_scale_factors, kernel_key
+from ..engine.efficiency import KvReserveRule, block_scale_factors, context_attention, kernel_key
 from ..engine.memory import weight_bytes_total
 from ..engine.serving import BOUNDS, live_context, step_time
 from ..engine.speculative import tokens_per_step
@@ -299,8 +299,11 @@ def _measured_assumption(c: Candidates, layout: Layout) -> Assumption:
     shape = (s.hidden_size, s.moe_intermediate_size or 0, s.experts_per_token or 0, s.num_experts or 0)
     moe = moe_label(layout.accelerator, layout.stack, key, shape, layout.tp // max(layout.ep, 1),
                     max(layout.ep, 1), WEIGHT_BYTES_PER_PARAM[layout.weights])
+    law = (context_attention(c.efficiency, layout.accelerator, layout.stack, layout.kv, s.head_dim)
+           if s.attention != "mla" else (0.0, 0.0))
+    prompt = f"{layout.kv} head {s.head_dim}" if law[0] > 0 else None
     return Assumption(name="measured_kernels", value=coverage_line(layout.accelerator, layout.stack,
-                                                                      key, cid, moe, shape[3] > 0),
+                                                                      key, cid, moe, shape[3] > 0, prompt),
                       source="https://github.com/ai-dynamo/aiconfigurator (aiconfigurator-core systems/data)",
                       kind="measured kernel timings")
 

@@ -27,7 +27,14 @@ from ..engine.dtypes import (
     WEIGHT_BYTES_PER_PARAM,
     WEIGHT_ONLY_FORMATS,
 )
-from ..engine.efficiency import KV_RESERVE_REQUEST, KvReserveRule, efficiency_arrays, with_kv_reserve, with_memory_fraction
+from ..engine.efficiency import (
+    KV_RESERVE_REQUEST,
+    KvReserveRule,
+    context_attention,
+    efficiency_arrays,
+    with_kv_reserve,
+    with_memory_fraction,
+)
 from ..engine.parallelism import Split, splits
 from ..engine.serving import ParallelConfig
 from ..errors import InputError
@@ -200,6 +207,20 @@ def attention_peak(spec: ModelSpec, hw_row: dict[str, float], kv: str, gemm_peak
     return bf16 if np.isfinite(bf16) else gemm_peak
 
 
+def prefill_attention_law(table: dict[str, Any], spec: ModelSpec, block: Block, hw_row: dict[str, float]
+                          ) -> tuple[float, float]:
+    """A block's measured prompt-attention law (efficiency.yaml ``context_attention``, for its stack,
+    chip, KV dtype and head size): ``(rate per device [FLOP/s], pairs per prompt token)``, the rate
+    the law's fraction of the chip's BF16 dense peak; ``(0, 0)`` for MLA and wherever the table
+    has none."""
+    bf16 = hw_row["bf16_flop_per_s"]
+    if spec.attention == "mla" or not np.isfinite(bf16):
+        return 0.0, 0.0
+    fraction, pairs = context_attention(table, block.accelerator.id, block.precision.stack, block.precision.kv,
+                                        spec.head_dim)
+    return fraction * bf16, pairs
+
+
 @dataclass(frozen=True)
 class Speculation:
     """Speculative decoding of a block: ``method`` off, mtp or draft, with its figures."""
@@ -287,6 +308,7 @@ def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: flo
     admission rule."""
     n = np.array([len(b.splits) for b in blocks], dtype=int)
     split_cols = np.array([s[:6] for b in blocks for s in b.splits], dtype=float).reshape(-1, 6)
+    table = table or A.efficiency_table()
     hw_rows, per_block = [], []
     for b in blocks:
         hrow = hardware_row(b.accelerator)
@@ -294,9 +316,10 @@ def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: flo
         hw_rows.append(hrow)
         per_block.append((WEIGHT_BYTES_PER_PARAM[b.precision.weights], KV_BYTES_PER_ELEMENT[b.precision.kv], gemm,
                           attention_peak(spec, hrow, b.precision.kv, gemm),
-                          *kept_formats(spec, b.precision.weights, hrow)))
-    wb, kvb, peak, attn, attn_b, attn_p, head_b, head_p = (
-        np.repeat(col, n) for col in np.array(per_block, dtype=float).reshape(-1, 8).T)
+                          *kept_formats(spec, b.precision.weights, hrow),
+                          *prefill_attention_law(table, spec, b, hrow)))
+    wb, kvb, peak, attn, attn_b, attn_p, head_b, head_p, law_rate, law_pairs = (
+        np.repeat(col, n) for col in np.array(per_block, dtype=float).reshape(-1, 10).T)
     rows = len(split_cols)
     cfg = ParallelConfig(
         tp=split_cols[:, 0], pp=split_cols[:, 1], ep=split_cols[:, 2], dp_attention=split_cols[:, 3],
@@ -304,11 +327,12 @@ def engine_inputs(spec: ModelSpec, blocks: Sequence[Block], isl: float, osl: flo
         attention_flop_per_s=attn, isl=np.full(rows, float(isl)), osl=np.full(rows, float(osl)),
         chunk_tokens=np.full(rows, float(chunk_tokens)), disaggregated=np.full(rows, float(disaggregated)),
         osl_cv=np.full(rows, float(osl_cv)), attention_weight_bytes_per_param=attn_b, attention_proj_flop_per_s=attn_p,
-        head_weight_bytes_per_param=head_b, head_flop_per_s=head_p,
+        head_weight_bytes_per_param=head_b, head_flop_per_s=head_p, prefill_attention_flop_per_s=law_rate,
+        prefill_attention_pairs_per_token=law_pairs,
         **{f: np.repeat(np.array([float(getattr(b.speculation, f)) for b in blocks]), n)
            for f in ("draft_tokens", "acceptance_rate", "draft_layers", "draft_moe_layers")})
     block = np.repeat(np.arange(len(blocks)), n)
-    eff = efficiency_arrays(table or A.efficiency_table(), [b.accelerator.id for b in blocks],
+    eff = efficiency_arrays(table, [b.accelerator.id for b in blocks],
                             [b.precision.stack for b in blocks], [b.precision.efficiency_dtype for b in blocks],
                             fidelity).take(block)
     if memory_fraction is not None:

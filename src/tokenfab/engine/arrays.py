@@ -141,6 +141,10 @@ class Efficiency(_Columns):
     its limit-bound steady-state capacity it sustains (a server under random arrivals carries less
     than the load at which its p99 latencies just meet the limits; fitted; 1 = none, offline and
     fixed-concurrency runs never pay it, ``serving.sustained``).
+    ``context_attention_measured`` [-] 1 where prompt attention follows the measured law of the
+    configuration's own kernels (``ParallelConfig.prefill_attention_flop_per_s``, efficiency.yaml
+    ``context_attention``) when it has one: the measured fidelity, and the derated and calibrated
+    ones where the table's ``applied`` is ``always``; 0 at the roofline.
     """
 
     compute_eff: np.ndarray
@@ -169,6 +173,7 @@ class Efficiency(_Columns):
     expert_load_dispersion: np.ndarray
     moe_token_cost_s_per_element: np.ndarray
     server_utilization: np.ndarray
+    context_attention_measured: np.ndarray
 
 
 # p99 / mean latency when no fitted figure is given: the medians over the MLPerf Inference v5.1
@@ -185,5 +190,5 @@ ROOFLINE = dict(
     moe_half_width=0.0, gemm_half_tokens=0.0, prefill_attention_scale=1.0, expert_compute_scale=1.0, measured_gemm=0.0,
     measured_moe=0.0, kv_memory_fraction=DEFAULT_KV_MEMORY_FRACTION, kv_fraction_of_free=0.0, kv_reserve_request=0.0,
     chunked_kv_full=0.0, chunked_reads_per_query_head=0.0, expert_load_dispersion=0.0,
-    moe_token_cost_s_per_element=0.0, server_utilization=1.0,
+    moe_token_cost_s_per_element=0.0, server_utilization=1.0, context_attention_measured=0.0,
 )

@@ -181,6 +181,38 @@ def chunked_decode_kernel(table: Mapping[str, Any], accelerator: str, stack: str
     return {"chunked_reads_per_query_head": 1.0 if arch in archs else 0.0}
 
 
+CONTEXT_ATTENTION_KV = {"bf16": "bf16", "fp16": "bf16", "fp8": "fp8"}  # KV dtype -> the table's entry
+
+
+def context_attention_applied(table: Mapping[str, Any]) -> str:
+    """Where the measured prompt-attention law applies (efficiency.yaml ``context_attention.applied``):
+    ``measured`` (the shipped table: the measured fidelity only, like its GEMM and MoE tables) or
+    ``always`` (the derated and calibrated fidelities too; trial x52, docs/engine.md section 6)."""
+    applied = table.get("context_attention", {}).get("applied", "measured")
+    if applied not in ("measured", "always"):
+        raise CatalogError(f"efficiency.yaml context_attention applied = {applied!r}. Fix: applied: measured or always")
+    return str(applied)
+
+
+def context_attention(table: Mapping[str, Any], accelerator: str, stack: str, kv_dtype: str, head_dim: int
+                      ) -> tuple[float, float]:
+    """The measured prompt-attention law of a stack's kernels on a chip for a KV-cache dtype and
+    head size (efficiency.yaml ``context_attention``): ``(fraction of the BF16 dense peak, pairs of
+    work per prompt token)``, ``(0, 0)`` where the table has none (the physics and the fitted
+    ``prefill_attention_scale`` apply)."""
+    kv = CONTEXT_ATTENTION_KV.get(kv_dtype)
+    by_chip = (table.get("context_attention", {}).get("stacks", {}).get(stack) or {}).get(accelerator) or {}
+    law = (by_chip.get(kv) or {}).get(str(int(head_dim))) if kv else None  # YAML keys are names: '64'
+    if law is None:
+        return 0.0, 0.0
+    ok = isinstance(law, list) and len(law) == 2 and all(isinstance(x, (int, float)) for x in law)
+    if not ok or not (0.0 < float(law[0]) <= 2.0) or float(law[1]) < 0.0:
+        raise CatalogError(f"efficiency.yaml context_attention {stack} {accelerator} {kv} {head_dim}: {law!r}. "
+                           "Fix: [fraction of the BF16 peak in (0, 2], pairs per token >= 0], "
+                           "as benchmarks/attention_kernels.py prints them")
+    return float(law[0]), float(law[1])
+
+
 def with_memory_fraction(eff: Efficiency, fraction: ArrayLike) -> Efficiency:
     """``eff`` with the stack's memory-budget fraction replaced where ``fraction`` is finite (a run's
     or a user's own ``--memory-fraction``); the stack's rule (of the whole memory or of the free
@@ -212,15 +244,17 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
     # a block-scaled GEMM and keeps the chip's figure
     block, experts = block_scale_factors(table, accelerator, compute_dtype)
     token_cost = moe_token_cost(table, accelerator, stack, compute_dtype)  # a kernel's measured time, not fitted
+    law = 1.0 if context_attention_applied(table) == "always" else 0.0  # the measured fidelity reads it always
     if fidelity == "derated":
         return dict(ROOFLINE, compute_eff=hw * block, memory_eff=float(d["memory_eff"]),
                     network_eff=float(d["network_eff"]), attention_eff=hw, expert_compute_scale=experts,
-                    moe_token_cost_s_per_element=token_cost, **fixed)
+                    moe_token_cost_s_per_element=token_cost, context_attention_measured=law, **fixed)
     if fidelity == "measured":
         from .measured_kernels import register, register_moe
 
         key = kernel_key(compute_dtype)
         return dict(_one(table, accelerator, stack, compute_dtype, "calibrated"),
+                    context_attention_measured=1.0,
                     measured_gemm=float(register(accelerator, stack, key)),
                     measured_moe=float(register_moe(accelerator, stack, key)))
     c = table["calibrated"]
@@ -246,6 +280,7 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
         measured_moe=0.0,
         moe_token_cost_s_per_element=token_cost,
         server_utilization=float(c.get("server_utilization", 1.0)),
+        context_attention_measured=law,
         **fixed,
     )
 

@@ -195,14 +195,19 @@ def gemm_rate(curve_id: ArrayLike, tokens: ArrayLike) -> np.ndarray:
 
 
 def coverage_line(accelerator: str, stack: str, compute_dtype: str, curve_id: int, moe: str | None = None,
-                  has_moe: bool = True) -> str:
+                  has_moe: bool = True, prompt_attention: str | None = None) -> str:
     """What a result of the ``measured`` fidelity took from the database and what from physics;
     ``moe`` the MoE table used (``version moe_dtype``), None when the experts were physics;
-    ``has_moe`` False for a model without routed experts (no MoE part to name)."""
+    ``has_moe`` False for a model without routed experts (no MoE part to name); ``prompt_attention``
+    the context-attention law used (efficiency.yaml ``context_attention``, e.g. ``bf16 head 64``),
+    None when prompt attention was physics."""
     measured = [f"gemm ({database_version()} {curve(curve_id).label()})"] if curve_id > 0 else []
     if moe:
         measured.append(f"moe ({SYSTEMS[accelerator]} {stack} {moe})")
-    physics = ([] if curve_id > 0 else ["gemm"]) + ([] if moe or not has_moe else ["moe"]) + list(PHYSICS_PARTS)
+    if prompt_attention:
+        measured.append(f"prompt attention ({SYSTEMS[accelerator]} {stack} {prompt_attention})")
+    rest = [("decode attention" if prompt_attention and p == "attention" else p) for p in PHYSICS_PARTS]
+    physics = ([] if curve_id > 0 else ["gemm"]) + ([] if moe or not has_moe else ["moe"]) + rest
     if not measured:
         return (f"measured: none ({database_version()} has no {compute_dtype} table for {accelerator} x {stack}); "
                 f"physics: {', '.join(physics)}")

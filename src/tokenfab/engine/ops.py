@@ -79,6 +79,14 @@ def _attn_flops_per_pair(m: ModelArrays, prefill: bool) -> np.ndarray:
     return np.where(m.mla > 0, mla, gqa)
 
 
+def attention_flops_prefill_tokens(m: ModelArrays, seq_tokens: ArrayLike, pairs_per_token: ArrayLike) -> np.ndarray:
+    """FLOPs of ``pairs_per_token`` extra query-key pairs per prompt token and layer of one
+    sequence's prefill [FLOP]: a kernel's per-token work that does not shrink with the context
+    (efficiency.yaml ``context_attention``)."""
+    return (_attn_flops_per_pair(m, prefill=True) * np.asarray(seq_tokens, float)
+            * np.asarray(pairs_per_token, float) * m.num_layers)
+
+
 def attention_flops_decode(m: ModelArrays, context_tokens: ArrayLike, context_layers: ArrayLike | None = None
                            ) -> np.ndarray:
     """Attention FLOPs of one new token attending ``context_tokens`` [FLOP] (or, where given, the

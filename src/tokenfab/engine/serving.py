@@ -52,6 +52,7 @@ from .memory import (
 from .ops import (
     attention_flops_decode,
     attention_flops_prefill,
+    attention_flops_prefill_tokens,
     expert_flops_per_token,
     linear_flops_per_token,
     lm_head_flops_per_token,
@@ -88,6 +89,10 @@ class ParallelConfig(_Columns):
     the attention projections at ``attention_weight_bytes_per_param`` computing at
     ``attention_proj_flop_per_s``, the LM head at ``head_weight_bytes_per_param`` / ``head_flop_per_s``;
     0 = quantized with the rest.
+    Prompt attention measured on the configuration's stack x chip x KV dtype x head size
+    (efficiency.yaml ``context_attention``, applied where ``Efficiency.context_attention_measured``):
+    ``prefill_attention_flop_per_s`` per device, for the causal pairs plus
+    ``prefill_attention_pairs_per_token`` pairs per prompt token and layer; 0 = none.
     """
 
     tp: np.ndarray
@@ -112,6 +117,8 @@ class ParallelConfig(_Columns):
     attention_proj_flop_per_s: np.ndarray | float = 0.0
     head_weight_bytes_per_param: np.ndarray | float = 0.0
     head_flop_per_s: np.ndarray | float = 0.0
+    prefill_attention_flop_per_s: np.ndarray | float = 0.0
+    prefill_attention_pairs_per_token: np.ndarray | float = 0.0
 
 
 @dataclass(frozen=True)
@@ -255,6 +262,14 @@ def pass_time(
     # roofline each, summed, so neither hides behind the other
     t_dec_c, t_dec_m = f_att_dec / att_rate, b_att_dec / stage_bw
     t_pre_c, t_pre_m = f_att_pre * (1.0 / p_scale) / att_rate, b_att_pre / stage_bw
+    # where the stack's own kernels were timed and the fidelity reads them: their measured law (the
+    # causal pairs plus a per-token share)
+    law_rate = np.asarray(cfg.prefill_attention_flop_per_s, float) * np.asarray(eff.context_attention_measured, float)
+    if np.any(law_rate > 0):
+        f_law = f_att_pre + prompts * (attention_flops_prefill_tokens(m, cfg.isl, cfg.prefill_attention_pairs_per_token)
+                                       * share2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_pre_c = np.where(law_rate > 0, f_law / (devices_per_stage * law_rate), t_pre_c)
     t_att_c = np.where(t_dec_c >= t_dec_m, t_dec_c, 0.0) + np.where(t_pre_c >= t_pre_m, t_pre_c, 0.0)
     t_att_m = np.where(t_dec_c < t_dec_m, t_dec_m, 0.0) + np.where(t_pre_c < t_pre_m, t_pre_m, 0.0)
     # communication inside one stage, per micro-batch
