@@ -57,7 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.catalog import load_catalog  # noqa: E402
-from tokenfab.engine.measured_kernels import SYSTEMS, database_root, table_versions  # noqa: E402
+from tokenfab.engine.measured_kernels import SYSTEMS, database_root, read_columns, table_versions  # noqa: E402
 from tokenfab.errors import run_script  # noqa: E402
 
 TABLE = "generation_attention_perf.parquet"
@@ -86,7 +86,7 @@ def newest_of(folder: Path, table: str) -> Path | None:
 
 def shares(path: Path, bandwidth: float) -> dict[str, np.ndarray]:
     """Per call: tokens read, achieved share of ``bandwidth``, KV dtype and head shape."""
-    t = read_table(path)
+    t = read_columns(path)
     kv = np.array([str(x) for x in t["kv_cache_dtype"]])
     window = t.get("window_size", np.zeros(len(t["latency"])))
     keep = (window == 0) & np.isin(kv, list(BYTES)) & (t["latency"] > 0)
@@ -95,12 +95,6 @@ def shares(path: Path, bandwidth: float) -> dict[str, np.ndarray]:
     share = bytes_read / (t["latency"] * 1e-3) / bandwidth
     shape = np.array([f"{h}/{g}/{d}" for h, g, d in zip(t["num_heads"], t["num_key_value_heads"], t["head_dim"])])
     return {"tokens": tokens[keep], "share": share[keep], "kv": kv[keep], "shape": shape[keep]}
-
-
-def read_table(path: Path) -> dict[str, np.ndarray]:
-    import pyarrow.parquet as pq
-
-    return {c: np.asarray(v) for c, v in pq.read_table(path).to_pydict().items()}
 
 
 def fixed_cost_ns(t: dict[str, np.ndarray]) -> dict[str, float]:
@@ -202,7 +196,7 @@ def main() -> int:
         for backend in BACKENDS:
             v = newest(root / system / "attention" / backend)
             if v is not None:
-                fixed = fixed_cost_ns(read_table(v / TABLE))
+                fixed = fixed_cost_ns(read_columns(v / TABLE))
                 print(f"{chip:12} {backend:7} {v.name:10} " + "  ".join(f"{k} {c:5.1f}" for k, c in fixed.items()))
     print(f"\nMLA: fixed cost of a call per sequence and query head [ns] (one GPU, >= {MLA_MIN_HEADS} heads, "
           f"batch >= {FIXED_MIN_BATCH}, step <= {FIXED_MAX_STEP})")
@@ -210,7 +204,7 @@ def main() -> int:
         for backend in BACKENDS:
             v = newest_of(root / system / "mla" / backend, MLA_TABLE)
             if v is not None:
-                fixed = mla_fixed_cost_ns(read_table(v / MLA_TABLE))
+                fixed = mla_fixed_cost_ns(read_columns(v / MLA_TABLE))
                 print(f"{chip:12} {backend:7} {v.name:10} " + "  ".join(f"{k} {c:5.2f}" for k, c in fixed.items()))
     print("\nprompt attention: fraction of the BF16 dense peak and pairs of work per query token, per KV dtype x head "
           f"size (global attention, prompts >= {CONTEXT_MIN_ISL}, calls >= {CONTEXT_MIN_TOKENS} tokens); "
@@ -221,7 +215,7 @@ def main() -> int:
             v = newest_of(root / system / "attention" / backend, CONTEXT_TABLE)
             if v is None or not peak:
                 continue
-            law = context_law(read_table(v / CONTEXT_TABLE), float(peak))
+            law = context_law(read_columns(v / CONTEXT_TABLE), float(peak))
             print(f"{chip:12} {backend:7} {v.name:10} " + "  ".join(
                 f"{k}/{d} {f:.3f} {n:5.0f}" for k, by in law.items() for d, (f, n) in by.items()))
     return 0

@@ -32,7 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.catalog import assumptions as A  # noqa: E402
-from tokenfab.engine.measured_kernels import MIN_LATENCY_SOURCE, MIN_SHAPE, SYSTEMS, database_root, table_versions  # noqa: E402
+from tokenfab.engine.measured_kernels import (  # noqa: E402
+    MIN_LATENCY_SOURCE,
+    MIN_SHAPE,
+    SYSTEMS,
+    database_root,
+    read_columns,
+    table_versions,
+)
 from tokenfab.errors import run_script  # noqa: E402
 
 GEMM_M = (64, 1024, 4096, 16384, 32768)
@@ -42,13 +49,10 @@ BACKEND = "trtllm"
 
 def newest_with_both(folder: Path, table: str, column: str) -> tuple[str, dict[str, np.ndarray]] | None:
     """(version, columns) of the newest version whose table holds both fp8 and fp8_block rows."""
-    import pyarrow.parquet as pq
-
     for v in table_versions(folder, table):
-        t = pq.read_table(v / table).to_pydict()
-        kinds = set(t[column])
-        if {"fp8", "fp8_block"} <= kinds:
-            return v.name, {c: np.asarray(vals) for c, vals in t.items()}
+        t = read_columns(v / table)
+        if {"fp8", "fp8_block"} <= set(t[column].tolist()):
+            return v.name, t
     return None
 
 

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.catalog import assumptions as A  # noqa: E402
-from tokenfab.engine.measured_kernels import SYSTEMS, database_root, table_versions  # noqa: E402
+from tokenfab.engine.measured_kernels import SYSTEMS, database_root, read_columns, table_versions  # noqa: E402
 from tokenfab.errors import run_script  # noqa: E402
 
 BACKEND = "trtllm"
@@ -43,14 +43,10 @@ GRID = np.geomspace(16, 16384, 97)
 
 
 def newest(folder: Path) -> tuple[str, dict[str, np.ndarray]] | None:
-    import pyarrow.parquet as pq
-
     versions = table_versions(folder, "gemm_perf.parquet")
     if not versions:
         return None
-    v = versions[0]
-    t = pq.read_table(v / "gemm_perf.parquet").to_pydict()
-    return v.name, {c: np.asarray(vals) for c, vals in t.items()}
+    return versions[0].name, read_columns(versions[0] / "gemm_perf.parquet")
 
 
 def fastest(cols: dict[str, np.ndarray], dtype: str, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

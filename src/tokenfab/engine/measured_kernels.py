@@ -32,10 +32,11 @@ Curves are registered in this process (``register`` returns a positive id carrie
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -115,16 +116,23 @@ def curve_from_rows(m: ArrayLike, n: ArrayLike, k: ArrayLike, latency_ms: ArrayL
     return np.interp(np.log2(M_GRID), np.log2(ms), med)
 
 
-def read_gemm(path: Path, gemm_dtype: str) -> np.ndarray | None:
-    """Curve of one ``gemm_perf.parquet`` for one dtype; None when the dtype is not measured."""
+def read_columns(path: Path, columns: Sequence[str] | None = None,
+                 filters: list[tuple[str, str, Any]] | None = None) -> dict[str, np.ndarray]:
+    """One parquet table of the database as numpy columns (``columns``: those only; ``filters``:
+    pyarrow's row filters); a file pyarrow cannot read stops with one line naming it."""
     import pyarrow.parquet as pq
 
     try:
-        t = pq.read_table(path, columns=["gemm_dtype", "m", "n", "k", "latency"],
-                          filters=[("gemm_dtype", "==", gemm_dtype)]).to_pydict()
+        t = pq.read_table(path, columns=list(columns) if columns is not None else None, filters=filters).to_pydict()
     except (OSError, KeyError, ValueError) as e:  # pyarrow raises ArrowInvalid (a ValueError) on bad files
-        raise InputError(f"{path}: not a readable aiconfigurator gemm table ({e}): reinstall 'tokenfab[measured]'") from e
-    sel = np.asarray(t["gemm_dtype"]) == gemm_dtype
+        raise InputError(f"{path}: not a readable aiconfigurator table ({e}): reinstall 'tokenfab[measured]'") from e
+    return {c: np.asarray(v) for c, v in t.items()}
+
+
+def read_gemm(path: Path, gemm_dtype: str) -> np.ndarray | None:
+    """Curve of one ``gemm_perf.parquet`` for one dtype; None when the dtype is not measured."""
+    t = read_columns(path, ["gemm_dtype", "m", "n", "k", "latency"], [("gemm_dtype", "==", gemm_dtype)])
+    sel = t["gemm_dtype"] == gemm_dtype
     if not np.any(sel):
         return None
     return curve_from_rows(*(np.asarray(t[c])[sel] for c in ("m", "n", "k", "latency")))
@@ -234,18 +242,10 @@ def moe_dtype(compute_dtype: str, weight_bytes_per_param: float) -> tuple[str, .
 @lru_cache(maxsize=64)
 def moe_tables(root: Path, system: str, backend: str) -> tuple[tuple[str, dict[str, np.ndarray]], ...]:
     """Every version's ``moe_perf.parquet`` of a system x backend, newest first, as numpy columns."""
-    import pyarrow.parquet as pq
-
-    out = []
-    for v in table_versions(root / system / "moe" / backend, "moe_perf.parquet"):
-        cols = ["moe_dtype", "num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_tp_size",
-                "moe_ep_size", "distribution", "kernel_source", "latency"]
-        try:
-            t = pq.read_table(v / "moe_perf.parquet", columns=cols).to_pydict()
-        except (OSError, KeyError, ValueError) as e:
-            raise InputError(f"{v}: not a readable aiconfigurator moe table ({e}): reinstall 'tokenfab[measured]'") from e
-        out.append((v.name, {c: np.asarray(t[c]) for c in cols}))
-    return tuple(out)
+    cols = ["moe_dtype", "num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_tp_size",
+            "moe_ep_size", "distribution", "kernel_source", "latency"]
+    return tuple((v.name, read_columns(v / "moe_perf.parquet", cols))
+                 for v in table_versions(root / system / "moe" / backend, "moe_perf.parquet"))
 
 
 @lru_cache(maxsize=4096)
