@@ -73,12 +73,18 @@ def _applied():
     return t
 
 
-def test_shipped_table_leaves_the_physics_unchanged():
-    """Shipped with ``applied: false``: block-scaled FP8 computes as per-tensor FP8 at every fidelity."""
+def test_shipped_table_applies_it_and_off_leaves_the_physics_unchanged():
+    """Shipped with ``applied: true`` (fortieth session): block-scaled FP8 on Hopper computes at 0.88
+    of the per-tensor rate, experts at 0.63 of it; with ``applied: false`` as per-tensor FP8."""
     t = efficiency_table()
-    assert t["block_scaled_fp8"]["applied"] is False
+    assert t["block_scaled_fp8"]["applied"] is True
+    off = copy.deepcopy(t)
+    off["block_scaled_fp8"]["applied"] = False
     for fid in ("derated", "calibrated"):
         e = efficiency_arrays(t, ["h200", "h200"], ["trtllm", "trtllm"], ["fp8", "fp8_block"], fid)
+        assert e.compute_eff[1] == pytest.approx(0.88 * e.compute_eff[0], rel=1e-12)
+        assert e.expert_compute_scale[1] == pytest.approx(0.63 / 0.88, rel=1e-12)
+        e = efficiency_arrays(off, ["h200", "h200"], ["trtllm", "trtllm"], ["fp8", "fp8_block"], fid)
         assert e.compute_eff[1] == e.compute_eff[0] and e.expert_compute_scale[1] == 1.0
 
 
@@ -177,4 +183,4 @@ def test_estimate_says_how_block_scales_are_costed(model, accelerator, expected)
     if expected is None:
         assert notes == []
     else:
-        assert len(notes) == 1 and expected in notes[0] and "not applied yet" in notes[0]
+        assert len(notes) == 1 and expected in notes[0] and "costed so" in notes[0]

@@ -50,8 +50,27 @@ def test_kv_bytes_by_hand(context):
     assert kv_bytes_sequence(m, 1.0, context)[0] == pytest.approx(window)
     assert kv_bytes_sequence(kv_model(m, 1.0), 1.0, context)[0] == pytest.approx(48 * context * KV_PER_TOKEN_LAYER)
     assert kv_bytes_sequence(kv_model(m, 0.0), 1.0, context)[0] == pytest.approx(window)
-    g = _arrays("gpt-oss-120b")  # sliding windows are cached by window on every stack
+    g = _arrays("gpt-oss-120b")  # a sliding window is not a chunk: the chunked rule leaves it alone
     assert kv_bytes_sequence(kv_model(g, 1.0), 1.0, context)[0] == kv_bytes_sequence(g, 1.0, context)[0]
+    # and the sliding rule leaves a chunked layer alone
+    assert kv_bytes_sequence(kv_model(m, 0.0, 1.0), 1.0, context)[0] == pytest.approx(window)
+
+
+@pytest.mark.parametrize("context", [100.0, 2000.0, 33792.0])
+def test_sliding_layers_held_whole_by_hand(context):
+    """gpt-oss-120b, 36 layers, 18 of them with a 128-token window, 8 KV heads of 64 (1,024 KV
+    elements per token and layer), FP8 (1 B/element): by window 18 c + 18 min(c, 128)
+    token-layers; held whole (TensorRT-LLM's one window for every layer) 36 c."""
+    g = _arrays("gpt-oss-120b")
+    assert (float(g.num_layers[0]), float(g.num_sliding_layers[0]), float(g.sliding_window_tokens[0])) == (36, 18, 128)
+    per = 2 * 8 * 64
+    by_window = (18 * context + 18 * min(context, 128.0)) * per
+    assert kv_bytes_sequence(kv_model(g, 0.0, 0.0), 1.0, context)[0] == pytest.approx(by_window)
+    assert kv_bytes_sequence(kv_model(g, 0.0, 1.0), 1.0, context)[0] == pytest.approx(36 * context * per)
+    assert kv_bytes_sequence(kv_model(g, 1.0, 1.0), 1.0, context)[0] == pytest.approx(36 * context * per)
+    # a model without windows is the same either way
+    d = _arrays("llama-3.1-8b")
+    assert kv_bytes_sequence(kv_model(d, 1.0, 1.0), 1.0, context)[0] == kv_bytes_sequence(d, 1.0, context)[0]
 
 
 def test_shipped_rule_and_a_malformed_one():
@@ -60,6 +79,10 @@ def test_shipped_rule_and_a_malformed_one():
     assert kv_budget(table, "vllm")["chunked_kv_full"] == 0.0
     with pytest.raises(CatalogError, match="stack 'x': chunked_layers = 'all'.*Fix: chunked_layers: window or full"):
         kv_budget({"kv_cache_budget": {"default": {"chunked_layers": "all"}}}, "x")
+    assert kv_budget(table, "trtllm")["sliding_kv_full"] == 1.0
+    assert kv_budget(table, "vllm")["sliding_kv_full"] == 0.0
+    with pytest.raises(CatalogError, match="stack 'x': sliding_layers = 'some'.*Fix: sliding_layers: window or full"):
+        kv_budget({"kv_cache_budget": {"default": {"sliding_layers": "some"}}}, "x")
 
 
 def test_trtllm_holds_fewer_long_maverick_sequences_but_decodes_them_as_fast():

@@ -1,5 +1,5 @@
 """Prompt attention at the measured law of a stack's own kernels (efficiency.yaml ``context_attention``,
-from NVIDIA's aiconfigurator tables, read by the measured fidelity), against hand calculations: the
+from NVIDIA's aiconfigurator tables, read at every fidelity but the roofline), against hand calculations: the
 lookup, the time of a prompt's attention in a pass, where the law does not apply, and the regression
 that measures it."""
 
@@ -82,13 +82,12 @@ def test_engine_inputs_carry_the_law_for_gqa_and_not_for_mla():
     fraction, pairs = context_attention(t, "h200", "trtllm", "bf16", 128)
     assert np.all(inp.cfg.prefill_attention_flop_per_s == pytest.approx(fraction * peak, rel=1e-12))
     assert np.all(inp.cfg.prefill_attention_pairs_per_token == pairs)
-    # the shipped table applies the law at the measured fidelity only; 'always' at the calibrated one too
-    assert np.all(inp.eff.context_attention_measured == 0.0)
-    always = copy.deepcopy(t)
-    always["context_attention"]["applied"] = "always"
-    assert np.all(engine_inputs(spec, blocks, 1000, 100, 8192, False, "calibrated", always)
-                  .eff.context_attention_measured == 1.0)
-    assert np.all(engine_inputs(spec, blocks, 1000, 100, 8192, False, "roofline", always)
+    # the shipped table applies the law at every fidelity but the roofline; 'measured' at that one only
+    assert np.all(inp.eff.context_attention_measured == 1.0)
+    assert np.all(engine_inputs(spec, blocks, 1000, 100, 8192, False, "roofline").eff.context_attention_measured == 0)
+    only = copy.deepcopy(t)
+    only["context_attention"]["applied"] = "measured"
+    assert np.all(engine_inputs(spec, blocks, 1000, 100, 8192, False, "calibrated", only)
                   .eff.context_attention_measured == 0.0)
     ds = cat.model("deepseek-r1")
     assert ds.attention == "mla"
@@ -99,13 +98,13 @@ def test_engine_inputs_carry_the_law_for_gqa_and_not_for_mla():
 
 def test_columns_flag_where_the_table_applies_it():
     t = efficiency_table()
-    assert t["context_attention"]["applied"] == "measured"
-    always = copy.deepcopy(t)
-    always["context_attention"]["applied"] = "always"
-    for fidelity, shipped, everywhere in (("roofline", 0.0, 0.0), ("derated", 0.0, 1.0), ("calibrated", 0.0, 1.0)):
+    assert t["context_attention"]["applied"] == "always"
+    only = copy.deepcopy(t)
+    only["context_attention"]["applied"] = "measured"
+    for fidelity, shipped, measured_only in (("roofline", 0.0, 0.0), ("derated", 1.0, 0.0), ("calibrated", 1.0, 0.0)):
         assert efficiency_arrays(t, ["h200"], ["trtllm"], ["bf16"], fidelity).context_attention_measured[0] == shipped
-        assert (efficiency_arrays(always, ["h200"], ["trtllm"], ["bf16"], fidelity).context_attention_measured[0]
-                == everywhere)
+        assert (efficiency_arrays(only, ["h200"], ["trtllm"], ["bf16"], fidelity).context_attention_measured[0]
+                == measured_only)
     bad = copy.deepcopy(t)
     bad["context_attention"]["applied"] = "sometimes"
     with pytest.raises(CatalogError, match=r"context_attention applied = 'sometimes'\. Fix: applied: measured or always"):

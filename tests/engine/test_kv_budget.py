@@ -29,11 +29,11 @@ def _model() -> ModelArrays:
 def test_shipped_rules_per_stack():
     table = load_catalog().efficiency
     assert kv_budget(table, "trtllm") == {"kv_memory_fraction": 0.9, "kv_fraction_of_free": 1.0,
-                                          "kv_reserve_request": 1.0, "chunked_kv_full": 1.0}
+                                          "kv_reserve_request": 1.0, "chunked_kv_full": 1.0, "sliding_kv_full": 1.0}
     assert kv_budget(table, "vllm") == {"kv_memory_fraction": 0.9, "kv_fraction_of_free": 0.0,
-                                        "kv_reserve_request": 0.0, "chunked_kv_full": 0.0}
+                                        "kv_reserve_request": 0.0, "chunked_kv_full": 0.0, "sliding_kv_full": 0.0}
     assert kv_budget({}, "anything") == {"kv_memory_fraction": 0.9, "kv_fraction_of_free": 0.0,
-                                         "kv_reserve_request": 0.0, "chunked_kv_full": 0.0}
+                                         "kv_reserve_request": 0.0, "chunked_kv_full": 0.0, "sliding_kv_full": 0.0}
 
 
 @pytest.mark.parametrize("row", [{"of": "freee"}, {"fraction": 1.5}, {"fraction": "most"}, {"fraction": 0}])

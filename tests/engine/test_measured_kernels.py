@@ -113,8 +113,9 @@ def test_not_covered_falls_back_to_the_calibrated_physics(database):
     for f in ROOFLINE:
         if f not in ("measured_gemm", "context_attention_measured"):
             assert np.array_equal(getattr(mea, f), getattr(cal, f)), f
-    # the measured fidelity reads the prompt-attention law (efficiency.yaml context_attention) wherever it has one
-    assert list(mea.context_attention_measured) == [1, 1, 1] and list(cal.context_attention_measured) == [0, 0, 0]
+    # the measured fidelity reads the prompt-attention law (efficiency.yaml context_attention) wherever it has one,
+    # whatever the table's 'applied' says for the other fidelities
+    assert list(mea.context_attention_measured) == [1, 1, 1]
     assert mk.coverage_line("mi300x", "vllm-rocm", "fp8", 0).startswith("measured: none")
     cid = mk.register("h100-sxm", "trtllm", "fp8")
     line = mk.coverage_line("h100-sxm", "trtllm", "fp8", cid)

@@ -108,7 +108,10 @@ def test_auto_searches_speculation_and_takes_it_under_a_tight_tpot():
     off = evaluate_deployment(dict(base, tpot_max_s=0.006))
     auto = evaluate_deployment(dict(base, tpot_max_s=0.006, speculative="auto"))
     assert auto.deployment.speculative == "draft"
-    assert auto.performance.tpot_p99_s < off.performance.tpot_p99_s
+    # both meet the limit; speculation meets it carrying far more (more sequences per step), which is
+    # why the search takes it
+    assert auto.performance.tpot_p99_s <= 0.006 and off.performance.tpot_p99_s <= 0.006
+    assert auto.performance.throughput_output_tok_per_s > 5 * off.performance.throughput_output_tok_per_s
     how = {c.field: c.how for c in auto.choices}
     assert how["speculative"].startswith("searched")
 

@@ -91,14 +91,16 @@ def test_the_shipped_fit_keeps_the_best_coordinate_descent_of_the_three_starts()
     assert fit_neutral(base, PAIRS, mask=~held) == best[1]
 
 
-@pytest.mark.parametrize("scale,winner", [(1.4, "derated"), (0.5, "datasheet")])
+@pytest.mark.parametrize("scale,winner", [(0.7, "derated"), (1.4, "datasheet")])
 def test_with_several_starts_the_fit_keeps_the_one_whose_result_fits_its_rows_best(scale, winner):
     # the six rows measured 1.4x and 0.5x as high (inputs to the fit): on these TensorRT-LLM rows
     # each start ends in its own basin and a different one fits better (with the wider trial steps
     # of the twentieth session the rows as measured no longer separate them; with the pattern move
     # of the thirty-fifth session the two starts end at the same fit at 0.6x, once this test's case;
     # with the server share of the thirty-seventh session, which two of the three TensorRT-LLM rows
-    # (Server) pay, they end within 3e-4 of each other at the earlier 1.3x and 0.8x)
+    # (Server) pay, they end within 3e-4 of each other at the earlier 1.3x and 0.8x; with the measured
+    # prompt-attention law and whole-context sliding-window KV of the fortieth session 1.4x and 0.5x
+    # no longer give one winner each, 0.7x and 1.4x do)
     plain = prepare(_rows())
     base = prepare(_rows({r.id: r.value * scale for r in plain.rows}))
     held = np.array([r.stack == "vllm" for r in base.rows])

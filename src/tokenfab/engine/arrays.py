@@ -125,6 +125,8 @@ class Efficiency(_Columns):
     ``chunked_kv_full`` (1 or 0): 1 where the stack keeps a chunked-attention layer's
     (``ModelArrays.chunked_attention``) KV cache for the whole context (TensorRT-LLM), though each
     token attends within its chunk; 0 where it holds at most the chunk (``memory.kv_model``).
+    ``sliding_kv_full`` (1 or 0): the same for sliding-window layers (TensorRT-LLM sizes its cache
+    for one window, the longest, on every layer unless it is given per-layer windows).
     ``chunked_reads_per_query_head`` (1 or 0): 1 where the stack's decode kernel for a
     chunked-attention layer reads each KV head's chunk once per query head it serves instead of
     once (TensorRT-LLM on Hopper, whose grouped-query XQA kernel declines chunked attention and
@@ -169,6 +171,7 @@ class Efficiency(_Columns):
     kv_fraction_of_free: np.ndarray
     kv_reserve_request: np.ndarray
     chunked_kv_full: np.ndarray
+    sliding_kv_full: np.ndarray
     chunked_reads_per_query_head: np.ndarray
     expert_load_dispersion: np.ndarray
     moe_token_cost_s_per_element: np.ndarray
@@ -189,6 +192,6 @@ ROOFLINE = dict(
     p99_tpot_factor=P99_TPOT_FACTOR, attention_eff=1.0, seq_overhead_s=0.0,
     moe_half_width=0.0, gemm_half_tokens=0.0, prefill_attention_scale=1.0, expert_compute_scale=1.0, measured_gemm=0.0,
     measured_moe=0.0, kv_memory_fraction=DEFAULT_KV_MEMORY_FRACTION, kv_fraction_of_free=0.0, kv_reserve_request=0.0,
-    chunked_kv_full=0.0, chunked_reads_per_query_head=0.0, expert_load_dispersion=0.0,
+    chunked_kv_full=0.0, sliding_kv_full=0.0, chunked_reads_per_query_head=0.0, expert_load_dispersion=0.0,
     moe_token_cost_s_per_element=0.0, server_utilization=1.0, context_attention_measured=0.0,
 )

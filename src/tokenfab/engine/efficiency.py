@@ -145,25 +145,29 @@ def kv_budget(table: Mapping[str, Any], stack: str) -> dict[str, float]:
     and its admission rule ``kv_reserve_request`` (``reserve: request`` = 1, a request is admitted
     with room for its whole prompt and output; ``live`` = 0, the default, its current context),
     and how much KV cache a chunked-attention layer holds, ``chunked_kv_full`` (``chunked_layers:
-    full`` = 1, the whole context; ``window`` = 0, the default, at most the chunk);
+    full`` = 1, the whole context; ``window`` = 0, the default, at most the chunk), and a
+    sliding-window layer, ``sliding_kv_full`` (``sliding_layers``, the same two values);
     the stack's own entry, else the table's default, else vLLM's 0.90 of the whole memory."""
     budget = table.get("kv_cache_budget", {})
     row = budget.get("stacks", {}).get(stack) or budget.get("default") or {}
     of, f = row.get("of", "total"), row.get("fraction", ROOFLINE["kv_memory_fraction"])
     reserve = row.get("reserve", "live")
     chunked = row.get("chunked_layers", "window")
+    sliding = row.get("sliding_layers", "window")
     if of not in ("total", "free") or isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 1:
         raise CatalogError(f"efficiency.yaml kv_cache_budget for stack {stack!r}: of = {of!r}, fraction = {f!r}. "
                            "Fix: of: total or free, and 0 < fraction <= 1")
     if reserve not in KV_RESERVE_REQUEST:
         raise CatalogError(f"efficiency.yaml kv_cache_budget for stack {stack!r}: reserve = {reserve!r}. "
                            "Fix: reserve: live or request")
-    if chunked not in ("window", "full"):
-        raise CatalogError(f"efficiency.yaml kv_cache_budget for stack {stack!r}: chunked_layers = {chunked!r}. "
-                           "Fix: chunked_layers: window or full")
+    for key, value in (("chunked_layers", chunked), ("sliding_layers", sliding)):
+        if value not in ("window", "full"):
+            raise CatalogError(f"efficiency.yaml kv_cache_budget for stack {stack!r}: {key} = {value!r}. "
+                               f"Fix: {key}: window or full")
     return {"kv_memory_fraction": float(f), "kv_fraction_of_free": 1.0 if of == "free" else 0.0,
             "kv_reserve_request": KV_RESERVE_REQUEST[reserve],
-            "chunked_kv_full": 1.0 if chunked == "full" else 0.0}
+            "chunked_kv_full": 1.0 if chunked == "full" else 0.0,
+            "sliding_kv_full": 1.0 if sliding == "full" else 0.0}
 
 
 def chunked_decode_kernel(table: Mapping[str, Any], accelerator: str, stack: str) -> dict[str, float]:

@@ -3,8 +3,8 @@
 KV cache per token per layer [elements]:
   MHA/GQA: ``2 * n_kv * head_dim``;  MLA: ``kv_lora_rank + qk_rope_head_dim``
   (DeepSeek-V3: 61 x 576 x 2 B = 70,272 B/token in BF16).
-Sliding/chunked layers keep at most ``sliding_window_tokens`` tokens, except chunked layers on
-a stack that caches them whole (``kv_model``).
+Sliding/chunked layers keep at most ``sliding_window_tokens`` tokens, except on a stack that
+caches them whole (``kv_model``).
 """
 
 from __future__ import annotations
@@ -76,12 +76,16 @@ def decode_context_layers(m: ModelArrays, context_tokens: ArrayLike, isl: ArrayL
     return (m.num_layers - m.num_sliding_layers) * c + m.num_sliding_layers * local
 
 
-def kv_model(m: ModelArrays, chunked_kv_full: ArrayLike) -> ModelArrays:
+def kv_model(m: ModelArrays, chunked_kv_full: ArrayLike, sliding_kv_full: ArrayLike = 0.0) -> ModelArrays:
     """``m`` as a stack holds its KV cache: where ``chunked_kv_full`` is 1, chunked-attention layers
     (``m.chunked_attention``) keep the whole context like global layers (TensorRT-LLM allocates no
-    per-chunk cache); sliding-window layers are unchanged. Use it for memory (what a sequence holds,
-    what moves between replicas), not for what a decode step reads: attention still spans the chunk."""
-    whole = (np.asarray(m.chunked_attention, float) > 0) & (np.asarray(chunked_kv_full, float) > 0)
+    per-chunk cache); where ``sliding_kv_full`` is 1, so do sliding-window layers (TensorRT-LLM sizes
+    its cache for the longest window on every layer unless given per-layer windows). Use it for
+    memory (what a sequence holds, what moves between replicas), not for what a decode step reads:
+    attention still spans the chunk or the window."""
+    chunked = np.asarray(m.chunked_attention, float) > 0
+    whole = ((chunked & (np.asarray(chunked_kv_full, float) > 0))
+             | (~chunked & (np.asarray(sliding_kv_full, float) > 0))) & (np.asarray(m.num_sliding_layers, float) > 0)
     if not np.any(whole):
         return m
     return replace(m, num_sliding_layers=np.where(whole, 0.0, m.num_sliding_layers))

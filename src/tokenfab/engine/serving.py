@@ -472,7 +472,7 @@ def steady_state(
     with_last = steps.total_s[2] if len(n_dec) > 2 else with_prompt.total_s
     prompt_s = (n_chunks - 1.0) * with_prompt.total_s + with_last
     # disaggregated: the prompt runs alone on a prefill replica, then KV moves over scale-out
-    mk = kv_model(m, eff.chunked_kv_full)  # the model as the stack holds its KV cache
+    mk = kv_model(m, eff.chunked_kv_full, eff.sliding_kv_full)  # the model as the stack holds its KV cache
     kv_move = kv_bytes_sequence(mk, cfg.kv_bytes_per_element, isl) / (
         hw.scale_out_bytes_per_s * eff.network_eff * cfg.tp * cfg.pp
     )
