@@ -131,3 +131,21 @@ def test_a_bad_local_attention_in_an_overlay_is_one_line_through_the_installed_s
     proc = run_cli("estimate", "--catalog", str(tmp_path), "--model", "my-maverick", "--accelerator", "b200",
                    "--count", "4", "--isl", "1024", "--osl", "1024")
     assert_one_line_error(proc, "local_attention", "'chunky'", "'sliding' or 'chunked'", code=2)
+
+
+def test_estimate_says_when_a_stack_holds_windows_whole():
+    """gpt-oss-120b at 1,000 / 1,000 (2,000 tokens): held whole 36 x 2,000 = 72,000 token-layers
+    against 18 x 2,000 + 18 x 128 = 38,304 by window, 1.88x; vLLM keeps the window: no note; a
+    model without windows: no note."""
+    from tests.conftest import cli
+
+    def notes(*args: str) -> list[str]:
+        proc = cli("estimate", *args, "--isl", "1000", "--osl", "1000", "--scenario", "offline", "--count", "1",
+                   "--json")
+        assert proc.returncode == 0, proc.stderr
+        return [n for n in json.loads(proc.stdout)["notes"] if "whole context" in n]
+
+    got = notes("--model", "gpt-oss-120b", "--accelerator", "h200", "--stack", "trtllm")
+    assert len(got) == 1 and "18 sliding-window layers" in got[0] and "holds 1.88x" in got[0]
+    assert notes("--model", "gpt-oss-120b", "--accelerator", "h200", "--stack", "vllm") == []
+    assert notes("--model", "llama-3.1-8b", "--accelerator", "h200", "--stack", "trtllm") == []

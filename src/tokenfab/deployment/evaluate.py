@@ -20,8 +20,8 @@ from ..catalog.model_spec import ModelSpec
 from ..economics.cost import split_by_phase
 from ..engine.arrays import ModelArrays
 from ..engine.dtypes import BLOCK_SCALED_EFFICIENCY, FOUR_BIT_FORMATS, WEIGHT_BYTES_PER_PARAM
-from ..engine.efficiency import KvReserveRule, block_scale_factors, context_attention, kernel_key
-from ..engine.memory import weight_bytes_total
+from ..engine.efficiency import KvReserveRule, block_scale_factors, context_attention, kernel_key, kv_budget
+from ..engine.memory import kv_bytes_sequence, kv_model, weight_bytes_total
 from ..engine.serving import BOUNDS, live_context, step_time
 from ..engine.speculative import tokens_per_step
 from ..errors import DoesNotFitError, InputError
@@ -223,7 +223,7 @@ def evaluation_at(c: Candidates, p: int, g: int, how: tuple[tuple[str, str], ...
     utilization = _server_utilization(c, layout)
     if utilization is not None:
         seen.setdefault("server_utilization", utilization)
-    for note in (_four_bit_note(c.spec, layout), _block_scale_note(c, layout)):
+    for note in (_four_bit_note(c.spec, layout), _block_scale_note(c, layout), _window_cache_note(c, layout)):
         if note is not None:
             notes = (*notes, note)
     choices = tuple(Choice(field=f, value=str(getattr(layout, CHOICE_FIELDS.get(f, f))), how=h) for f, h in how)
@@ -268,6 +268,31 @@ def _four_bit_note(spec: ModelSpec, layout: Layout) -> str | None:
              "bf16": f"; its {layout.weights} weights are dequantized into bf16 GEMMs (weight-only)"}.get(
         layout.compute_dtype, "")
     return f"{spec.id} in {layout.weights} is costed as served: {kept}{mixed} (docs/engine.md, section 5)"
+
+
+def _window_cache_note(c: Candidates, layout: Layout) -> str | None:
+    """Where the stack holds a sliding-window or chunked layer's KV cache for the whole context
+    (efficiency.yaml ``kv_cache_budget`` ``sliding_layers`` / ``chunked_layers: full``, docs/engine.md
+    section 4), how much more KV a sequence holds than with window-sized caches, at its prompt and
+    output: fewer sequences fit, while attention still reads only the window."""
+    spec = c.spec
+    if not spec.num_sliding_layers:
+        return None
+    rule = kv_budget(c.efficiency, layout.stack)
+    chunked = spec.local_attention == "chunked"
+    if rule["chunked_kv_full" if chunked else "sliding_kv_full"] <= 0:
+        return None
+    m = ModelArrays.stack([model_row(spec)])
+    context = float(c.workload.isl + c.workload.osl)
+    held = kv_bytes_sequence(kv_model(m, rule["chunked_kv_full"], rule["sliding_kv_full"]), 1.0, context)[0]
+    ratio = float(held / kv_bytes_sequence(m, 1.0, context)[0])
+    if ratio <= 1.0:
+        return None
+    kind, why, reads = (("chunked-attention", "it allocates no per-chunk cache", "the chunk") if chunked else
+                        ("sliding-window", "it sizes one window, the longest, for every layer", "the window"))
+    return (f"{layout.stack} holds the whole context's KV cache on {spec.id}'s {spec.num_sliding_layers} {kind} "
+            f"layers ({why}): a sequence of {context:,.0f} tokens holds {ratio:.2f}x the KV of window-sized caches, "
+            f"so fewer fit; attention still reads {reads} (efficiency.yaml kv_cache_budget, docs/engine.md section 4)")
 
 
 def _block_scale_note(c: Candidates, layout: Layout) -> str | None:
