@@ -20,7 +20,7 @@ from ..catalog.model_spec import ModelSpec
 from ..economics.cost import split_by_phase
 from ..engine.arrays import ModelArrays
 from ..engine.dtypes import BLOCK_SCALED_EFFICIENCY, FOUR_BIT_FORMATS, WEIGHT_BYTES_PER_PARAM
-from ..engine.efficiency import KvReserveRule, block_scale_factors, context_attention, kernel_key, kv_budget
+from ..engine.efficiency import KvReserveRule, block_scale_factors, kernel_key
 from ..engine.memory import kv_bytes_sequence, kv_model, weight_bytes_total
 from ..engine.serving import BOUNDS, live_context, step_time
 from ..engine.speculative import tokens_per_step
@@ -219,11 +219,12 @@ def evaluation_at(c: Candidates, p: int, g: int, how: tuple[tuple[str, str], ...
             name="efficiency_calibration", value=f"calibrated on {f['calibrated_on_runs']} of your runs",
             source=str(f["source"]), as_of=str(f.get("fitted_at", "")), kind="user calibration"))
     if layout.fidelity == "measured":
-        seen.setdefault("measured_kernels", _measured_assumption(c, layout))
+        seen.setdefault("measured_kernels", _measured_assumption(c, layout, int(c.pair_config[p])))
     utilization = _server_utilization(c, layout)
     if utilization is not None:
         seen.setdefault("server_utilization", utilization)
-    for note in (_four_bit_note(c.spec, layout), _block_scale_note(c, layout), _window_cache_note(c, layout)):
+    for note in (_four_bit_note(c.spec, layout), _block_scale_note(c, layout),
+                 _window_cache_note(c, layout, int(c.pair_config[p]))):
         if note is not None:
             notes = (*notes, note)
     choices = tuple(Choice(field=f, value=str(getattr(layout, CHOICE_FIELDS.get(f, f))), how=h) for f, h in how)
@@ -270,24 +271,22 @@ def _four_bit_note(spec: ModelSpec, layout: Layout) -> str | None:
     return f"{spec.id} in {layout.weights} is costed as served: {kept}{mixed} (docs/engine.md, section 5)"
 
 
-def _window_cache_note(c: Candidates, layout: Layout) -> str | None:
+def _window_cache_note(c: Candidates, layout: Layout, ci: int) -> str | None:
     """Where the stack holds a sliding-window or chunked layer's KV cache for the whole context
     (efficiency.yaml ``kv_cache_budget`` ``sliding_layers`` / ``chunked_layers: full``, docs/engine.md
     section 4), how much more KV a sequence holds than with window-sized caches, at its prompt and
-    output: fewer sequences fit, while attention still reads only the window."""
+    output: fewer sequences fit, while attention still reads only the window. Read from the rules
+    the engine ran configuration row ``ci`` with."""
     spec = c.spec
     if not spec.num_sliding_layers:
         return None
-    rule = kv_budget(c.efficiency, layout.stack)
-    chunked = spec.local_attention == "chunked"
-    if rule["chunked_kv_full" if chunked else "sliding_kv_full"] <= 0:
-        return None
-    m = ModelArrays.stack([model_row(spec)])
+    m, eff = c.inputs.m, c.inputs.eff
     context = float(c.workload.isl + c.workload.osl)
-    held = kv_bytes_sequence(kv_model(m, rule["chunked_kv_full"], rule["sliding_kv_full"]), 1.0, context)[0]
+    held = kv_bytes_sequence(kv_model(m, eff.chunked_kv_full[ci], eff.sliding_kv_full[ci]), 1.0, context)[0]
     ratio = float(held / kv_bytes_sequence(m, 1.0, context)[0])
     if ratio <= 1.0:
         return None
+    chunked = spec.local_attention == "chunked"
     kind, why, reads = (("chunked-attention", "it allocates no per-chunk cache", "the chunk") if chunked else
                         ("sliding-window", "it sizes one window, the longest, for every layer", "the window"))
     return (f"{layout.stack} holds the whole context's KV cache on {spec.id}'s {spec.num_sliding_layers} {kind} "
@@ -313,8 +312,9 @@ def _block_scale_note(c: Candidates, layout: Layout) -> str | None:
             f"them at {measured}: {how} (efficiency.yaml block_scaled_fp8, docs/engine.md section 5)")
 
 
-def _measured_assumption(c: Candidates, layout: Layout) -> Assumption:
-    """Which parts of a ``measured``-fidelity result came from the kernel database."""
+def _measured_assumption(c: Candidates, layout: Layout, ci: int) -> Assumption:
+    """Which parts of a ``measured``-fidelity result came from the kernel database (configuration
+    row ``ci``: its prompt attention took the measured law where the engine was given one)."""
     from ..engine.measured_kernels import coverage_line, moe_label, register
 
     s = c.spec
@@ -324,9 +324,8 @@ def _measured_assumption(c: Candidates, layout: Layout) -> Assumption:
     shape = (s.hidden_size, s.moe_intermediate_size or 0, s.experts_per_token or 0, s.num_experts or 0)
     moe = moe_label(layout.accelerator, layout.stack, key, shape, layout.tp // max(layout.ep, 1),
                     max(layout.ep, 1), WEIGHT_BYTES_PER_PARAM[layout.weights])
-    law = (context_attention(c.efficiency, layout.accelerator, layout.stack, layout.kv, s.head_dim)
-           if s.attention != "mla" else (0.0, 0.0))
-    prompt = f"{layout.kv} head {s.head_dim}" if law[0] > 0 else None
+    law = float(np.asarray(c.inputs.cfg.prefill_attention_flop_per_s)[ci])
+    prompt = f"{layout.kv} head {s.head_dim}" if law > 0 else None
     return Assumption(name="measured_kernels", value=coverage_line(layout.accelerator, layout.stack,
                                                                       key, cid, moe, shape[3] > 0, prompt),
                       source="https://github.com/ai-dynamo/aiconfigurator (aiconfigurator-core systems/data)",

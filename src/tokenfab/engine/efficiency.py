@@ -190,8 +190,9 @@ CONTEXT_ATTENTION_KV = {"bf16": "bf16", "fp16": "bf16", "fp8": "fp8"}  # KV dtyp
 
 def context_attention_applied(table: Mapping[str, Any]) -> str:
     """Where the measured prompt-attention law applies (efficiency.yaml ``context_attention.applied``):
-    ``measured`` (the shipped table: the measured fidelity only, like its GEMM and MoE tables) or
-    ``always`` (the derated and calibrated fidelities too; trial x52, docs/engine.md section 6)."""
+    ``always`` (the shipped table since trial x57: the derated and calibrated fidelities too,
+    docs/engine.md section 6) or ``measured`` (the measured fidelity only, like its GEMM and MoE
+    tables)."""
     applied = table.get("context_attention", {}).get("applied", "measured")
     if applied not in ("measured", "always"):
         raise CatalogError(f"efficiency.yaml context_attention applied = {applied!r}. Fix: applied: measured or always")
