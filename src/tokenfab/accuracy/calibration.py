@@ -4,8 +4,9 @@ Parameters (see data/efficiency.yaml 'calibrated'): per serving stack a compute 
 top of the measured hardware GEMM efficiency, a memory-bandwidth efficiency, a per-pass and a
 per-sequence overhead; globally a per-layer overhead, a
 collective latency, an FP4 compute scale per tensor-core architecture and a routed-expert
-GEMM efficiency with its half-efficiency rows and width per expert. Objective: mean |log(predicted / measured)| (symmetric in
-over- and under-prediction) plus a shrinkage term, minimised by coordinate descent over
+GEMM efficiency with its half-efficiency rows and width per expert, and the half-efficiency rows
+of one kernel family (weight-only MXFP4 on Hopper) as a scale on the global ones. Objective: mean
+|log(predicted / measured)| (symmetric in over- and under-prediction) plus a shrinkage term, minimised by coordinate descent over
 multiplicative steps, each improving round followed by a pattern move along the round's change
 (Hooke and Jeeves), which lets the descent follow a valley no single factor's step can.
 
@@ -54,6 +55,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "alltoall_latency_s": (2e-6, 5e-4),
     "dtype_compute_scale": (0.2, 1.0),  # per architecture x dtype, keyed by the path's first element
     "moe_half_tokens": (0.0, 2048.0),
+    # the rows law's half point of one kernel family (compute dtype x architecture) over the global one
+    "moe_half_tokens_scale": (0.1, 2.0),
     "moe_half_width": (0.0, 8192.0),  # expert columns per device at half efficiency
     "gemm_half_tokens": (0.0, 2048.0),  # tokens of a pass at which a dense GEMM reaches half its efficiency
     "seq_overhead_s": (0.0, 2e-4),  # per sequence per step: sampling and bookkeeping, 0-200 us
@@ -122,8 +125,8 @@ def neutral_start(table: Mapping[str, Any], stacks: list[str], default_stack: st
     if not BOUNDS["overhead_s"][0] <= overhead_s <= BOUNDS["overhead_s"][1]:
         raise ValueError(f"overhead_s = {overhead_s!r}: use a value in {BOUNDS['overhead_s']}")
     mem = float(table["derated"]["memory_eff"]) if memory == "derated" else 1.0
-    return {**NEUTRAL_GLOBAL, "dtype_compute_scale": {}, "p99_ttft_factor": ROOFLINE["p99_ttft_factor"],
-            "p99_tpot_factor": ROOFLINE["p99_tpot_factor"],
+    return {**NEUTRAL_GLOBAL, "dtype_compute_scale": {}, "moe_half_tokens_scale": {},
+            "p99_ttft_factor": ROOFLINE["p99_ttft_factor"], "p99_tpot_factor": ROOFLINE["p99_tpot_factor"],
             "stacks": {s: {**NEUTRAL_STACK, "memory_eff": mem, "overhead_s": float(overhead_s)}
                        for s in sorted(set(stacks) | {default_stack})},
             "default_stack": default_stack}
@@ -132,6 +135,9 @@ def neutral_start(table: Mapping[str, Any], stacks: list[str], default_stack: st
 # compute dtypes without a measured (derated) GEMM efficiency: their scale per architecture is
 # fitted where measured rows of that architecture x dtype exist
 FITTED_DTYPES: tuple[str, ...] = ("fp4", "w4a16", "w4a8")
+# (compute dtype, architecture) of the expert-GEMM kernel families whose rows law has a half point of its own
+# (a scale on the global moe_half_tokens, neutral 1), fitted where rows of that family exist
+FITTED_HALF: tuple[tuple[str, str], ...] = (("w4a16", "nvidia-hopper"),)
 
 
 def row_combos(prep: Prepared) -> list[tuple[str, str, str]]:
@@ -181,7 +187,10 @@ def _paths(params: dict[str, Any], stacks: list[str]) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = [("layer_overhead_s",), ("collective_latency_s",), ("alltoall_latency_s",)]
     for dtype, archs in sorted(params.get("dtype_compute_scale", {}).items()):
         out += [("dtype_compute_scale", dtype, a) for a in sorted(archs)]
-    out += [("gemm_half_tokens",), ("moe_half_tokens",), ("moe_half_width",), ("prefill_attention_scale",),
+    out += [("gemm_half_tokens",), ("moe_half_tokens",)]
+    for dtype, archs in sorted(params.get("moe_half_tokens_scale", {}).items()):
+        out += [("moe_half_tokens_scale", dtype, a) for a in sorted(archs)]
+    out += [("moe_half_width",), ("prefill_attention_scale",),
             ("expert_load_dispersion",), ("server_utilization",)]
     for s in stacks:
         out += [("stacks", s, k) for k in ("compute_scale", "memory_eff", "overhead_s", "seq_overhead_s")]
@@ -397,6 +406,8 @@ def fit_neutral(prep: Prepared, pairs: LatencyPairs, mask: np.ndarray | None = N
         start.update(p99)
         for acc, dtype in fitted_dtypes:
             start["dtype_compute_scale"].setdefault(dtype, {})[arch.get(acc, acc)] = 1.0
+            if (dtype, arch.get(acc, acc)) in FITTED_HALF:
+                start["moe_half_tokens_scale"].setdefault(dtype, {})[arch.get(acc, acc)] = 1.0
         name = f"memory efficiency {memory} ({start['stacks'][default]['memory_eff']:.2f}), {overhead_s * 1e3:g} ms per pass"
         if log:
             log(f"start: {name}")

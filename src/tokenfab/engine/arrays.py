@@ -90,7 +90,8 @@ class Efficiency(_Columns):
     a layer); ``moe_half_tokens`` [tokens] the rows per expert at which a grouped expert GEMM
     reaches half the dense GEMM's efficiency: an expert seeing M tokens in a pass runs at
     ``M / (M + moe_half_tokens)`` of it (a wide expert with many rows is a dense GEMM, so the
-    asymptote is the dense efficiency itself, not a fitted factor);
+    asymptote is the dense efficiency itself, not a fitted factor; one kernel family, weight-only
+    MXFP4 on Hopper, takes its own: ``efficiency.moe_half_tokens_scale``);
     ``p99_ttft_factor`` / ``p99_tpot_factor`` [-] the p99 of TTFT / TPOT as a multiple of the
     steady-state mean (latency limits apply to p99; fitted with the other factors);
     ``attention_eff`` [-] fraction of the attention dtype's peak reached by attention kernels

@@ -87,6 +87,14 @@ def dtype_compute_scale(table: Mapping[str, Any], accelerator: str, compute_dtyp
     return float(table["calibrated"].get("dtype_compute_scale", {}).get(compute_dtype, {}).get(arch, 1.0))
 
 
+def moe_half_tokens_scale(table: Mapping[str, Any], accelerator: str, compute_dtype: str) -> float:
+    """Fitted scale on the routed-expert rows law's half point (``moe_half_tokens``) of one kernel
+    family, per compute dtype x tensor-core architecture (``derated.architecture``); 1 where the
+    table has none."""
+    arch = table["derated"].get("architecture", {}).get(accelerator, accelerator)
+    return float(table["calibrated"].get("moe_half_tokens_scale", {}).get(compute_dtype, {}).get(arch, 1.0))
+
+
 def kernel_key(efficiency_dtype: str) -> str:
     """The dtype the measured kernel tables (``measured_kernels``) are looked up under: block-scaled
     FP8 has tables of its own, a mixed-input GEMM (``w4a16``, ``w4a8``) takes the peak it computes at."""
@@ -279,7 +287,7 @@ def _one(table: Mapping[str, Any], accelerator: str, stack: str, compute_dtype: 
         collective_latency_s=float(c["collective_latency_s"]),
         alltoall_latency_s=float(c["alltoall_latency_s"]),
         layer_overhead_s=float(c["layer_overhead_s"]),
-        moe_half_tokens=float(c["moe_half_tokens"]),
+        moe_half_tokens=float(c["moe_half_tokens"]) * moe_half_tokens_scale(table, accelerator, compute_dtype),
         expert_load_dispersion=float(c.get("expert_load_dispersion", 0.0)),
         measured_gemm=0.0,
         measured_moe=0.0,
