@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tokenfab.catalog import assumptions, load_catalog  # noqa: E402
 from tokenfab.catalog.model_spec import ModelSpec  # noqa: E402
-from tokenfab.deployment.problem import hardware_row, model_row  # noqa: E402
+from tokenfab.deployment.problem import blocks_for, hardware_row, model_row  # noqa: E402
 from tokenfab.engine.arrays import Efficiency, ModelArrays  # noqa: E402
 from tokenfab.engine.dtypes import WEIGHT_BYTES_PER_PARAM  # noqa: E402
 from tokenfab.engine.efficiency import efficiency_arrays  # noqa: E402
@@ -66,7 +66,10 @@ def rows(routing: str) -> list[dict]:
                 if (weights == "mxfp4") != (spec.release_dtype == "mxfp4"):
                     continue  # MXFP4 checkpoints are the gpt-oss releases; the others ship FP8 / NVFP4
                 wb = WEIGHT_BYTES_PER_PARAM[weights]
-                eff = efficiency_arrays(table, chip, STACK, cdt, "calibrated")
+                # the efficiency key the engine runs this checkpoint's GEMMs under (w4a16 for MXFP4 on
+                # Hopper, w4a8 on Blackwell, block-scaled FP8 where applied), not the compute dtype's
+                block = blocks_for(cat, spec, cat.accelerator(chip), 1, (weights,), None, STACK, {})[0]
+                eff = efficiency_arrays(table, chip, STACK, block.precision.efficiency_dtype, "calibrated")
                 shape = (spec.hidden_size, spec.moe_intermediate_size, spec.experts_per_token, spec.num_experts)
                 for ep in SPLITS:
                     c = moe_curve(database_root(), SYSTEMS[chip], STACK, moe_dtype(cdt, wb), shape, 1, ep, (routing,))
