@@ -39,6 +39,7 @@ import numpy as np
 
 from ..catalog import assumptions as A
 from ..engine.arrays import ROOFLINE, Efficiency
+from ..engine.efficiency import architecture
 from ..errors import InputError
 from .score import Prepared, efficiency_for, evaluate, subset
 
@@ -397,7 +398,6 @@ def fit_neutral(prep: Prepared, pairs: LatencyPairs, mask: np.ndarray | None = N
     stacks = [r.stack for r in rows]
     default = max(sorted(set(stacks)), key=stacks.count)
     table = prep.efficiency or A.efficiency_table()
-    arch = table["derated"].get("architecture", {})
     fitted_dtypes = sorted({(a, d) for (a, _, d), k in zip(row_combos(prep), keep) if k and d in FITTED_DTYPES})
     p99 = p99_factors(pairs, [r.id for r in rows])
     best: tuple[float, dict[str, Any]] | None = None
@@ -405,9 +405,10 @@ def fit_neutral(prep: Prepared, pairs: LatencyPairs, mask: np.ndarray | None = N
         start = neutral_start(table, stacks, default, memory, overhead_s)
         start.update(p99)
         for acc, dtype in fitted_dtypes:
-            start["dtype_compute_scale"].setdefault(dtype, {})[arch.get(acc, acc)] = 1.0
-            if (dtype, arch.get(acc, acc)) in FITTED_HALF:
-                start["moe_half_tokens_scale"].setdefault(dtype, {})[arch.get(acc, acc)] = 1.0
+            arch = architecture(table, acc)
+            start["dtype_compute_scale"].setdefault(dtype, {})[arch] = 1.0
+            if (dtype, arch) in FITTED_HALF:
+                start["moe_half_tokens_scale"].setdefault(dtype, {})[arch] = 1.0
         name = f"memory efficiency {memory} ({start['stacks'][default]['memory_eff']:.2f}), {overhead_s * 1e3:g} ms per pass"
         if log:
             log(f"start: {name}")

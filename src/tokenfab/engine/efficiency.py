@@ -78,21 +78,29 @@ def p99_factors(table: Mapping[str, Any]) -> dict[str, float]:
     return {k: float(c.get(k, ROOFLINE[k])) for k in ("p99_ttft_factor", "p99_tpot_factor")}
 
 
+def architecture(table: Mapping[str, Any], accelerator: str) -> str:
+    """The chip's tensor-core architecture (``derated.architecture``: chips sharing their tensor
+    cores share it); a chip not listed is its own."""
+    return str(table["derated"].get("architecture", {}).get(accelerator, accelerator))
+
+
+def _calibrated_scale(table: Mapping[str, Any], key: str, accelerator: str, compute_dtype: str) -> float:
+    """A fitted scale of ``calibrated.<key>`` per compute dtype x architecture; 1 where none."""
+    return float(table["calibrated"].get(key, {}).get(compute_dtype, {}).get(architecture(table, accelerator), 1.0))
+
+
 def dtype_compute_scale(table: Mapping[str, Any], accelerator: str, compute_dtype: str) -> float:
     """Fitted GEMM efficiency of ``compute_dtype`` relative to the chip's measured figure, per
-    tensor-core architecture (``derated.architecture``: chips sharing their tensor cores share
-    it); 1 (the neutral value: the dtype reaches the same fraction of its peak) where no
-    measured row of that architecture x dtype exists."""
-    arch = table["derated"].get("architecture", {}).get(accelerator, accelerator)
-    return float(table["calibrated"].get("dtype_compute_scale", {}).get(compute_dtype, {}).get(arch, 1.0))
+    tensor-core architecture (:func:`architecture`); 1 (the neutral value: the dtype reaches the
+    same fraction of its peak) where no measured row of that architecture x dtype exists."""
+    return _calibrated_scale(table, "dtype_compute_scale", accelerator, compute_dtype)
 
 
 def moe_half_tokens_scale(table: Mapping[str, Any], accelerator: str, compute_dtype: str) -> float:
     """Fitted scale on the routed-expert rows law's half point (``moe_half_tokens``) of one kernel
-    family, per compute dtype x tensor-core architecture (``derated.architecture``); 1 where the
+    family, per compute dtype x tensor-core architecture (:func:`architecture`); 1 where the
     table has none."""
-    arch = table["derated"].get("architecture", {}).get(accelerator, accelerator)
-    return float(table["calibrated"].get("moe_half_tokens_scale", {}).get(compute_dtype, {}).get(arch, 1.0))
+    return _calibrated_scale(table, "moe_half_tokens_scale", accelerator, compute_dtype)
 
 
 def kernel_key(efficiency_dtype: str) -> str:
@@ -116,7 +124,7 @@ def block_scale_factors(table: Mapping[str, Any], accelerator: str, efficiency_d
     block = table.get("block_scaled_fp8", {})
     if efficiency_dtype != BLOCK_SCALED_EFFICIENCY or (when_applied and block.get("applied") is not True):
         return 1.0, 1.0
-    arch = table["derated"].get("architecture", {}).get(accelerator, accelerator)
+    arch = architecture(table, accelerator)
     out: list[float] = []
     for part, default in (("dense", 1.0), ("experts", None)):
         v = block.get(part, {}).get(arch, default if default is not None else out[0])
@@ -133,7 +141,7 @@ def moe_token_cost(table: Mapping[str, Any], accelerator: str, stack: str, effic
     tables (efficiency.yaml ``moe_token_cost``, ``benchmarks/moe_token_cost.py``), not fitted;
     0 where the stack, architecture or dtype is not measured."""
     spec = table.get("moe_token_cost", {}).get("stacks", {}).get(stack) or {}
-    arch = table["derated"].get("architecture", {}).get(accelerator, accelerator)
+    arch = architecture(table, accelerator)
     v = (spec.get(arch) or {}).get(efficiency_dtype, 0.0)
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1e-9:
         raise CatalogError(f"efficiency.yaml moe_token_cost {stack} {arch} {efficiency_dtype} = {v!r}. "
@@ -189,7 +197,7 @@ def chunked_decode_kernel(table: Mapping[str, Any], accelerator: str, stack: str
     if not isinstance(archs, list) or not all(isinstance(a, str) for a in archs):
         raise CatalogError(f"efficiency.yaml chunked_decode_kernel for stack {stack!r}: per_query_head = {archs!r}. "
                            "Fix: a list of architecture names (derated: architecture), e.g. [nvidia-hopper]")
-    arch = table["derated"].get("architecture", {}).get(accelerator, accelerator)
+    arch = architecture(table, accelerator)
     return {"chunked_reads_per_query_head": 1.0 if arch in archs else 0.0}
 
 
